@@ -1,0 +1,167 @@
+"""The HTTP API: push URLs, search, read one article, health and Prometheus metrics."""
+# No `from __future__ import annotations` here: FastAPI must evaluate the Annotated[..., Depends(local)] hints.
+
+
+import secrets
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field, ValidationError
+from redis.asyncio import Redis
+
+from newsflow import __version__
+from newsflow.index.query import Near, SearchQuery
+from newsflow.index.store import Store, open_store
+from newsflow.metrics import (
+    DEAD_LETTERS,
+    STORE_ARTICLES,
+    STREAM_LAG,
+    STREAM_LENGTH,
+    STREAM_PENDING,
+    URLS_PUSHED,
+)
+from newsflow.push import push_urls
+from newsflow.schemas import EnrichedArticle
+from newsflow.settings import Settings, get_settings
+from newsflow.stack import resolve_redis_url
+from newsflow.status import collect_status
+
+MAX_URLS_PER_REQUEST = 1000
+
+
+class UrlsIn(BaseModel):
+    urls: list[str] = Field(min_length=1, max_length=MAX_URLS_PER_REQUEST)
+    force: bool = False
+
+
+class Queued(BaseModel):
+    url: str
+    id: str
+    entry_id: str
+
+
+class Rejected(BaseModel):
+    url: str
+    error: str
+
+
+class PushOut(BaseModel):
+    queued: list[Queued]
+    rejected: list[Rejected]
+
+
+class SearchOut(BaseModel):
+    total: int
+    results: list[EnrichedArticle]
+    snippets: dict[str, str] = Field(default_factory=dict)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    bearer = HTTPBearer(auto_error=False)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        app.state.redis = Redis.from_url(resolve_redis_url(settings))
+        app.state.store = open_store(settings.effective_store_url)
+        yield
+        await app.state.redis.aclose()
+        app.state.store.close()
+
+    app = FastAPI(title="newsflow", version=__version__, lifespan=lifespan,
+                  description="Push news URLs; search the geolocated, tagged articles that come out.")
+
+    def redis_of(request: Request) -> Redis:
+        return request.app.state.redis
+
+    def store_of(request: Request) -> Store:
+        return request.app.state.store
+
+    def require_token(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        if settings.api_token is None:
+            return
+        expected = settings.api_token.get_secret_value()
+        if creds is None or not secrets.compare_digest(creds.credentials.encode(), expected.encode()):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    @app.post("/v1/urls", status_code=status.HTTP_202_ACCEPTED, response_model=PushOut,
+              dependencies=[Depends(require_token)])
+    async def post_urls(
+        body: Annotated[list[str] | UrlsIn, Body(description="a JSON list of URLs, or {\"urls\": [...], \"force\": bool}")],
+        redis: Annotated[Redis, Depends(redis_of)],
+    ) -> PushOut:
+        urls, force = (body.urls, body.force) if isinstance(body, UrlsIn) else (body, False)
+        if not urls or len(urls) > MAX_URLS_PER_REQUEST:
+            raise HTTPException(422, f"send between 1 and {MAX_URLS_PER_REQUEST} URLs")
+        results = await push_urls(redis, settings, urls, force=force, source="api")
+        queued = [Queued(url=r.url, id=r.id, entry_id=r.entry_id) for r in results if r.id and r.entry_id]
+        rejected = [Rejected(url=r.url, error=r.error or "") for r in results if r.error]
+        if not queued:
+            raise HTTPException(422, {"rejected": [r.model_dump() for r in rejected]})
+        URLS_PUSHED.inc(len(queued))
+        return PushOut(queued=queued, rejected=rejected)
+
+    @app.get("/v1/search", response_model=SearchOut)
+    def search(
+        store: Annotated[Store, Depends(store_of)],
+        q: str = "",
+        country: Annotated[str | None, Query(description="ISO-2 code of any place in the story")] = None,
+        near: Annotated[str | None, Query(description="LAT,LON,KM")] = None,
+        tag: str | None = None,
+        since: Annotated[datetime | None, Query(description="ISO date or datetime")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 20,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> SearchOut:
+        try:
+            query = SearchQuery(q=q, country=country, near=Near.parse(near) if near else None, tag=tag,
+                                since=since, limit=limit, offset=offset)
+        except (ValueError, ValidationError) as exc:
+            raise HTTPException(422, str(exc)) from exc
+        page = store.search(query)
+        return SearchOut(total=page.total, results=page.results, snippets=page.snippets)
+
+    @app.get("/v1/articles/{article_id}", response_model=EnrichedArticle)
+    def get_article(article_id: str, store: Annotated[Store, Depends(store_of)]) -> EnrichedArticle:
+        article = store.get(article_id)
+        if article is None:
+            raise HTTPException(404, f"no article {article_id}")
+        return article
+
+    @app.get("/healthz")
+    async def healthz(request: Request, response: Response) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            checks["redis"] = bool(await redis_of(request).ping())
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            checks["redis"] = f"error: {type(exc).__name__}"
+        try:
+            checks["store_articles"] = store_of(request).count()
+        except Exception as exc:  # noqa: BLE001
+            checks["store_articles"] = f"error: {type(exc).__name__}"
+        ok = checks["redis"] is True and isinstance(checks["store_articles"], int)
+        if not ok:
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "ok" if ok else "degraded", **checks}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        try:
+            snapshot = await collect_status(redis_of(request), settings, store_of(request).count())
+            for stream, info in snapshot["streams"].items():
+                STREAM_LENGTH.labels(stream).set(info["length"])
+                for group, g in info["groups"].items():
+                    STREAM_PENDING.labels(stream, group).set(g["pending"])
+                    if g["lag"] is not None:
+                        STREAM_LAG.labels(stream, group).set(g["lag"])
+            DEAD_LETTERS.set(snapshot["dead_letters"])
+            STORE_ARTICLES.set(snapshot["store"]["articles"] or 0)
+        except Exception:  # noqa: BLE001 - stale gauges beat a failed scrape
+            pass
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,358 @@
+"""The `newsflow` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from redis.asyncio import Redis
+
+from newsflow.errors import NoStackError
+from newsflow.logs import configure_logging
+from newsflow.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="newsflow: push news URLs; get clean, geolocated, tagged articles out.")
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: entries that failed for good, with the reason.")
+app.add_typer(dlq_app, name="dlq")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _redis(settings: Settings) -> Redis:
+    from newsflow.stack import resolve_redis_url  # noqa: PLC0415
+
+    try:
+        return Redis.from_url(resolve_redis_url(settings))
+    except NoStackError as exc:
+        typer.echo(f"newsflow: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _with_redis(settings: Settings, work):  # noqa: ANN001, ANN202 - work: async (Redis) -> T
+    """Run one async job against the stack's Redis and close the connection after it."""
+
+    async def run():  # noqa: ANN202
+        redis = _redis(settings)
+        try:
+            return await work(redis)
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(run())
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def up() -> None:
+    """Run the whole stack in the foreground: Redis (embedded unless NEWSFLOW_REDIS_URL), 3 workers, the API."""
+    from newsflow.stack import Stack  # noqa: PLC0415
+
+    settings = _settings()
+    stack = Stack(settings)
+    try:
+        stack.start()
+    except RuntimeError as exc:
+        stack.stop()
+        typer.echo(f"newsflow: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"newsflow is up: API {stack.api_url}, Redis {stack.redis_url}, store "
+               f"{settings.effective_store_url}. Ctrl-C stops it.", err=True)
+    try:
+        stack.run_forever()
+    finally:
+        stack.stop()
+
+
+@app.command()
+def worker(stage: Annotated[str, typer.Argument(help="ingest, enrich or index")]) -> None:
+    """Run one stage worker (what each docker compose service runs)."""
+    from newsflow.runtime import run_worker  # noqa: PLC0415
+    from newsflow.stack import resolve_redis_url  # noqa: PLC0415
+
+    settings = _settings()
+    if stage == "ingest":
+        from newsflow.ingest.worker import IngestHandler as Handler  # noqa: PLC0415
+    elif stage == "enrich":
+        from newsflow.enrich.worker import EnrichHandler as Handler  # noqa: PLC0415
+    elif stage == "index":
+        from newsflow.index.worker import IndexHandler as Handler  # noqa: PLC0415
+    else:
+        typer.echo(f"newsflow: unknown stage {stage!r} (ingest, enrich, index)", err=True)
+        raise typer.Exit(2)
+    try:
+        url = resolve_redis_url(settings)
+    except NoStackError as exc:
+        typer.echo(f"newsflow: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    run_worker(Handler(settings), settings, url)
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API alone (NEWSFLOW_API_HOST:NEWSFLOW_API_PORT)."""
+    import uvicorn  # noqa: PLC0415
+
+    from newsflow.api import create_app  # noqa: PLC0415
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning",
+                access_log=False)
+
+
+@app.command()
+def push(
+    urls: Annotated[list[str] | None, typer.Argument(help="URLs to queue; '-' reads them from stdin")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="a file with one URL per line")] = None,
+    force: Annotated[bool, typer.Option(help="fetch again even if ingested recently")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON line per URL")] = False,
+) -> None:
+    """Queue URLs on news.urls; prints each URL's article id (or why it was refused)."""
+    from newsflow.push import push_urls  # noqa: PLC0415
+
+    settings = _settings()
+    items = list(urls or [])
+    if "-" in items:
+        items.remove("-")
+        items += [line.strip() for line in sys.stdin]
+    if file:
+        items += [line.strip() for line in file.read_text().splitlines()]
+    items = [u for u in items if u and not u.startswith("#")]
+    if not items:
+        typer.echo("newsflow: no URLs given (arguments, --file FILE or -)", err=True)
+        raise typer.Exit(2)
+
+    results = _with_redis(settings, lambda r: push_urls(r, settings, items, force=force, source="cli"))
+    for r in results:
+        if as_json:
+            _out(json.dumps(r.__dict__))
+        elif r.error:
+            typer.echo(f"refused  {r.url}  ({r.error})", err=True)
+        else:
+            _out(f"queued   {r.id}  {r.url}")
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='words, "phrases", OR, -excluded; empty lists the newest')] = "",
+    country: Annotated[str | None, typer.Option(help="ISO-2 code of any place in the story")] = None,
+    near: Annotated[str | None, typer.Option(help="LAT,LON,KM")] = None,
+    tag: Annotated[str | None, typer.Option(help="person, organisation, keyword, topic or place")] = None,
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD or ISO datetime")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="one enriched article per line, nothing else")] = False,
+) -> None:
+    """Search the store (the running stack's, or NEWSFLOW_STORE_URL)."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from newsflow.index.query import Near, SearchQuery  # noqa: PLC0415
+    from newsflow.index.store import open_store  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        q = SearchQuery(q=query, country=country, near=Near.parse(near) if near else None, tag=tag,
+                        since=since, limit=limit)
+    except (ValueError, ValidationError) as exc:
+        typer.echo(f"newsflow: bad search: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    store = open_store(settings.effective_store_url)
+    page = store.search(q)
+    store.close()
+    if as_json:
+        for article in page.results:
+            _out(article.model_dump_json())
+        return
+    from newsflow.render import print_results  # noqa: PLC0415
+
+    print_results(page)
+
+
+@app.command()
+def tail(
+    from_start: Annotated[bool, typer.Option("--from-start", help="read the stream from its first entry")] = False,
+    group: Annotated[str | None, typer.Option(help="read through this consumer group (acknowledging)")] = None,
+    count: Annotated[int, typer.Option(help="stop after this many articles (0: follow forever)")] = 0,
+) -> None:
+    """Follow news.enriched: one enriched article JSON per line (a downstream consumer example)."""
+    from newsflow.tail import follow  # noqa: PLC0415
+
+    settings = _settings()
+    redis = _redis(settings)
+    try:
+        asyncio.run(follow(redis, settings, from_start=from_start, group=group, count=count, emit=_out))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Streams (length, pending, lag, consumers), dead letters and articles in the store."""
+    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.status import collect_status  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        store = open_store(settings.effective_store_url)
+        articles: int | None = store.count()
+        store.close()
+    except Exception:  # noqa: BLE001 - status reports what it can reach
+        articles = None
+
+    snapshot = _with_redis(settings, lambda r: collect_status(r, settings, articles))
+    if as_json:
+        _out(json.dumps(snapshot))
+        return
+    from newsflow.render import print_status  # noqa: PLC0415
+
+    print_status(snapshot)
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path] | None, typer.Argument(help="saved HTML pages")] = None,
+    url: Annotated[str | None, typer.Option(help="the page's URL (for ids and relative links)")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","url","html"} lines on stdin')] = False,
+) -> None:
+    """Extract articles from saved HTML, offline; one article JSON per line."""
+    from newsflow.ingest.extract import ExtractionError, extract_article  # noqa: PLC0415
+
+    _settings()
+    if jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            try:
+                article = extract_article(item.get("html") or "", item.get("url"), min_text_chars=0)
+                doc = json.loads(article.model_dump_json())
+            except ExtractionError as exc:
+                doc = {"text": "", "error": str(exc)}
+            doc["id"] = item.get("id", doc.get("id"))
+            _out(json.dumps(doc, ensure_ascii=False))
+        return
+    for path in files or []:
+        html = path.read_bytes()
+        from newsflow.ingest.fetch import decode_html  # noqa: PLC0415
+
+        text, _ = decode_html(html, None)
+        try:
+            article = extract_article(text, url or path.resolve().as_uri(), min_text_chars=0)
+        except ExtractionError as exc:
+            typer.echo(f"newsflow: {path}: {exc}", err=True)
+            continue
+        _out(article.model_dump_json())
+
+
+@app.command()
+def geoparse(
+    files: Annotated[list[Path] | None, typer.Argument(help="plain-text files")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","text"} lines on stdin')] = False,
+) -> None:
+    """Recognise and resolve places in text, offline (the enrich worker's own code)."""
+    from newsflow.enrich.enricher import Enricher  # noqa: PLC0415
+
+    _settings()
+    enricher = Enricher()
+    if jsonl:
+        for line in sys.stdin:
+            if line.strip():
+                item = json.loads(line)
+                places = enricher.places(item.get("text") or "")
+                _out(json.dumps({"id": item.get("id"), "places": [p.model_dump() for p in places]},
+                                ensure_ascii=False))
+        return
+    for path in files or []:
+        places = enricher.places(path.read_text())
+        _out(json.dumps({"id": str(path), "places": [p.model_dump() for p in places]}, ensure_ascii=False))
+
+
+@app.command()
+def demo(
+    keep: Annotated[bool, typer.Option(help="keep the stack running afterwards (like `newsflow up`)")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the pages to be indexed")] = 120.0,
+) -> None:
+    """Serve the bundled sample pages on 127.0.0.1, push them, wait until indexed, show what came out."""
+    from newsflow.demo import run_demo  # noqa: PLC0415
+
+    raise typer.Exit(run_demo(_settings(), keep=keep, timeout=timeout))
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
+    """Print the JSON Schema of the enriched article (schema version 1)."""
+    from newsflow.schemas import enriched_json_schema  # noqa: PLC0415
+
+    text = json.dumps(enriched_json_schema(), indent=2, sort_keys=True) + "\n"
+    if out:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List dead letters, oldest first."""
+    from newsflow.dlq import list_dead_letters  # noqa: PLC0415
+
+    settings = _settings()
+
+    for letter in _with_redis(settings, lambda r: list_dead_letters(r, settings, limit)):
+        if as_json:
+            _out(json.dumps(letter.as_json(), ensure_ascii=False))
+        else:
+            _out(f"{letter.dlq_id}  {letter.stage:<7} {letter.error:<12} attempts={letter.attempts}  "
+                 f"{letter.url or letter.article_id or ''}  {letter.reason}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ids: Annotated[list[str] | None, typer.Argument(help="dead-letter ids (from `dlq list`)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="replay every dead letter")] = False,
+) -> None:
+    """Put dead letters back on the stream they failed on."""
+    from newsflow.dlq import replay  # noqa: PLC0415
+
+    if not ids and not all_:
+        typer.echo("newsflow: give dead-letter ids or --all", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+
+    done = _with_redis(settings, lambda r: replay(r, settings, None if all_ else list(ids or [])))
+    _out(f"replayed {len(done)}")
+
+
+@dlq_app.command("purge")
+def dlq_purge(yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False) -> None:
+    """Delete every dead letter."""
+    from newsflow.dlq import purge  # noqa: PLC0415
+
+    settings = _settings()
+    if not yes:
+        typer.confirm("Delete all dead letters?", abort=True)
+
+    _out(f"purged {_with_redis(settings, lambda r: purge(r, settings))}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

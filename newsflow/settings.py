@@ -1,0 +1,69 @@
+"""Every setting newsflow reads, from the environment (``NEWSFLOW_*``). The README lists them."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "newsflow"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
+
+    # Where things are. Unset redis_url: `newsflow up` starts its own redis-server and the other
+    # commands find it through the stack file in data_dir (see newsflow.stack).
+    redis_url: str | None = None
+    store_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/newsflow.db")
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    redis_server_bin: str | None = Field(
+        default=None, description="redis-server binary for the embedded Redis; default: the newest found"
+    )
+
+    # HTTP API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_token: SecretStr | None = None
+
+    # Fetching.
+    fetch_allow_private: bool = False
+    fetch_connect_timeout: float = 5.0
+    fetch_read_timeout: float = 10.0
+    fetch_total_timeout: float = 20.0
+    fetch_max_bytes: int = 5_000_000
+    fetch_max_redirects: int = 5
+    user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+
+    # Streams and delivery.
+    stream_urls: str = "news.urls"
+    stream_articles: str = "news.articles"
+    stream_enriched: str = "news.enriched"
+    stream_dlq: str = "news.dlq"
+    stream_maxlen: int = 1_000_000
+    max_deliveries: int = 3
+    # Must exceed the slowest handler (fetch total timeout included), or live work gets stolen.
+    claim_idle_ms: int = 60_000
+    batch_size: int = 10
+    graceful_timeout: float = 15.0
+    consumer_name: str | None = None
+
+    # Observability.
+    log_level: str = "info"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+    metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")
+
+    @property
+    def effective_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'newsflow.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""What the pipeline is doing: per stream its length, and per group pending, lag and consumers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from newsflow.settings import Settings
+
+LAG_COUNT_LIMIT = 10_000
+
+
+def _s(value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def _lag(redis: Redis, stream: str, last_delivered: str, reported: Any) -> int | None:
+    if reported is not None:
+        return int(reported)
+    # Redis < 7 reports no lag: count what lies after the group's last delivered id, up to a limit.
+    rows = await redis.xrange(stream, min=f"({last_delivered}", count=LAG_COUNT_LIMIT)
+    return len(rows)
+
+
+async def stream_status(redis: Redis, stream: str) -> dict[str, Any]:
+    length = int(await redis.xlen(stream))
+    groups: dict[str, Any] = {}
+    try:
+        infos = await redis.xinfo_groups(stream)
+    except ResponseError:  # no such stream yet
+        infos = []
+    for info in infos:
+        info = {_s(k): _s(v) for k, v in info.items()}
+        name = info["name"]
+        consumers = []
+        for c in await redis.xinfo_consumers(stream, name):
+            c = {_s(k): _s(v) for k, v in c.items()}
+            consumers.append({"name": c["name"], "pending": int(c["pending"]), "idle_ms": int(c["idle"])})
+        groups[name] = {
+            "pending": int(info["pending"]),
+            "lag": await _lag(redis, stream, info["last-delivered-id"], info.get("lag")),
+            "last_delivered_id": info["last-delivered-id"],
+            "consumers": consumers,
+        }
+    return {"length": length, "groups": groups}
+
+
+async def collect_status(redis: Redis, settings: Settings, store_count: int | None) -> dict[str, Any]:
+    streams = {}
+    for stream in (settings.stream_urls, settings.stream_articles, settings.stream_enriched):
+        streams[stream] = await stream_status(redis, stream)
+    return {
+        "store": {"url": redact(settings.effective_store_url), "articles": store_count},
+        "dead_letters": int(await redis.xlen(settings.stream_dlq)),
+        "streams": streams,
+    }
+
+
+def redact(url: str) -> str:
+    """A URL fit for printing: any password replaced."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{creds}@{host}"

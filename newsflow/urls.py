@@ -1,0 +1,51 @@
+"""URL validation, canonicalisation and the article id derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit, urlunsplit
+
+import courlan
+
+MAX_URL_LENGTH = 2048
+
+
+class InvalidUrl(ValueError):
+    pass
+
+
+def canonicalize(url: str) -> str:
+    """Lower-cased scheme and host, no default port, no fragment, tracking parameters removed.
+
+    Raises InvalidUrl for anything that is not an absolute http(s) URL with a host.
+    """
+    url = (url or "").strip()
+    if not url:
+        raise InvalidUrl("empty URL")
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidUrl(f"URL longer than {MAX_URL_LENGTH} characters")
+    if any(ch.isspace() for ch in url):
+        raise InvalidUrl("URL contains whitespace")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidUrl(f"scheme {parts.scheme or '(none)'!r} is not http or https")
+    if not parts.hostname:
+        raise InvalidUrl("URL has no host")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise InvalidUrl(f"bad port: {exc}") from exc
+    # courlan knows the tracking parameters (utm_*, fbclid, gclid, ref...) and normalises the rest.
+    normalized = courlan.normalize_url(url, strict=False)
+    parts = urlsplit(normalized)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def article_id(canonical_url: str) -> str:
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+def id_for_url(url: str) -> tuple[str, str]:
+    """(article id, canonical URL) for a URL as pushed."""
+    canonical = canonicalize(url)
+    return article_id(canonical), canonical

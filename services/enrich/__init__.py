@@ -1,0 +1,1 @@
+"""Enrich stage: news.articles -> places, focus, people, organisations, keywords, topics -> news.enriched."""

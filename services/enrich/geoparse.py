@@ -1,0 +1,255 @@
+"""Place recognition and resolution: text in, places with coordinates and a story focus out.
+
+Recognition is gazetteer-driven (the longest known name starting at a capitalised word, plus
+demonyms); named-entity spans, when a model supplies them, veto the classic false positives:
+places inside person or organisation names, and person names that are also towns.
+Resolution picks, for each ambiguous name, the referent that fits the story: a country beats a
+town of the same name, and a town in a country the story mentions beats a larger one elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from newsflow.enrich.gazetteer import Entry, Gazetteer, fold
+
+from newsflow.schemas import Focus, Place
+
+TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# Lower-case words allowed inside a multi-word name ("Bosnia and Herzegovina", "Republic of the Congo").
+CONNECTORS = {"of", "and", "the", "de", "del", "la", "le", "du", "da", "do", "al", "el", "upon", "on", "sur"}
+# Entity labels whose names may contain a place that is not one ("Bank of England", "Paris Hilton").
+BLOCKING_LABELS = {"PERSON", "ORG", "FAC", "WORK_OF_ART", "EVENT", "PRODUCT", "LAW"}
+PLACE_LABELS = {"GPE", "LOC"}
+MAX_NAME_WORDS = 6
+# An untagged one-word town must be at least this large to be believed on its own.
+MIN_UNTAGGED_POPULATION = 15_000
+# A one-word city the model tags as a person is believed only when at least this large.
+PERSON_CITY_MIN_POPULATION = 1_000_000
+COMMON_WORDS = {
+    "of", "as", "is", "be", "we", "us", "it", "at", "by", "in", "on", "or", "so", "to", "up", "an", "no",
+    "best", "bath", "mobile", "reading", "nice", "university", "police", "government", "army", "union",
+    "march", "may", "june", "august", "independence", "liberty", "hope", "victoria", "paradise", "energy",
+    "unity", "progress", "commerce", "industry", "justice", "president", "minister", "parliament", "city",
+    "mission", "sale", "split", "deal", "orange", "temple", "bar", "mercedes", "florence", "chelsea",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    label: str
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    text: str
+    candidates: list[Entry]
+    demonym: bool = False
+
+
+def _tokens(text: str) -> list[tuple[int, int]]:
+    out = []
+    for m in TOKEN.finditer(text):
+        start, end = m.span()
+        word = m.group()
+        if word.endswith(("'s", "’s")):
+            end -= 2
+        out.append((start, end))
+    return out
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“‘(":
+        i -= 1
+    return i < 0 or text[i] in ".!?\n:"
+
+
+def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
+    tokens = _tokens(text)
+    mentions: list[Mention] = []
+    i = 0
+    while i < len(tokens):
+        s0, e0 = tokens[i]
+        if not text[s0].isupper():
+            i += 1
+            continue
+        found = None
+        for n in range(min(MAX_NAME_WORDS, len(tokens) - i), 0, -1):
+            j = i + n - 1
+            sj, ej = tokens[j]
+            if not text[sj].isupper():
+                continue
+            inner = [text[tokens[k][0]:tokens[k][1]] for k in range(i + 1, j)]
+            if any(not (w[0].isupper() or w.lower() in CONNECTORS) for w in inner):
+                continue
+            # Names do not run across lines or punctuation (other than hyphens and periods in "St. Louis").
+            gaps = [text[tokens[k][1]:tokens[k + 1][0]] for k in range(i, j)]
+            if any(not re.fullmatch(r"[ .\-]{1,2}", g) or "\n" in g for g in gaps):
+                continue
+            key = fold(text[s0:ej])
+            if key in gazetteer.names:
+                found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
+            elif key in gazetteer.demonyms:
+                found = Mention(s0, ej, text[s0:ej], [gazetteer.entries[gazetteer.demonyms[key]]], demonym=True)
+            if found:
+                i = j + 1
+                break
+        if found:
+            mentions.append(found)
+        else:
+            i += 1
+    return mentions
+
+
+def _covering(spans: list[Span], start: int, end: int) -> Span | None:
+    for span in spans:
+        if span.start <= start and end <= span.end:
+            return span
+    return None
+
+
+def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span] | None) -> list[Mention]:
+    spans = entities or []
+    kept = []
+    for m in mentions:
+        kinds = {c.feature for c in m.candidates}
+        city_only = kinds == {"city"}
+        ent = _covering(spans, m.start, m.end)
+        if ent is not None and ent.label in BLOCKING_LABELS:
+            ent_text = re.sub(r"^(?:the|The)\s+", "", text[ent.start:ent.end]).strip()
+            exact = fold(ent_text) == fold(m.text)
+            if not exact:
+                continue  # a place inside a longer person/organisation name
+            # "Florence", "Jackson": a person named like a town. The small model also calls big cities
+            # persons ("Porto Alegre"), so size decides: a large city keeps its place reading.
+            if city_only and ent.label == "PERSON":
+                largest = max(c.population for c in m.candidates)
+                if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else 100_000):
+                    continue
+        if city_only and not (ent is not None and ent.label in PLACE_LABELS):
+            one_word = " " not in m.text
+            if one_word and (
+                m.text.lower() in COMMON_WORDS
+                or _sentence_initial(text, m.start)
+                or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
+                or m.text.isupper()
+            ):
+                continue
+        kept.append(m)
+    return kept
+
+
+def _distance_km(a: Entry, b: Entry) -> float:
+    la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+FOLLOWING_NAME = re.compile(r",\s*((?:[A-Z][\w'’-]*)(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*){0,3})")
+
+
+def _following_countries(text: str, end: int, gazetteer: Gazetteer) -> set[str]:
+    """Country codes named right after a mention ("Timbuktu, Mali"), by any prefix of the next words."""
+    m = FOLLOWING_NAME.match(text, end)
+    if not m:
+        return set()
+    words = m.group(1).split()
+    codes: set[str] = set()
+    for n in range(len(words), 0, -1):
+        for e in gazetteer.lookup(" ".join(words[:n])):
+            if e.feature == "country" and e.country_code:
+                codes.add(e.country_code)
+    return codes
+
+
+def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tuple[Mention, Entry, float]]:
+    # Countries the story names outright (or by demonym) are the context for every town.
+    context = Counter(
+        m.candidates[0].country_code for m in mentions if m.candidates[0].feature == "country"
+    )
+    resolved = []
+    for m in mentions:
+        cands = m.candidates
+        if cands[0].feature in ("country", "continent") or len(cands) == 1:
+            resolved.append((m, cands[0], 0.7 if m.demonym else (1.0 if len(cands) == 1 else 0.9)))
+            continue
+        following = _following_countries(text, m.end, gazetteer)
+        scores = []
+        for c in cands:
+            score = math.log10(c.population + 10)
+            if c.country_code in context:
+                score += 3.0
+            if c.country_code in following:
+                score += 5.0
+            scores.append(score)
+        best = max(range(len(cands)), key=scores.__getitem__)
+        ordered = sorted(scores, reverse=True)
+        margin = ordered[0] - ordered[1] if len(ordered) > 1 else 5.0
+        resolved.append((m, cands[best], round(1 / (1 + math.exp(-margin)), 3)))
+    return resolved
+
+
+def focus_of(resolved: list[tuple[Mention, Entry, float]], title_countries: Iterable[str] = ()) -> tuple[Focus | None, list[str]]:
+    weight: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    by_place: dict[str, Counter[int]] = defaultdict(Counter)
+    entries: dict[int, Entry] = {}
+    for m, e, _ in resolved:
+        if not e.country_code:
+            continue
+        weight[e.country_code] += 0.5 if m.demonym else 1.0
+        first.setdefault(e.country_code, m.start)
+        if e.feature != "country" and e.geonameid is not None:
+            by_place[e.country_code][e.geonameid] += 1
+            entries[e.geonameid] = e
+    for cc in title_countries:
+        weight[cc] += 2.0
+        first.setdefault(cc, -1)
+    if not weight:
+        return None, []
+    countries = sorted(weight, key=lambda cc: (-weight[cc], first[cc]))
+    top = countries[0]
+    focus = Focus(country_code=top)
+    places = by_place.get(top)
+    if places:
+        (gid, count), *rest = places.most_common()
+        # A town is the focus only when it stands out: named twice and more than any other.
+        if count >= 2 and (not rest or count > rest[0][1]):
+            e = entries[gid]
+            return Focus(country_code=top, name=e.name, lat=e.lat, lon=e.lon, geonameid=e.geonameid,
+                         feature=e.feature), countries
+    return focus, countries
+
+
+def geoparse(
+    text: str, gazetteer: Gazetteer, entities: list[Span] | None = None
+) -> list[tuple[Mention, Entry, float]]:
+    return resolve(text, filter_mentions(text, find_mentions(text, gazetteer), entities), gazetteer)
+
+
+def to_places(resolved: list[tuple[Mention, Entry, float]]) -> list[Place]:
+    return [
+        Place(name=m.text, start=m.start, end=m.end, lat=e.lat, lon=e.lon, country_code=e.country_code,
+              geonameid=e.geonameid, feature=e.feature, resolved_name=e.name, confidence=conf)
+        for m, e, conf in resolved
+    ]
+
+
+def fill_focus_country(focus: Focus | None, gazetteer: Gazetteer) -> Focus | None:
+    """A focus that is only a country gets the country's own name and coordinates."""
+    if focus is None or focus.name is not None or not focus.country_code:
+        return focus
+    entry = gazetteer.country(focus.country_code)
+    if entry is None:
+        return focus
+    return Focus(country_code=entry.country_code, name=entry.name, lat=entry.lat, lon=entry.lon,
+                 geonameid=entry.geonameid, feature=entry.feature)

@@ -1,0 +1,126 @@
+"""People, organisations, keywords, topics and language of an article."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from newsflow.enrich.gazetteer import Gazetteer, fold
+
+# A small fixed taxonomy; each topic is recognised by its vocabulary (lower-cased word stems).
+TOPICS: dict[str, tuple[str, ...]] = {
+    "politics": ("election", "government", "parliament", "minister", "president", "political", "politic",
+                 "vote", "party", "opposition", "senate", "congress", "diplomat", "sanction", "coup", "policy"),
+    "conflict": ("military", "troops", "soldier", "army", "war", "mercenar", "insurgen", "attack", "militant",
+                 "jihad", "terror", "rebel", "armed", "weapon", "airstrike", "ceasefire", "fighting", "security forces"),
+    "economy": ("economy", "economic", "market", "inflation", "bank", "trade", "gdp", "price", "investment",
+                "business", "company", "shares", "unemployment", "budget", "tax", "export", "industry"),
+    "health": ("health", "hospital", "virus", "disease", "outbreak", "vaccine", "patient", "medical",
+               "epidemic", "pandemic", "infection", "doctor", "covid", "ebola", "cases"),
+    "science": ("scientist", "research", "study", "universit", "space", "nasa", "discovery", "species",
+                "laboratory", "experiment", "physics", "biology"),
+    "technology": ("technology", "software", "internet", "digital", "artificial intelligence", "computer",
+                   "smartphone", "cyber", "startup", "app "),
+    "environment": ("climate", "emission", "environment", "pollution", "flood", "drought", "wildfire",
+                    "earthquake", "storm", "hurricane", "carbon", "renewable", "forest"),
+    "sport": ("match", "tournament", "championship", "league", "football", "soccer", "olympic", "coach",
+              "player", "goal", "marathon", "tennis", "cup ", "season", "athlete", "race"),
+    "crime": ("police", "arrest", "court", "trial", "murder", "prison", "charged", "crime", "criminal",
+              "investigation", "suspect", "judge"),
+    "culture": ("film", "music", "festival", "museum", "artist", "book", "theatre", "theater", "novel",
+                "exhibition", "concert"),
+}
+MIN_TOPIC_HITS = 3
+MAX_TOPICS = 3
+
+
+def topics_of(text: str) -> list[str]:
+    lowered = " " + text.lower() + " "
+    scores = {}
+    for topic, stems in TOPICS.items():
+        hits = sum(len(re.findall(r"\b" + re.escape(stem), lowered)) for stem in stems)
+        if hits >= MIN_TOPIC_HITS:
+            scores[topic] = hits
+    return sorted(scores, key=lambda t: -scores[t])[:MAX_TOPICS]
+
+
+def detect_language(text: str) -> tuple[str | None, float]:
+    if len(text) < 40:
+        return None, 0.0
+    import py3langid  # noqa: PLC0415 - its model loads on first use
+
+    lang, prob = py3langid.classify(text[:5000])
+    return lang, float(prob)
+
+
+_LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
+_TRAILING = re.compile(r"(?:'s|’s)$")
+
+
+def _clean_name(name: str) -> str | None:
+    name = _TRAILING.sub("", _LEADING.sub("", re.sub(r"\s+", " ", name).strip()))
+    if len(name) < 2 or not any(ch.isupper() for ch in name) or any(ch.isdigit() for ch in name):
+        return None
+    return name
+
+
+def _merge_names(counts: Counter[str]) -> list[str]:
+    """Most mentioned first; "Wagner" folds into "Wagner Group" when both occur."""
+    names = list(counts)
+    for short in sorted(names, key=len):
+        for long in names:
+            if long != short and counts[short] and re.search(r"\b" + re.escape(short) + r"\b", long):
+                counts[long] += counts[short]
+                counts[short] = 0
+                break
+    return [n for n, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c > 0]
+
+
+def entities_of(doc: Any, gazetteer: Gazetteer) -> tuple[list[str], list[str]]:
+    people: Counter[str] = Counter()
+    orgs: Counter[str] = Counter()
+    for ent in doc.ents:
+        if ent.label_ not in ("PERSON", "ORG") or "\n" in ent.text:
+            continue
+        name = _clean_name(ent.text)
+        if not name:
+            continue
+        # "the Russian Wagner Group" is the Wagner Group: a nationality is not part of the name.
+        first, _, rest = name.partition(" ")
+        if rest and fold(first) in gazetteer.demonyms:
+            name = rest
+        key = fold(name)
+        # The small model often calls a country a person or an organisation ("Mali", "Burkina Faso").
+        if key in gazetteer.names or key in gazetteer.demonyms:
+            continue
+        if ent.label_ == "PERSON" and " " not in name and len(ent) == 1 and ent.root.pos_ != "PROPN":
+            continue
+        (people if ent.label_ == "PERSON" else orgs)[name] += 1
+    return _merge_names(people), _merge_names(orgs)
+
+
+STOP_KEYWORDS = {"people", "year", "years", "time", "day", "days", "week", "weeks", "country", "part", "way",
+                 "thing", "lot", "number", "percent", "official", "officials", "report", "reports"}
+
+
+def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
+    counts: Counter[str] = Counter()
+    title_l = (title or "").lower()
+    for chunk in doc.noun_chunks:
+        words = [t for t in chunk if not (t.is_stop or t.is_punct or t.like_num or t.pos_ in ("DET", "PRON"))]
+        if not words or any(t.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT") for t in words):
+            continue
+        phrase = " ".join(t.text.lower() for t in words)
+        if len(phrase) < 3 or phrase in STOP_KEYWORDS or "\n" in phrase:
+            continue
+        # A lone name is a place/person/organisation tag already, not a keyword.
+        if len(words) == 1 and words[0].ent_type_ in ("GPE", "LOC", "NORP", "PERSON", "ORG", "FAC"):
+            continue
+        counts[phrase] += 2 if phrase in title_l else 1
+    # Plural and singular are one keyword, named by its more frequent form.
+    merged: Counter[str] = Counter()
+    for phrase, count in counts.items():
+        singular = phrase[:-1] if phrase.endswith("s") and phrase[:-1] in counts else phrase
+        merged[singular] += count
+    return [k for k, _ in merged.most_common(limit)]

@@ -1,0 +1,1 @@
+"""Ingest stage: news.urls -> fetch -> extract -> news.articles."""

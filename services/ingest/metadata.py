@@ -1,0 +1,169 @@
+"""Page metadata from the places publishers put it: JSON-LD, OpenGraph/meta tags, <link>, <html lang>."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+
+ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
+                 "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "webpage"}
+
+
+@dataclass
+class PageMetadata:
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    site_name: str | None = None
+    image: str | None = None
+    canonical: str | None = None
+    language: str | None = None
+    section: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    ld_body: str | None = None
+    html_title: str | None = None  # <title>, which usually carries the site name too
+
+
+def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
+    for key in keys:
+        tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key}) \
+            or soup.find("meta", attrs={"itemprop": key})
+        if tag and tag.get("content") and tag["content"].strip():
+            return tag["content"].strip()
+    return None
+
+
+def _ld_nodes(soup: BeautifulSoup) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
+        try:
+            data = json.loads(script.string or script.get_text() or "")
+        except (json.JSONDecodeError, TypeError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                if "@graph" in node:
+                    stack.extend(node["@graph"] if isinstance(node["@graph"], list) else [node["@graph"]])
+                nodes.append(node)
+    return nodes
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    t = node.get("@type", [])
+    return {x.lower() for x in (t if isinstance(t, list) else [t]) if isinstance(x, str)}
+
+
+def _names(value: Any) -> list[str]:
+    out: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            out.append(item["name"])
+    return [re.sub(r"\s+", " ", x).strip() for x in out if x and x.strip()]
+
+
+def _image(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _split_keywords(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    seen: dict[str, None] = {}
+    for item in items:
+        word = str(item).strip()
+        if word and word.lower() not in {k.lower() for k in seen}:
+            seen[word] = None
+    return list(seen)
+
+
+def read_metadata(soup: BeautifulSoup, base_url: str) -> PageMetadata:
+    md = PageMetadata()
+    article = next((n for n in _ld_nodes(soup) if _types(n) & (ARTICLE_TYPES - {"webpage"})), None)
+    if article:
+        md.title = article.get("headline") if isinstance(article.get("headline"), str) else None
+        md.description = article.get("description") if isinstance(article.get("description"), str) else None
+        md.authors = _names(article.get("author"))
+        md.published = article.get("datePublished") if isinstance(article.get("datePublished"), str) else None
+        md.modified = article.get("dateModified") if isinstance(article.get("dateModified"), str) else None
+        publisher = _names(article.get("publisher"))
+        md.site_name = publisher[0] if publisher else None
+        md.image = _image(article.get("image"))
+        section = article.get("articleSection")
+        md.section = section[0] if isinstance(section, list) and section else section if isinstance(section, str) else None
+        md.keywords = _split_keywords(article.get("keywords")) if article.get("keywords") else []
+        body = article.get("articleBody")
+        md.ld_body = body if isinstance(body, str) else None
+
+    md.title = md.title or _meta(soup, "og:title", "twitter:title")
+    md.html_title = soup.title.string if soup.title and soup.title.string else None
+    md.description = md.description or _meta(soup, "og:description", "description", "twitter:description")
+    if not md.authors:
+        author = _meta(soup, "author", "article:author", "byl", "parsely-author", "sailthru.author")
+        if author and not author.startswith("http"):
+            md.authors = [re.sub(r"^by\s+", "", a.strip(), flags=re.I) for a in re.split(r",| and ", author) if a.strip()]
+    md.published = md.published or _meta(soup, "article:published_time", "datePublished", "pubdate",
+                                          "publishdate", "date", "dc.date.issued", "sailthru.date")
+    md.modified = md.modified or _meta(soup, "article:modified_time", "dateModified", "og:updated_time")
+    md.site_name = md.site_name or _meta(soup, "og:site_name", "application-name")
+    md.image = md.image or _meta(soup, "og:image", "twitter:image", "og:image:url")
+    md.section = md.section or _meta(soup, "article:section", "section")
+    if not md.keywords:
+        md.keywords = _split_keywords(_meta(soup, "news_keywords", "keywords") or "")
+
+    link = soup.find("link", rel=lambda v: v and "canonical" in (v if isinstance(v, list) else [v]))
+    canonical = (link.get("href") if link else None) or _meta(soup, "og:url")
+    md.canonical = urljoin(base_url, canonical.strip()) if canonical else None
+    if md.image:
+        md.image = urljoin(base_url, md.image.strip())
+
+    html = soup.find("html")
+    lang = (html.get("lang") if html else None) or _meta(soup, "og:locale", "content-language", "language")
+    md.language = normalize_language(lang)
+    for attr in ("title", "description", "site_name", "section"):
+        value = getattr(md, attr)
+        if isinstance(value, str):
+            setattr(md, attr, re.sub(r"\s+", " ", value).strip() or None)
+    return md
+
+
+def normalize_language(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = re.split(r"[-_]", value.strip())[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 and the common near-ISO forms; anything unparseable is None, never a guess."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)  # RFC 2822, as in some <meta name="date">
+    except (TypeError, ValueError, IndexError):
+        pass
+    import dateparser  # noqa: PLC0415 - slow to import; only the odd formats need it
+
+    return dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})

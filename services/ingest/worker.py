@@ -1,0 +1,78 @@
+"""The ingest worker: one news.urls entry -> fetched, extracted -> one news.articles entry."""
+
+from __future__ import annotations
+
+import json
+
+import structlog
+from newsflow.ingest.extract import ExtractionError, extract_article
+from newsflow.ingest.fetch import Fetcher, FetchError
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from newsflow.errors import Quarantine, Requeue
+from newsflow.logs import get_logger
+from newsflow.metrics import FETCH_RESPONSES
+from newsflow.runtime import Entry
+from newsflow.schemas import UrlSubmitted, utcnow
+from newsflow.settings import Settings
+from newsflow.streams import Stage, encode_event, publish, stages
+from newsflow.urls import InvalidUrl, id_for_url
+
+log = get_logger("newsflow.ingest")
+
+
+def parse_url_entry(fields: dict[str, str]) -> UrlSubmitted:
+    """`url` as a plain field (XADD news.urls * url https://...), or a JSON document holding one."""
+    try:
+        if "url" in fields:
+            return UrlSubmitted(url=fields["url"], force=fields.get("force", "") in ("1", "true", "yes"),
+                                source=fields.get("source"))
+        for key in ("json", "__data__"):
+            if key in fields:
+                return UrlSubmitted.model_validate_json(fields[key])
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise Quarantine(f"malformed url entry: {exc.errors()[0]['msg'] if isinstance(exc, ValidationError) else exc}") from exc
+    raise Quarantine(f"malformed url entry: no 'url' field (fields: {sorted(fields)[:10]})")
+
+
+class IngestHandler:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.stage: Stage = stages(settings)["ingest"]
+        self.concurrency = 8  # fetches wait on the network, so several run at once
+        self.redis: Redis | None = None
+        self.fetcher: Fetcher | None = None
+
+    async def start(self, redis: Redis) -> None:
+        self.redis = redis
+        self.fetcher = Fetcher(self.settings)
+
+    async def stop(self) -> None:
+        if self.fetcher:
+            await self.fetcher.aclose()
+
+    async def handle(self, entry: Entry) -> None:
+        assert self.redis is not None and self.fetcher is not None
+        submitted = parse_url_entry(entry.fields)
+        structlog.contextvars.bind_contextvars(url=submitted.url)
+        try:
+            article_id, _ = id_for_url(submitted.url)
+        except InvalidUrl as exc:
+            raise Quarantine(f"invalid URL: {exc}") from exc
+        structlog.contextvars.bind_contextvars(article_id=article_id)
+        try:
+            page = await self.fetcher.fetch(submitted.url)
+        except FetchError as exc:
+            FETCH_RESPONSES.labels(str(exc.status) if exc.status else "error").inc()
+            if exc.permanent:
+                raise Quarantine(exc.reason) from exc
+            raise Requeue(exc.reason) from exc
+        FETCH_RESPONSES.labels(str(page.status)).inc()
+        try:
+            article = extract_article(page.html, submitted.url, final_url=page.final_url, fetched_at=utcnow())
+        except ExtractionError as exc:
+            raise Quarantine(str(exc)) from exc
+        entry_id = await publish(self.redis, self.stage.output, encode_event(article), self.settings)
+        log.info("article_extracted", title=article.title, chars=len(article.text), status=page.status,
+                 encoding=page.encoding, redirects=len(page.redirects), published=entry_id)

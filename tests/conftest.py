@@ -1,0 +1,66 @@
+"""Shared fixtures. Integration tests use a real redis-server: NEWSFLOW_TEST_REDIS_URL when set,
+otherwise one the suite starts itself (the same embedded redis-server `newsflow up` uses)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsflow.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = REPO / "newsflow" / "demo" / "pages"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("NEWSFLOW_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from newsflow.redis_server import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str) -> Settings:
+    """Settings of one test: its own streams (so tests never see each other's entries) and data dir."""
+    tag = uuid.uuid4().hex[:8]
+    return Settings(
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        stream_urls=f"t{tag}.urls",
+        stream_articles=f"t{tag}.articles",
+        stream_enriched=f"t{tag}.enriched",
+        stream_dlq=f"t{tag}.dlq",
+        fetch_allow_private=True,
+        claim_idle_ms=60_000,
+    )
+
+
+@pytest.fixture(scope="session")
+def gazetteer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gazetteer")
+
+
+@pytest.fixture(scope="session")
+def enricher(gazetteer_dir: Path):
+    from newsflow.enrich.enricher import Enricher
+    from newsflow.enrich.gazetteer import load_gazetteer
+
+    return Enricher(gazetteer=load_gazetteer(gazetteer_dir))
+
+
+@pytest.fixture(scope="session")
+def dw_html() -> str:
+    return (PAGES / "dw-mali-russia.html").read_text()

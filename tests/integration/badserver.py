@@ -1,0 +1,105 @@
+"""An HTTP server on 127.0.0.1 that misbehaves on purpose, one way per path."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.conftest import PAGES
+
+DW = (PAGES / "dw-mali-russia.html").read_bytes()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+    def _send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8", **headers):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            self.send_header(k.replace("_", "-"), v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):  # noqa: N802, C901
+        path = self.path.split("?")[0]
+        if path == "/ok":
+            return self._send(200, DW)
+        if path in ("/404", "/410", "/503", "/500"):
+            return self._send(int(path[1:]), b"<html><body>error</body></html>")
+        if path == "/429":
+            return self._send(429, b"slow down", Retry_After="7")
+        if path == "/json":
+            return self._send(200, b'{"a": 1}', "application/json")
+        if path == "/pdf":
+            return self._send(200, b"%PDF-1.4 ...", "application/pdf")
+        if path == "/big":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(50_000_000))
+            self.end_headers()
+            return
+        if path == "/endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"<p>" + b"x" * 65_000 + b"</p>"
+            try:
+                for _ in range(10_000):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if path == "/slow":
+            time.sleep(3)
+            return self._send(200, DW)
+        if path == "/drip":
+            # Headers at once, then a byte every 0.5 s: each read is quick, the whole is endless.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100_000):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if path == "/loop-a":
+            return self._send(302, b"", Location="/loop-b")
+        if path == "/loop-b":
+            return self._send(302, b"", Location="/loop-a")
+        if path.startswith("/hop/"):
+            n = int(path.rsplit("/", 1)[1])
+            return self._send(302, b"", Location=f"/hop/{n - 1}") if n > 0 else self._send(200, DW)
+        if path == "/wrong-charset":
+            body = DW.decode().replace("Timbuktu", "Tombouctou – Tiéré").encode("utf-8")
+            return self._send(200, body, "text/html; charset=iso-8859-1")
+        return self._send(404, b"not found")
+
+
+class BadServer:
+    def __init__(self):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def __enter__(self) -> BadServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,111 @@
+"""Stage workers on a real redis-server: backlog, acknowledgement, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from contextlib import asynccontextmanager
+
+import pytest
+from newsflow.index.worker import IndexHandler
+from newsflow.ingest.worker import IngestHandler
+from redis.asyncio import Redis
+
+from newsflow.runtime import build_app
+from newsflow.streams import decode_fields, ensure_groups
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+
+@asynccontextmanager
+async def running(handler, settings):
+    app = build_app(handler, settings, settings.redis_url)
+    await app.start()
+    try:
+        yield
+    finally:
+        await app.stop()
+
+
+async def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = await predicate()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+async def redis(settings):
+    client = Redis.from_url(settings.redis_url)
+    yield client
+    await client.delete(settings.stream_urls, settings.stream_articles, settings.stream_enriched, settings.stream_dlq)
+    await client.aclose()
+
+
+async def dead_letters(redis, settings):
+    return [decode_fields(raw) for _, raw in await redis.xrange(settings.stream_dlq)]
+
+
+async def test_url_pushed_before_any_worker_is_ingested(settings, redis, server):
+    await ensure_groups(redis, settings)
+    # Plain fields, as any language can write them.
+    await redis.xadd(settings.stream_urls, {"url": server.url("/ok?utm_source=test")})
+    async with running(IngestHandler(settings), settings):
+        rows = await wait_for(lambda: redis.xrange(settings.stream_articles))
+    fields = decode_fields(rows[0][1])
+    article = json.loads(fields["json"])
+    assert fields["schema"] == "article/1" and fields["id"] == article["id"]
+    assert article["title"] == "Russian military advisers arrive in Mali"
+    assert "Timbuktu" in article["text"]
+    info = await redis.xinfo_groups(settings.stream_urls)
+    assert info[0]["pending"] == 0  # acknowledged after publishing
+
+
+async def test_malformed_and_permanent_failures_go_to_dead_letters_at_once(settings, redis, server):
+    await ensure_groups(redis, settings)
+    bad = [{"foo": "bar"}, {"url": "not a url"}, {"url": "ftp://example.com/x"}, {"__data__": b"\x89\xff garbage"},
+           {"json": "[1, 2]"}, {"url": server.url("/404")}, {"url": server.url("/json")}]
+    for fields in bad:
+        await redis.xadd(settings.stream_urls, fields)
+    await redis.xadd(settings.stream_urls, {"url": server.url("/ok")})
+    async with running(IngestHandler(settings), settings):
+        letters = await wait_for(lambda: _at_least(dead_letters(redis, settings), len(bad)))
+        await wait_for(lambda: redis.xlen(settings.stream_articles))  # the worker went on
+    assert len(letters) == len(bad)
+    assert all(d["stage"] == "ingest" and d["attempts"] == "1" and d["error"] == "Quarantine" for d in letters)
+    reasons = " | ".join(d["reason"] for d in letters)
+    for needle in ("no 'url' field", "invalid URL", "HTTP 404", "not HTML", "malformed url entry"):
+        assert needle in reasons
+    # The original entry travels with the letter, so it can be replayed.
+    assert {json.loads(d["payload"]).get("url") for d in letters} >= {"not a url", server.url("/404")}
+    assert (await redis.xinfo_groups(settings.stream_urls))[0]["pending"] == 0
+
+
+async def test_transient_failure_is_retried_then_dead_lettered(settings, redis, server):
+    settings = settings.model_copy(update={"claim_idle_ms": 300, "max_deliveries": 3})
+    await ensure_groups(redis, settings)
+    await redis.xadd(settings.stream_urls, {"url": server.url("/503")})
+    async with running(IngestHandler(settings), settings):
+        letters = await wait_for(lambda: dead_letters(redis, settings), timeout=20)
+    assert letters[0]["attempts"] == "3" and letters[0]["reason"] == "HTTP 503"
+    assert letters[0]["error"] == "Requeue" and letters[0]["cause"] == "FetchError"
+    assert (await redis.xinfo_groups(settings.stream_urls))[0]["pending"] == 0
+
+
+async def test_index_worker_dead_letters_a_poison_entry_and_goes_on(settings, redis):
+    await ensure_groups(redis, settings)
+    await redis.xadd(settings.stream_enriched, {"id": "x", "json": "{not json"})
+    await redis.xadd(settings.stream_enriched, {"id": "y", "json": json.dumps({"id": "y"})})
+    async with running(IndexHandler(settings), settings):
+        letters = await wait_for(lambda: _at_least(dead_letters(redis, settings), 2))
+    assert {d["stage"] for d in letters} == {"index"}
+    assert any("malformed EnrichedArticle entry" in d["reason"] for d in letters)
+
+
+async def _at_least(coro, n):
+    rows = await coro
+    return rows if len(rows) >= n else None

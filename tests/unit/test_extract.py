@@ -1,0 +1,62 @@
+from datetime import UTC, datetime
+
+import pytest
+from newsflow.ingest.extract import ExtractionError, extract_article
+from newsflow.ingest.metadata import parse_datetime
+
+CHROME = ["Skip to content", "Skip to main menu", "Top Story", "More stories from DW", "We use cookies",
+          "Kyiv", "Djokovic", "Legal notice", "Share on Facebook", "This browser does not support",
+          "static.dw.com"]
+
+
+def test_dw_page_body_is_the_story_without_chrome(dw_html):
+    a = extract_article(dw_html, "http://127.0.0.1:8000/dw-mali-russia.html")
+    assert a.text.startswith("A Malian resident in Bamako poses")
+    assert "stationed in the northern city of Timbuktu" in a.text
+    assert a.text.rstrip().endswith("three military coups since 2012.")
+    for chrome in CHROME:
+        assert chrome not in a.text, chrome
+    # The headline is the title, not the body's first line.
+    assert not a.text.startswith("Russian military advisers arrive in Mali")
+
+
+def test_dw_page_metadata(dw_html):
+    a = extract_article(dw_html, "http://127.0.0.1:8000/dw-mali-russia.html?utm_source=x")
+    assert a.title == "Russian military advisers arrive in Mali"
+    assert a.published_at == datetime(2022, 1, 7, 17, 41, tzinfo=UTC)
+    assert a.canonical_url == "https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191"
+    assert a.language == "en"
+    assert a.site_name == "Deutsche Welle"
+    assert a.image_url == "https://static.dw.com/image/60355976_6.jpg"
+    assert a.section == "Africa"
+    assert "Wagner Group" in a.page_keywords
+    assert a.id == extract_article(dw_html, "http://127.0.0.1:8000/dw-mali-russia.html").id
+    assert '"published_at":"2022-01-07T17:41:00Z"' in a.model_dump_json()
+
+
+def test_page_without_article_text_is_an_extraction_error():
+    html = "<html><body><nav><a href='/'>Home</a></nav><p>Subscribe</p></body></html>"
+    with pytest.raises(ExtractionError):
+        extract_article(html, "https://example.com/")
+
+
+def test_title_falls_back_from_html_title_without_site_suffix():
+    body = "".join(f"<p>Paragraph {i} of a reasonably long story about rivers and floods in the valley.</p>"
+                   for i in range(8))
+    html = f"<html><head><title>Rivers rise | The Example Courier</title></head><body><article><h1>Rivers rise</h1>{body}</article></body></html>"
+    a = extract_article(html, "https://courier.example.com/rivers")
+    assert a.title == "Rivers rise"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2022-01-07T17:41:00Z", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+    ("2022-01-07T18:41:00+01:00", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+    ("Fri, 07 Jan 2022 17:41:00 GMT", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+])
+def test_dates_normalise_to_utc(value, expected):
+    parsed = parse_datetime(value)
+    assert parsed is not None and parsed.astimezone(UTC) == expected
+
+
+def test_unparseable_date_is_none_not_a_guess():
+    assert parse_datetime("sometime soon") is None

@@ -1,0 +1,93 @@
+"""Place recognition on the seed story (DW, Jan 2022), whose places the pipeline is built around."""
+
+from pathlib import Path
+
+import pytest
+from newsflow.enrich.geoparse import Span, filter_mentions, find_mentions
+
+from newsflow.schemas import Article, utcnow
+
+SEED = (Path(__file__).resolve().parent.parent / "fixtures" / "dw-mali-russia.txt").read_text()
+# The story's body as ingest extracts it: from the teaser to the agency credits, no chrome.
+BODY = SEED[SEED.index("Russian military advisers are reportedly"):SEED.index("Skip next section")]
+
+
+@pytest.fixture(scope="module")
+def enriched(enricher):
+    article = Article(id="seed", url="https://www.dw.com/en/a-60356191", canonical_url="https://www.dw.com/en/a-60356191",
+                      title="Russian military advisers arrive in Mali", text=BODY, fetched_at=utcnow())
+    return enricher.enrich(article)
+
+
+def _resolved(enriched):
+    return {p.resolved_name: p for p in enriched.places}
+
+
+@pytest.mark.parametrize("name,cc,lat,lon,geonameid", [
+    ("Mali", "ML", 17.0, -4.0, 2453866),
+    ("Bamako", "ML", 12.61, -7.98, 2460596),
+    ("Timbuktu", "ML", 16.77, -3.01, 2449067),
+    ("Burkina Faso", "BF", 13.0, -2.0, 2361809),
+    ("Niger", "NE", 16.0, 8.0, 2440476),
+    ("Russia", "RU", 60.0, 100.0, 2017370),
+    ("France", "FR", 46.0, 2.0, 3017382),
+    ("Germany", "DE", 51.0, 9.0, 2921044),
+    ("United Kingdom", "GB", 54.0, -2.0, 2635167),
+])
+def test_seed_places_resolve_to_the_right_referent(enriched, name, cc, lat, lon, geonameid):
+    place = _resolved(enriched)[name]
+    assert place.country_code == cc
+    assert place.geonameid == geonameid
+    assert abs(place.lat - lat) < 0.05 and abs(place.lon - lon) < 0.05
+
+
+def test_niger_is_the_country_not_a_town(enriched):
+    assert _resolved(enriched)["Niger"].feature == "country"
+
+
+def test_offsets_point_at_the_mention(enriched):
+    for p in enriched.places:
+        assert enriched.text[p.start:p.end] == p.name
+
+
+def test_focus_is_mali(enriched):
+    assert enriched.focus is not None and enriched.focus.country_code == "ML"
+    assert enriched.countries[0] == "ML"
+
+
+def test_organisations_found_and_not_places(enriched):
+    orgs = set(enriched.organizations)
+    assert {"Wagner Group", "AFP", "Kremlin"} <= orgs
+    assert not orgs & {"Mali", "Bamako", "Burkina Faso", "Niger"}
+
+
+def test_topics_and_language(enriched):
+    assert "conflict" in enriched.topics
+    assert enriched.language == "en"
+
+
+def test_place_inside_an_organisation_name_is_not_a_place(enricher):
+    text = "Shares of the Central Bank of Nigeria rose while Paris Hilton visited Berlin."
+    g = enricher.gazetteer
+    mentions = find_mentions(text, g)
+    assert {m.text for m in mentions} >= {"Nigeria", "Paris", "Berlin"}
+    org, person = "Central Bank of Nigeria", "Paris Hilton"
+    entities = [Span(text.index(org), text.index(org) + len(org), "ORG"),
+                Span(text.index(person), text.index(person) + len(person), "PERSON")]
+    kept = {m.text for m in filter_mentions(text, mentions, entities)}
+    assert kept == {"Berlin"}
+
+
+def test_common_words_that_are_towns_are_not_places(enricher):
+    text = "Reading the report, officials said the plan was a Nice idea. Of course it was."
+    assert enricher.places(text) == []
+
+
+def test_context_picks_the_town_in_the_story_country(enricher):
+    places = {p.name: p for p in enricher.places("Protests spread across Russia on Sunday, from Moscow to Kazan.")}
+    assert places["Moscow"].country_code == "RU"
+    # Population alone would pick Córdoba, Argentina (1.4M); "Cordoba, Spain" says otherwise.
+    places = {p.name: p for p in enricher.places("Temperatures rose in Cordoba, Spain, on Monday.")}
+    assert places["Cordoba"].country_code == "ES"
+    places = {p.name: p for p in enricher.places("Temperatures rose in Cordoba on Monday.")}
+    assert places["Cordoba"].country_code == "AR"
