@@ -23,7 +23,7 @@ from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from redis.asyncio import Redis
 
 from newsflow.dlq import dead_letter
-from newsflow.errors import Quarantine
+from newsflow.errors import Quarantine, Requeue
 from newsflow.logs import get_logger
 from newsflow.metrics import HANDLER_SECONDS, MESSAGES
 from newsflow.settings import Settings
@@ -87,6 +87,8 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 MESSAGES.labels(stage.name, "ok").inc()
             except Exception as exc:  # noqa: BLE001 - every failure is either retried or dead-lettered
                 permanent = isinstance(exc, Quarantine)
+                # A traceback only for the unexpected: Quarantine and Requeue carry their reason.
+                unexpected = not isinstance(exc, Quarantine | Requeue)
                 if permanent or deliveries >= settings.max_deliveries:
                     ctx = structlog.contextvars.get_contextvars()
                     await dead_letter(
@@ -95,11 +97,11 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                         url=ctx.get("url"),
                     )
                     log.warning("dead_lettered", error=type(exc).__name__, reason=str(exc),
-                                permanent=permanent, exc_info=not permanent)
+                                permanent=permanent, exc_info=unexpected)
                     MESSAGES.labels(stage.name, "dead_letter").inc()
                 else:
                     log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
-                                retry_after_ms=settings.claim_idle_ms, exc_info=True)
+                                retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
                     MESSAGES.labels(stage.name, "retry").inc()
                     raise RejectMessage() from exc  # stays pending; the reclaimer retries it
             finally:

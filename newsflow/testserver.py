@@ -24,15 +24,22 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a fetcher that hangs up (timeout, size cap) is not the server's error
+
+
 class PageServer:
     def __init__(self, root: Path, port: int = 0, fallback_to_any_port: bool = True):
         handler = partial(_Handler, directory=str(root))
         try:
-            self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+            self.httpd = _Server(("127.0.0.1", port), handler)
         except OSError:
             if not fallback_to_any_port:
                 raise
-            self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            self.httpd = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -174,6 +174,17 @@ def test_status_tail_and_dead_letters(stack, pages):
     assert first["schema_version"] == 1 and first["places"]
 
 
+def test_worker_logs_are_json_with_the_article_id(stack):
+    events = []
+    for line in (stack["data_dir"] / "up.log").read_text().splitlines():
+        if line.startswith("{"):
+            events.append(json.loads(line))
+    handled = [e for e in events if e.get("stage") in ("ingest", "enrich", "index") and "entry_id" in e]
+    assert {e["event"] for e in handled} >= {"article_extracted", "article_enriched", "article_indexed", "dead_lettered"}
+    for e in handled:
+        assert e.get("article_id"), e
+
+
 def test_ctrl_c_stops_everything(stack):
     proc, info = stack["proc"], stack["info"]
     proc.send_signal(signal.SIGINT)
