@@ -4,17 +4,16 @@
 
 import secrets
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from newsflow import __version__
-from newsflow.index.query import Near, SearchQuery
+from newsflow.index.query import SearchPage, SearchParams
 from newsflow.index.store import Store, open_store
 from newsflow.metrics import (
     DEAD_LETTERS,
@@ -52,12 +51,6 @@ class Rejected(BaseModel):
 class PushOut(BaseModel):
     queued: list[Queued]
     rejected: list[Rejected]
-
-
-class SearchOut(BaseModel):
-    total: int
-    results: list[EnrichedArticle]
-    snippets: dict[str, str] = Field(default_factory=dict)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -106,24 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         URLS_PUSHED.inc(len(queued))
         return PushOut(queued=queued, rejected=rejected)
 
-    @app.get("/v1/search", response_model=SearchOut)
-    def search(
-        store: Annotated[Store, Depends(store_of)],
-        q: str = "",
-        country: Annotated[str | None, Query(description="ISO-2 code of any place in the story")] = None,
-        near: Annotated[str | None, Query(description="LAT,LON,KM")] = None,
-        tag: str | None = None,
-        since: Annotated[datetime | None, Query(description="ISO date or datetime")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 20,
-        offset: Annotated[int, Query(ge=0)] = 0,
-    ) -> SearchOut:
+    @app.get("/v1/search", response_model=SearchPage)
+    def search(store: Annotated[Store, Depends(store_of)], params: Annotated[SearchParams, Query()]) -> SearchPage:
         try:
-            query = SearchQuery(q=q, country=country, near=Near.parse(near) if near else None, tag=tag,
-                                since=since, limit=limit, offset=offset)
-        except (ValueError, ValidationError) as exc:
+            query = params.to_query()
+        except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
-        page = store.search(query)
-        return SearchOut(total=page.total, results=page.results, snippets=page.snippets)
+        return store.search(query)
 
     @app.get("/v1/articles/{article_id}", response_model=EnrichedArticle)
     def get_article(article_id: str, store: Annotated[Store, Depends(store_of)]) -> EnrichedArticle:

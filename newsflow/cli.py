@@ -150,31 +150,50 @@ def push(
 def search(
     query: Annotated[str, typer.Argument(help='words, "phrases", OR, -excluded; empty lists the newest')] = "",
     country: Annotated[str | None, typer.Option(help="ISO-2 code of any place in the story")] = None,
+    focus_country: Annotated[str | None, typer.Option(help="ISO-2 code of the story's main country")] = None,
+    place: Annotated[str | None, typer.Option(help="a place name or GeoNames id")] = None,
     near: Annotated[str | None, typer.Option(help="LAT,LON,KM")] = None,
-    tag: Annotated[str | None, typer.Option(help="person, organisation, keyword, topic or place")] = None,
-    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD or ISO datetime")] = None,
+    bbox: Annotated[str | None, typer.Option(help="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT")] = None,
+    person: Annotated[str | None, typer.Option()] = None,
+    org: Annotated[str | None, typer.Option("--org", help="an organisation")] = None,
+    keyword: Annotated[str | None, typer.Option()] = None,
+    topic: Annotated[str | None, typer.Option()] = None,
+    tag: Annotated[str | None, typer.Option(help="person, organisation, keyword, topic, place or country")] = None,
+    language: Annotated[str | None, typer.Option(help="ISO 639-1, e.g. en")] = None,
+    site: Annotated[str | None, typer.Option(help="site name or host, e.g. dw.com")] = None,
+    since: Annotated[str | None, typer.Option(help="published at or after: YYYY-MM-DD or ISO datetime")] = None,
+    until: Annotated[str | None, typer.Option(help="published before: YYYY-MM-DD or ISO datetime")] = None,
+    sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
+    cursor: Annotated[str | None, typer.Option(help="the next_cursor of a previous page")] = None,
+    facets: Annotated[bool, typer.Option("--facets", help="also count by country, topic, organisation, person, site, day")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="one enriched article per line, nothing else")] = False,
 ) -> None:
     """Search the store (the running stack's, or NEWSFLOW_STORE_URL)."""
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from newsflow.index.query import Near, SearchQuery  # noqa: PLC0415
+    from newsflow.index.query import SearchParams  # noqa: PLC0415
     from newsflow.index.store import open_store  # noqa: PLC0415
 
     settings = _settings()
     try:
-        q = SearchQuery(q=query, country=country, near=Near.parse(near) if near else None, tag=tag,
-                        since=since, limit=limit)
+        q = SearchParams(q=query, country=country, focus_country=focus_country, place=place, near=near, bbox=bbox,
+                         person=person, organization=org, keyword=keyword, topic=topic, tag=tag, language=language,
+                         site=site, since=since, until=until, sort=sort, limit=limit, cursor=cursor,
+                         facets=facets and not as_json).to_query()
     except (ValueError, ValidationError) as exc:
         typer.echo(f"newsflow: bad search: {exc}", err=True)
         raise typer.Exit(2) from exc
     store = open_store(settings.effective_store_url)
-    page = store.search(q)
-    store.close()
+    try:
+        page = store.search(q)
+    finally:
+        store.close()
     if as_json:
         for article in page.results:
             _out(article.model_dump_json())
+        if page.next_cursor:
+            typer.echo(f"next cursor: {page.next_cursor}", err=True)
         return
     from newsflow.render import print_results  # noqa: PLC0415
 

@@ -27,6 +27,13 @@ def print_results(page: SearchPage) -> None:
             console.print(f"  organisations: {', '.join(a.organizations) or '-'}   people: {', '.join(a.people) or '-'}")
         if a.topics:
             console.print(f"  topics: {', '.join(a.topics)}")
+    if page.facets:
+        console.print()
+        for facet, counts in page.facets.items():
+            if counts:
+                console.print(f"[bold]{facet}[/bold]: " + ", ".join(f"{k} ({n})" for k, n in counts.items()))
+    if page.next_cursor:
+        console.print(f"\nmore: --cursor {page.next_cursor}")
 
 
 def print_status(s: dict[str, Any]) -> None:

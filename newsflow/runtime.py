@@ -61,16 +61,33 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     app = FastStream(broker, logger=None)
     redis = Redis.from_url(redis_url)
 
-    @broker.subscriber(
-        stream=StreamSub(stage.input, group=stage.group, consumer=name, max_records=settings.batch_size),
-        max_workers=handler.concurrency,
-        title=f"{stage.input}:{stage.group}",
-    )
-    @broker.subscriber(
-        stream=StreamSub(stage.input, group=stage.group, consumer=f"{name}-reclaim",
-                         min_idle_time=settings.claim_idle_ms),
-        include_in_schema=False,
-    )
+    async def fail(entry: Entry, exc: Exception) -> None:
+        """Dead-letter a failed entry, or leave it pending for a retry (raising RejectMessage)."""
+        permanent = isinstance(exc, Quarantine)
+        # A traceback only for the unexpected: Quarantine and Requeue carry their reason.
+        unexpected = not isinstance(exc, Quarantine | Requeue)
+        if permanent or entry.deliveries >= settings.max_deliveries:
+            ctx = structlog.contextvars.get_contextvars()
+            await dead_letter(
+                redis, settings, stage=stage.name, stream=stage.input, entry_id=entry.entry_id, error=exc,
+                attempts=entry.deliveries, payload=entry.fields, article_id=ctx.get("article_id"), url=ctx.get("url"),
+            )
+            log.warning("dead_lettered", error=type(exc).__name__, reason=str(exc), permanent=permanent,
+                        exc_info=unexpected)
+            MESSAGES.labels(stage.name, "dead_letter").inc()
+            return
+        log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
+                    retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
+        MESSAGES.labels(stage.name, "retry").inc()
+        raise RejectMessage() from exc  # stays pending; the reclaimer retries it
+
+    handle_batch = getattr(handler, "handle_batch", None)
+    reader = StreamSub(stage.input, group=stage.group, consumer=name,
+                       max_records=settings.index_batch_size if handle_batch else settings.batch_size,
+                       batch=handle_batch is not None)
+    reclaimer = StreamSub(stage.input, group=stage.group, consumer=f"{name}-reclaim",
+                          min_idle_time=settings.claim_idle_ms)
+
     async def consume(msg: RedisStreamMessage) -> None:
         raw = msg.raw_message
         ids = raw.get("message_ids") or [b"?"]
@@ -86,26 +103,36 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 await handler.handle(entry)
                 MESSAGES.labels(stage.name, "ok").inc()
             except Exception as exc:  # noqa: BLE001 - every failure is either retried or dead-lettered
-                permanent = isinstance(exc, Quarantine)
-                # A traceback only for the unexpected: Quarantine and Requeue carry their reason.
-                unexpected = not isinstance(exc, Quarantine | Requeue)
-                if permanent or deliveries >= settings.max_deliveries:
-                    ctx = structlog.contextvars.get_contextvars()
-                    await dead_letter(
-                        redis, settings, stage=stage.name, stream=stage.input, entry_id=entry_id, error=exc,
-                        attempts=deliveries, payload=fields, article_id=ctx.get("article_id"),
-                        url=ctx.get("url"),
-                    )
-                    log.warning("dead_lettered", error=type(exc).__name__, reason=str(exc),
-                                permanent=permanent, exc_info=unexpected)
-                    MESSAGES.labels(stage.name, "dead_letter").inc()
-                else:
-                    log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
-                                retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
-                    MESSAGES.labels(stage.name, "retry").inc()
-                    raise RejectMessage() from exc  # stays pending; the reclaimer retries it
+                await fail(entry, exc)
             finally:
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
+
+    async def consume_batch(msg: RedisStreamMessage) -> None:
+        raw = msg.raw_message
+        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw.get("message_ids") or []]
+        # Entries read with ">" are first deliveries; retries come one by one through the reclaimer.
+        entries = [Entry(stage.input, i, decode_fields(f), 1) for i, f in zip(ids, raw.get("data") or [], strict=False)]
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(stage=stage.name, batch=len(entries)):
+            try:
+                rejected = await handle_batch(entries)
+            except Exception as exc:  # noqa: BLE001 - the whole batch stays pending; reclaimed one by one
+                log.warning("batch_failed_will_retry", error=type(exc).__name__, reason=str(exc),
+                            entries=len(entries), retry_after_ms=settings.claim_idle_ms)
+                MESSAGES.labels(stage.name, "retry").inc(len(entries))
+                raise RejectMessage() from exc
+            finally:
+                HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
+            for entry, exc in rejected:
+                with structlog.contextvars.bound_contextvars(entry_id=entry.entry_id, article_id=entry.fields.get("id")):
+                    await fail(entry, exc)
+            MESSAGES.labels(stage.name, "ok").inc(len(entries) - len(rejected))
+
+    if handle_batch is not None:
+        broker.subscriber(stream=reader, title=f"{stage.input}:{stage.group}")(consume_batch)
+    else:
+        broker.subscriber(stream=reader, max_workers=handler.concurrency, title=f"{stage.input}:{stage.group}")(consume)
+    broker.subscriber(stream=reclaimer, include_in_schema=False)(consume)
 
     heartbeat: dict[str, asyncio.Task[None]] = {}
 

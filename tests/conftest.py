@@ -64,3 +64,28 @@ def enricher(gazetteer_dir: Path):
 @pytest.fixture(scope="session")
 def dw_html() -> str:
     return (PAGES / "dw-mali-russia.html").read_text()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on a real PostgreSQL (NEWSFLOW_TEST_POSTGRES_URL, else 127.0.0.1:5432), dropped after.
+
+    Without a PostgreSQL the tests skip, except under CI=true, where a missing server fails the run.
+    """
+    import psycopg
+
+    base = os.environ.get("NEWSFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {base}: {exc}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " (CI=true: PostgreSQL tests must run, not skip)")
+        pytest.skip(message)
+    name = f"newsflow_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

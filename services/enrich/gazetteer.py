@@ -13,11 +13,12 @@ import os
 import pickle
 import re
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+
+from newsflow.text import fold
 
 FORMAT_VERSION = 2
 ALT_NAME_MIN_POPULATION = 15_000
@@ -32,14 +33,6 @@ class Entry:
     lat: float
     lon: float
     population: int
-
-
-def fold(name: str) -> str:
-    """The lookup key of a name: lower case, accents off, curly apostrophes straight, spaces single."""
-    name = unicodedata.normalize("NFKD", name)
-    name = "".join(ch for ch in name if not unicodedata.combining(ch))
-    name = name.replace("\u2019", "'").replace("\u2010", "-").replace("\u2013", "-")
-    return re.sub(r"\s+", " ", name).strip().lower()
 
 
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z\u00c0-\u024f'’. -]{2,}$")

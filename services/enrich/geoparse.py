@@ -15,9 +15,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from newsflow.enrich.gazetteer import Entry, Gazetteer, fold
+from newsflow.enrich.gazetteer import Entry, Gazetteer
 
 from newsflow.schemas import Focus, Place
+from newsflow.text import fold
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Lower-case words allowed inside a multi-word name ("Bosnia and Herzegovina", "Republic of the Congo").

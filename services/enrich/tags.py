@@ -6,7 +6,9 @@ import re
 from collections import Counter
 from typing import Any
 
-from newsflow.enrich.gazetteer import Gazetteer, fold
+from newsflow.enrich.gazetteer import Gazetteer
+
+from newsflow.text import fold
 
 # A small fixed taxonomy; each topic is recognised by its vocabulary (lower-cased word stems).
 TOPICS: dict[str, tuple[str, ...]] = {

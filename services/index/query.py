@@ -1,14 +1,27 @@
-"""A search request and its answer, the same for the CLI, the HTTP API and every store."""
+"""A search request and its answer: one contract for the CLI, the HTTP API and every store.
+
+Query text uses web-search syntax, as PostgreSQL's websearch_to_tsquery reads it: words and
+"quoted phrases" are all required, OR between two terms makes either enough, a leading minus
+excludes. Each store turns a SearchQuery into its own SQL; the semantics are the same (the
+contract tests run one suite against both).
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shlex
 from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from newsflow.schemas import EnrichedArticle
+from newsflow.text import fold
+
+FACETS = ("country", "topic", "organization", "person", "site", "day")
+FACET_SIZE = 10
 
 
 class Near(BaseModel):
@@ -25,49 +38,153 @@ class Near(BaseModel):
         return cls(lat=lat, lon=lon, km=km)
 
 
-class SearchQuery(BaseModel):
-    q: str = ""
-    country: str | None = Field(default=None, description="ISO-2: any place in the story is in this country")
-    near: Near | None = None
-    tag: str | None = Field(default=None, description="a person, organisation, keyword, topic or country")
-    since: datetime | None = Field(default=None, description="published (or first seen) at or after")
-    limit: int = Field(default=20, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+class BBox(BaseModel):
+    min_lon: float = Field(ge=-180, le=180)
+    min_lat: float = Field(ge=-90, le=90)
+    max_lon: float = Field(ge=-180, le=180)
+    max_lat: float = Field(ge=-90, le=90)
 
-    @field_validator("country")
     @classmethod
-    def _upper(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        if not re.fullmatch(r"[A-Za-z]{2}", v):
-            raise ValueError("country takes an ISO 3166-1 alpha-2 code, e.g. ML")
-        return v.upper()
+    def parse(cls, value: str) -> BBox:
+        parts = [float(p) for p in value.split(",")]
+        if len(parts) != 4:
+            raise ValueError("bbox takes MIN_LON,MIN_LAT,MAX_LON,MAX_LAT")
+        box = cls(min_lon=parts[0], min_lat=parts[1], max_lon=parts[2], max_lat=parts[3])
+        if box.min_lat > box.max_lat:
+            raise ValueError("bbox: MIN_LAT is above MAX_LAT")
+        return box
 
-    @field_validator("since", mode="before")
-    @classmethod
-    def _date(cls, v: object) -> object:
-        if isinstance(v, date) and not isinstance(v, datetime):
-            return datetime(v.year, v.month, v.day)
-        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-            return v + "T00:00:00Z"
+
+def _iso2(v: str | None) -> str | None:
+    if v is None:
         return v
+    if not re.fullmatch(r"[A-Za-z]{2}", v):
+        raise ValueError("takes an ISO 3166-1 alpha-2 code, e.g. ML")
+    return v.upper()
 
 
-class SearchHit(BaseModel):
-    article: EnrichedArticle
-    score: float | None = None
-    snippet: str | None = None
+def _day(v: object) -> object:
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return datetime(v.year, v.month, v.day)
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        return v + "T00:00:00Z"
+    return v
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(default="", max_length=1000)
+    country: str | None = Field(default=None, description="ISO-2: any place in the story is in this country")
+    focus_country: str | None = Field(default=None, description="ISO-2: the story's main country")
+    place: str | None = Field(default=None, description="a GeoNames id, or a place name")
+    near: Near | None = None
+    bbox: BBox | None = None
+    person: str | None = None
+    organization: str | None = None
+    keyword: str | None = None
+    topic: str | None = None
+    tag: str | None = Field(default=None, description="any of: person, organisation, keyword, topic, place, country")
+    language: str | None = None
+    site: str | None = None
+    since: datetime | None = Field(default=None, description="published (or first seen) at or after")
+    until: datetime | None = Field(default=None, description="published (or first seen) before")
+    sort: Literal["relevance", "date"] = "relevance"
+    limit: int = Field(default=20, ge=1, le=500)
+    cursor: str | None = None
+    facets: bool = False
+
+    _check_cc = field_validator("country", "focus_country")(classmethod(lambda cls, v: _iso2(v)))
+    _check_day = field_validator("since", "until", mode="before")(classmethod(lambda cls, v: _day(v)))
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchQuery:
+        if self.cursor is not None:
+            decode_cursor(self.cursor)  # a bad cursor is a bad request, not a server error
+        return self
+
+    @property
+    def by_date(self) -> bool:
+        """Relevance needs query text; without it, newest first."""
+        return self.sort == "date" or not parse_terms(self.q)[0]
+
+    def required_tags(self) -> list[tuple[str, str]]:
+        """(kind, folded value) pairs that a hit must carry, one each."""
+        wanted = []
+        for kind, value in (("country", self.country), ("focus_country", self.focus_country),
+                            ("person", self.person), ("organization", self.organization),
+                            ("keyword", self.keyword), ("topic", self.topic), ("site", self.site)):
+            if value:
+                wanted.append((kind, fold(value)))
+        if self.place:
+            wanted.append(("place_id", self.place) if self.place.isdigit() else ("place", fold(self.place)))
+        return wanted
+
+    def any_tag(self) -> list[tuple[str, str]]:
+        """(kind, value) pairs of which a hit must carry at least one (the --tag filter)."""
+        if not self.tag:
+            return []
+        key = fold(self.tag)
+        return [(kind, key) for kind in ("person", "organization", "keyword", "topic", "place", "country")]
+
+
+class SearchParams(BaseModel):
+    """A search as flat text parameters (URL query, CLI options): near and bbox as "a,b,c" strings."""
+
+    model_config = {"extra": "forbid"}
+
+    q: str = ""
+    country: str | None = None
+    focus_country: str | None = None
+    place: str | None = None
+    near: str | None = Field(default=None, description="LAT,LON,KM")
+    bbox: str | None = Field(default=None, description="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT")
+    person: str | None = None
+    organization: str | None = None
+    keyword: str | None = None
+    topic: str | None = None
+    tag: str | None = None
+    language: str | None = None
+    site: str | None = None
+    since: str | None = Field(default=None, description="YYYY-MM-DD or ISO datetime")
+    until: str | None = Field(default=None, description="YYYY-MM-DD or ISO datetime")
+    sort: Literal["relevance", "date"] = "relevance"
+    limit: int = Field(default=20, ge=1, le=500)
+    cursor: str | None = None
+    facets: bool = False
+
+    def to_query(self) -> SearchQuery:
+        """Raises ValueError (pydantic's ValidationError is one) with what is wrong."""
+        data = self.model_dump(exclude_none=True)
+        if self.near:
+            data["near"] = Near.parse(self.near)
+        if self.bbox:
+            data["bbox"] = BBox.parse(self.bbox)
+        return SearchQuery(**data)
 
 
 class SearchPage(BaseModel):
     total: int
     results: list[EnrichedArticle]
-    snippets: dict[str, str] = Field(default_factory=dict)
+    snippets: dict[str, str] = Field(default_factory=dict, description="id -> text with [matches] marked")
+    facets: dict[str, dict[str, int]] | None = None
+    next_cursor: str | None = None
+
+
+def encode_cursor(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+    if not isinstance(data, dict) or not ({"o"} <= data.keys() or {"t", "s"} <= data.keys()):
+        raise ValueError("invalid cursor")
+    return data
 
 
 def parse_terms(q: str) -> tuple[list[list[str]], list[str]]:
-    """Web-search style input: words and "quoted phrases" are all required, OR joins alternatives,
-    a leading minus excludes. Returns (groups of alternatives, excluded terms)."""
+    """Web-search style input -> (groups of alternatives, all required; excluded terms)."""
     try:
         raw = shlex.split(q)
     except ValueError:  # an unbalanced quote: read it as plain words

@@ -1,52 +1,63 @@
-"""The embedded store: SQLite with FTS5 (BM25 ranking), in WAL mode so the API reads while the indexer writes."""
+"""The embedded store: SQLite with FTS5 (BM25, Porter stemming), in WAL mode so the API reads while
+the indexer writes. Articles are kept as their JSON document beside the columns and tag rows that
+searches filter, sort and facet on."""
 
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import threading
-from datetime import UTC
 from pathlib import Path
 
-from newsflow.enrich.gazetteer import fold
-from newsflow.index.query import SearchPage, SearchQuery, parse_terms
+from newsflow.index.query import (
+    FACET_SIZE,
+    SearchPage,
+    SearchQuery,
+    decode_cursor,
+    encode_cursor,
+    parse_terms,
+)
+from newsflow.index.store import article_tags
 
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    doc TEXT NOT NULL,
-    site_name TEXT,
-    language TEXT,
-    focus_country TEXT,
-    published_at TEXT,
-    sort_at TEXT NOT NULL,
-    first_seen_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_sort_at ON articles(sort_at);
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    title, text, tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS article_tags (
-    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
-    kind TEXT NOT NULL,
-    value TEXT NOT NULL,
-    key TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS article_tags_key ON article_tags(key, kind);
-CREATE INDEX IF NOT EXISTS article_tags_article ON article_tags(article);
-CREATE TABLE IF NOT EXISTS article_places (
-    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
-    geonameid INTEGER,
-    lat REAL NOT NULL,
-    lon REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS article_places_lat ON article_places(lat, lon);
-CREATE INDEX IF NOT EXISTS article_places_article ON article_places(article);
-"""
+# Each step runs once, in order, recorded in PRAGMA user_version; re-running is a no-op.
+MIGRATIONS = [
+    """
+    CREATE TABLE articles (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        site_name TEXT,
+        language TEXT,
+        published_at TEXT,
+        sort_at TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_sort ON articles(sort_at, rowid);
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE article_tags (
+        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX article_tags_key ON article_tags(kind, key, article);
+    CREATE INDEX article_tags_article ON article_tags(article, kind);
+    CREATE TABLE article_places (
+        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        geonameid INTEGER,
+        lat REAL NOT NULL,
+        lon REAL NOT NULL
+    );
+    CREATE INDEX article_places_lat ON article_places(lat, lon);
+    CREATE INDEX article_places_article ON article_places(article);
+    """,
+]
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -59,26 +70,12 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def fts_expression(q: str) -> str | None:
+def fts_expression(q: str) -> tuple[str | None, str | None]:
+    """(what must match, what must not) as FTS5 expressions; every term quoted, so no input is syntax."""
     groups, excluded = parse_terms(q)
-    if not groups:
-        return None
-    expr = " AND ".join("(" + " OR ".join(_phrase(t) for t in group) + ")" for group in groups)
-    for term in excluded:
-        expr = f"({expr}) NOT {_phrase(term)}"
-    return expr
-
-
-def _tags(article: EnrichedArticle) -> list[tuple[str, str]]:
-    tags = [("country", c) for c in article.countries]
-    tags += [("person", p) for p in article.people]
-    tags += [("organization", o) for o in article.organizations]
-    tags += [("keyword", k) for k in article.keywords]
-    tags += [("topic", t) for t in article.topics]
-    tags += [("place", p.resolved_name or p.name) for p in article.places]
-    if article.focus and article.focus.country_code:
-        tags.append(("focus_country", article.focus.country_code))
-    return list(dict.fromkeys(tags))
+    positive = " AND ".join("(" + " OR ".join(_phrase(t) for t in group) + ")" for group in groups) or None
+    negative = " OR ".join(_phrase(t) for t in excluded) or None
+    return positive, negative
 
 
 class SqliteStore:
@@ -87,8 +84,7 @@ class SqliteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as conn:
-            conn.executescript(SCHEMA)
+        self._migrate()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -97,9 +93,25 @@ class SqliteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA cache_size=-65536")
             conn.create_function("distance_km", 4, distance_km, deterministic=True)
             self._local.conn = conn
         return conn
+
+    def _migrate(self) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")  # one migrating process at a time; the others see the result
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -108,7 +120,6 @@ class SqliteStore:
             self._local.conn = None
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
-        """Insert or replace by id, in one transaction; a replaced article keeps its first_seen_at."""
         conn = self._conn()
         now = format_utc(utcnow())
         conn.execute("BEGIN IMMEDIATE")
@@ -116,12 +127,11 @@ class SqliteStore:
             for a in articles:
                 row = conn.execute("SELECT rowid FROM articles WHERE id = ?", (a.id,)).fetchone()
                 published = format_utc(a.published_at) if a.published_at else None
-                values = (a.model_dump_json(), a.site_name, a.language,
-                          a.focus.country_code if a.focus else None, published)
+                values = (a.model_dump_json(), a.site_name, (a.language or "").lower() or None, published)
                 if row:
                     rowid = row[0]
                     conn.execute(
-                        "UPDATE articles SET doc=?, site_name=?, language=?, focus_country=?, published_at=?,"
+                        "UPDATE articles SET doc=?, site_name=?, language=?, published_at=?,"
                         " sort_at=COALESCE(?, first_seen_at), updated_at=? WHERE rowid=?",
                         (*values, published, now, rowid),
                     )
@@ -130,14 +140,14 @@ class SqliteStore:
                     conn.execute("DELETE FROM article_places WHERE article=?", (rowid,))
                 else:
                     rowid = conn.execute(
-                        "INSERT INTO articles (id, doc, site_name, language, focus_country, published_at,"
-                        " sort_at, first_seen_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO articles (id, doc, site_name, language, published_at, sort_at,"
+                        " first_seen_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
                         (a.id, *values, published or now, now, now),
                     ).lastrowid
                 conn.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?,?,?)",
                              (rowid, a.title or "", a.text))
-                conn.executemany("INSERT INTO article_tags (article, kind, value, key) VALUES (?,?,?,?)",
-                                 [(rowid, kind, value, fold(value)) for kind, value in _tags(a)])
+                conn.executemany("INSERT INTO article_tags (article, kind, key, value) VALUES (?,?,?,?)",
+                                 [(rowid, kind, key, value) for kind, key, value in article_tags(a)])
                 conn.executemany("INSERT INTO article_places (article, geonameid, lat, lon) VALUES (?,?,?,?)",
                                  list({(rowid, p.geonameid, p.lat, p.lon) for p in a.places}))
             conn.execute("COMMIT")
@@ -152,48 +162,102 @@ class SqliteStore:
     def count(self) -> int:
         return self._conn().execute("SELECT count(*) FROM articles").fetchone()[0]
 
-    def search(self, query: SearchQuery) -> SearchPage:
+    def size_bytes(self) -> int:
+        return sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
+
+    def _filters(self, q: SearchQuery) -> tuple[list[str], list[object]]:
         where: list[str] = []
         params: list[object] = []
-        fts = fts_expression(query.q)
-        if fts:
+        positive, negative = fts_expression(q.q)
+        if positive:
             where.append("articles_fts MATCH ?")
-            params.append(fts)
-        if query.country:
-            where.append("a.rowid IN (SELECT article FROM article_tags WHERE kind='country' AND key=?)")
-            params.append(query.country.lower())
-        if query.tag:
-            where.append("a.rowid IN (SELECT article FROM article_tags WHERE key=?)")
-            params.append(fold(query.tag))
-        if query.since:
+            params.append(positive)
+        if negative:
+            where.append("a.rowid NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+            params.append(negative)
+        for kind, key in q.required_tags():
+            where.append("a.rowid IN (SELECT article FROM article_tags WHERE kind=? AND key=?)")
+            params += [kind, key]
+        if q.any_tag():
+            kinds = [kind for kind, _ in q.any_tag()]
+            where.append(f"a.rowid IN (SELECT article FROM article_tags WHERE key=? AND kind IN ({','.join('?' * len(kinds))}))")
+            params += [q.any_tag()[0][1], *kinds]
+        if q.language:
+            where.append("a.language = ?")
+            params.append(q.language.lower())
+        if q.since:
             where.append("a.sort_at >= ?")
-            params.append(format_utc(query.since.replace(tzinfo=query.since.tzinfo or UTC)))
-        if query.near:
-            n = query.near
+            params.append(format_utc(q.since))
+        if q.until:
+            where.append("a.sort_at < ?")
+            params.append(format_utc(q.until))
+        if q.near:
+            n = q.near
             dlat = n.km / 111.0
-            dlon = n.km / max(1e-6, 111.0 * math.cos(math.radians(n.lat)))
+            dlon = n.km / max(1e-6, 111.0 * math.cos(math.radians(min(89.9, abs(n.lat)))))
             # The box narrows the candidates through the index; the great-circle distance decides.
-            where.append(
-                "a.rowid IN (SELECT article FROM article_places WHERE lat BETWEEN ? AND ?"
-                + (" AND lon BETWEEN ? AND ?" if dlon < 180 else "")
-                + " AND distance_km(?, ?, lat, lon) <= ?)"
-            )
-            params += [n.lat - dlat, n.lat + dlat]
-            if dlon < 180:
-                params += [n.lon - dlon, n.lon + dlon]
-            params += [n.lat, n.lon, n.km]
-        join = "JOIN articles_fts ON articles_fts.rowid = a.rowid" if fts else ""
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+            box = " AND lon BETWEEN ? AND ?" if dlon < 180 else ""
+            where.append(f"a.rowid IN (SELECT article FROM article_places WHERE lat BETWEEN ? AND ?{box}"
+                         " AND distance_km(?, ?, lat, lon) <= ?)")
+            params += [n.lat - dlat, n.lat + dlat] + ([n.lon - dlon, n.lon + dlon] if box else []) + [n.lat, n.lon, n.km]
+        if q.bbox:
+            b = q.bbox
+            lon = "lon BETWEEN ? AND ?" if b.min_lon <= b.max_lon else "(lon >= ? OR lon <= ?)"  # across 180°
+            where.append(f"a.rowid IN (SELECT article FROM article_places WHERE lat BETWEEN ? AND ? AND {lon})")
+            params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
+        return where, params
+
+    def search(self, q: SearchQuery) -> SearchPage:
         conn = self._conn()
-        total = conn.execute(f"SELECT count(*) FROM articles a {join} {clause}", params).fetchone()[0]
-        if fts:
-            select = ("SELECT a.id, a.doc, snippet(articles_fts, 1, '[', ']', '…', 24) FROM articles a "
-                      f"{join} {clause} ORDER BY bm25(articles_fts, 4.0, 1.0), a.sort_at DESC LIMIT ? OFFSET ?")
+        where, params = self._filters(q)
+        positive = fts_expression(q.q)[0]
+        join = "JOIN articles_fts ON articles_fts.rowid = a.rowid" if positive else ""
+        base = f"FROM articles a {join} " + (("WHERE " + " AND ".join(where)) if where else "")
+        total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+
+        cursor = decode_cursor(q.cursor) if q.cursor else {}
+        page_where, page_params = list(where), list(params)
+        offset = 0
+        if q.by_date:
+            order = "a.sort_at DESC, a.rowid DESC"
+            if "t" in cursor:
+                page_where.append("(a.sort_at < ? OR (a.sort_at = ? AND a.rowid < ?))")
+                page_params += [cursor["t"], cursor["t"], cursor["s"]]
         else:
-            select = f"SELECT a.id, a.doc, NULL FROM articles a {clause} ORDER BY a.sort_at DESC LIMIT ? OFFSET ?"
-        rows = conn.execute(select, [*params, query.limit, query.offset]).fetchall()
+            order = "bm25(articles_fts, 4.0, 1.0), a.sort_at DESC, a.rowid DESC"
+            offset = int(cursor.get("o", 0))
+        snippet = "snippet(articles_fts, 1, '[', ']', '…', 24)" if positive else "NULL"
+        sql = (f"SELECT a.rowid, a.id, a.doc, a.sort_at, {snippet} FROM articles a {join} "
+               + (("WHERE " + " AND ".join(page_where)) if page_where else "")
+               + f" ORDER BY {order} LIMIT ? OFFSET ?")
+        rows = conn.execute(sql, [*page_params, q.limit + 1, offset]).fetchall()
+        more, rows = len(rows) > q.limit, rows[: q.limit]
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            next_cursor = encode_cursor({"t": last[3], "s": last[0]} if q.by_date else {"o": offset + q.limit})
         return SearchPage(
             total=total,
-            results=[EnrichedArticle.model_validate_json(doc) for _, doc, _ in rows],
-            snippets={aid: snip for aid, _, snip in rows if snip},
+            results=[EnrichedArticle.model_validate_json(r[2]) for r in rows],
+            snippets={r[1]: r[4] for r in rows if r[4]},
+            facets=self._facets(conn, base, params) if q.facets else None,
+            next_cursor=next_cursor,
         )
+
+    def _facets(self, conn: sqlite3.Connection, base: str, params: list[object]) -> dict[str, dict[str, int]]:
+        conn.execute("DROP TABLE IF EXISTS temp.hits")
+        conn.execute(f"CREATE TEMP TABLE hits AS SELECT a.rowid AS id {base}", params)
+        facets: dict[str, dict[str, int]] = {}
+        for facet in ("country", "topic", "organization", "person"):
+            rows = conn.execute(
+                "SELECT max(t.value) AS v, count(*) AS n FROM article_tags t JOIN temp.hits h ON t.article = h.id"
+                " WHERE t.kind = ? GROUP BY t.key ORDER BY n DESC, v LIMIT ?", (facet, FACET_SIZE)).fetchall()
+            facets[facet] = dict(rows)
+        rows = conn.execute("SELECT a.site_name AS v, count(*) AS n FROM articles a JOIN temp.hits h ON a.rowid = h.id"
+                            " WHERE a.site_name IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?", (FACET_SIZE,)).fetchall()
+        facets["site"] = dict(rows)
+        rows = conn.execute("SELECT substr(a.sort_at, 1, 10) AS v, count(*) AS n FROM articles a JOIN temp.hits h"
+                            " ON a.rowid = h.id GROUP BY v ORDER BY v DESC LIMIT 31").fetchall()
+        facets["day"] = dict(rows)
+        conn.execute("DROP TABLE temp.hits")
+        return facets

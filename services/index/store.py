@@ -1,20 +1,52 @@
-"""The search store contract, and the choice of implementation from NEWSFLOW_STORE_URL."""
+"""The search store contract, what every store indexes of an article, and the choice of store."""
 
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from newsflow.index.query import SearchPage, SearchQuery
 
 from newsflow.schemas import EnrichedArticle
+from newsflow.text import fold
 
 
 class Store(Protocol):
-    def upsert(self, articles: list[EnrichedArticle]) -> None: ...
+    def upsert(self, articles: list[EnrichedArticle]) -> None:
+        """Insert or replace by id, all in one transaction; a replaced article keeps first_seen_at."""
+
     def get(self, article_id: str) -> EnrichedArticle | None: ...
     def search(self, query: SearchQuery) -> SearchPage: ...
     def count(self) -> int: ...
+    def size_bytes(self) -> int: ...
     def close(self) -> None: ...
+
+
+def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
+    """(kind, folded key, display value) of everything a search can filter or facet on."""
+    pairs: list[tuple[str, str]] = [("country", c) for c in article.countries]
+    pairs += [("person", p) for p in article.people]
+    pairs += [("organization", o) for o in article.organizations]
+    pairs += [("keyword", k) for k in article.keywords]
+    pairs += [("topic", t) for t in article.topics]
+    for p in article.places:
+        pairs.append(("place", p.resolved_name or p.name))
+        pairs.append(("place", p.name))
+        if p.geonameid is not None:
+            pairs.append(("place_id", str(p.geonameid)))
+    if article.focus and article.focus.country_code:
+        pairs.append(("focus_country", article.focus.country_code))
+    # A site is found by its name or its host ("Deutsche Welle", "dw.com").
+    if article.site_name:
+        pairs.append(("site", article.site_name))
+    for url in (article.canonical_url, article.url):
+        host = urlsplit(url).hostname if url else None
+        if host:
+            pairs.append(("site", host.removeprefix("www.")))
+    seen: dict[tuple[str, str], str] = {}
+    for kind, value in pairs:
+        seen.setdefault((kind, fold(value)), value)
+    return [(kind, key, value) for (kind, key), value in seen.items()]
 
 
 def open_store(url: str) -> Store:
@@ -22,5 +54,9 @@ def open_store(url: str) -> Store:
         from newsflow.index.sqlite_store import SqliteStore  # noqa: PLC0415
 
         return SqliteStore(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        from newsflow.index.pg_store import PostgresStore  # noqa: PLC0415
+
+        return PostgresStore(url)
     scheme = url.split(":", 1)[0]
-    raise ValueError(f"unsupported store URL scheme {scheme!r} (supported: sqlite:///PATH)")
+    raise ValueError(f"unsupported store URL scheme {scheme!r} (supported: sqlite:///PATH, postgresql://…)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from newsflow.index.store import Store, open_store
 from redis.asyncio import Redis
 
+from newsflow.errors import Quarantine
 from newsflow.logs import get_logger
 from newsflow.runtime import Entry
 from newsflow.schemas import EnrichedArticle
@@ -27,6 +28,20 @@ class IndexHandler:
     async def stop(self) -> None:
         if self.store:
             self.store.close()
+
+    async def handle_batch(self, entries: list[Entry]) -> list[tuple[Entry, Exception]]:
+        """Store every well-formed entry in one transaction; return the malformed ones, with why."""
+        assert self.store is not None
+        articles, rejected = [], []
+        for entry in entries:
+            try:
+                articles.append(parse_event(entry.fields, EnrichedArticle))
+            except Quarantine as exc:
+                rejected.append((entry, exc))
+        self.store.upsert(articles)
+        for entry, article in zip([e for e in entries if all(e is not r for r, _ in rejected)], articles, strict=True):
+            log.info("article_indexed", entry_id=entry.entry_id, article_id=article.id, title=article.title)
+        return rejected
 
     async def handle(self, entry: Entry) -> None:
         assert self.store is not None

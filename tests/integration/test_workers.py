@@ -109,3 +109,44 @@ async def test_index_worker_dead_letters_a_poison_entry_and_goes_on(settings, re
 async def _at_least(coro, n):
     rows = await coro
     return rows if len(rows) >= n else None
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(settings, redis, request, backend):
+    from newsflow.index.store import open_store
+
+    from newsflow.schemas import EnrichedArticle, utcnow
+    from newsflow.streams import encode_event
+
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        s = open_store(url)
+        with s.pool.connection() as conn:
+            conn.execute("TRUNCATE articles CASCADE")
+        s.close()
+    else:
+        url = f"sqlite:///{settings.data_dir / 'batch.db'}"
+    settings = settings.model_copy(update={"store_url": url, "index_batch_size": 100})
+    await ensure_groups(redis, settings)
+    async with redis.pipeline(transaction=False) as pipe:
+        for i in range(250):
+            a = EnrichedArticle(id=f"b{i}", url=f"https://e.com/{i}", canonical_url=f"https://e.com/{i}",
+                                title=f"Story {i}", text="Bamako text", fetched_at=utcnow(), enriched_at=utcnow())
+            pipe.xadd(settings.stream_enriched, encode_event(a))
+            if i in (17, 142):
+                pipe.xadd(settings.stream_enriched, {"id": f"poison{i}", "json": '{"id": 1}'})
+        await pipe.execute()
+    store = open_store(url)
+    try:
+        async with running(IndexHandler(settings), settings):
+            await wait_for(lambda: _at_least(dead_letters(redis, settings), 2))
+
+            async def all_stored():
+                return store.count() == 250
+
+            await wait_for(all_stored)
+        assert (await redis.xinfo_groups(settings.stream_enriched))[0]["pending"] == 0
+        assert {d["article_id"] for d in await dead_letters(redis, settings)} == {"poison17", "poison142"}
+    finally:
+        store.close()

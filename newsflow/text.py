@@ -1,0 +1,14 @@
+"""Text normalisation shared by the stages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def fold(name: str) -> str:
+    """A comparison key for names: lower case, accents off, curly apostrophes straight, spaces single."""
+    name = unicodedata.normalize("NFKD", name)
+    name = "".join(ch for ch in name if not unicodedata.combining(ch))
+    name = name.replace("\u2019", "'").replace("\u2010", "-").replace("\u2013", "-")
+    return re.sub(r"\s+", " ", name).strip().lower()

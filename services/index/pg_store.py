@@ -1,0 +1,241 @@
+"""The deployment store: PostgreSQL full text (tsvector + GIN, websearch_to_tsquery, ts_rank_cd),
+tags as a text[] with a GIN index, and a geo filter by bounding box plus great-circle distance in
+plain SQL (no PostGIS, no extension to create). Migrations run on start, under an advisory lock,
+each once."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from newsflow.index.query import FACET_SIZE, SearchPage, SearchQuery, decode_cursor, encode_cursor
+from newsflow.index.store import article_tags
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from newsflow.schemas import EnrichedArticle, format_utc, utcnow
+
+MIGRATION_LOCK = 7_202_611  # pg_advisory_xact_lock key: one migrating process at a time
+
+MIGRATIONS = [
+    """
+    CREATE FUNCTION newsflow_distance_km(lat1 float8, lon1 float8, lat2 float8, lon2 float8) RETURNS float8
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT 6371.0088 * 2 * asin(sqrt(least(1.0,
+            sin(radians(lat2 - lat1) / 2) ^ 2
+            + cos(radians(lat1)) * cos(radians(lat2)) * sin(radians(lon2 - lon1) / 2) ^ 2)))
+    $$;
+    CREATE TABLE articles (
+        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        id text PRIMARY KEY,
+        doc jsonb NOT NULL,
+        title text NOT NULL DEFAULT '',
+        body text NOT NULL DEFAULT '',
+        tsv tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')
+        ) STORED,
+        site_name text,
+        language text,
+        published_at timestamptz,
+        sort_at timestamptz NOT NULL,
+        first_seen_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        tags text[] NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX articles_tsv ON articles USING gin (tsv);
+    CREATE INDEX articles_tags ON articles USING gin (tags);
+    CREATE INDEX articles_sort ON articles (sort_at DESC, seq DESC);
+    CREATE TABLE article_tags (
+        article bigint NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
+        kind text NOT NULL,
+        key text NOT NULL,
+        value text NOT NULL
+    );
+    CREATE INDEX article_tags_article ON article_tags (article, kind);
+    CREATE TABLE article_places (
+        article bigint NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
+        geonameid bigint,
+        lat float8 NOT NULL,
+        lon float8 NOT NULL
+    );
+    CREATE INDEX article_places_lat ON article_places (lat, lon);
+    CREATE INDEX article_places_article ON article_places (article);
+    """,
+]
+
+UPSERT = """
+INSERT INTO articles (id, doc, title, body, site_name, language, published_at, sort_at, first_seen_at, updated_at, tags)
+VALUES (%(id)s, %(doc)s, %(title)s, %(body)s, %(site)s, %(lang)s, %(published)s, COALESCE(%(published)s, %(now)s),
+        %(now)s, %(now)s, %(tags)s)
+ON CONFLICT (id) DO UPDATE SET
+    doc = EXCLUDED.doc, title = EXCLUDED.title, body = EXCLUDED.body, site_name = EXCLUDED.site_name,
+    language = EXCLUDED.language, published_at = EXCLUDED.published_at,
+    sort_at = COALESCE(EXCLUDED.published_at, articles.first_seen_at), updated_at = EXCLUDED.updated_at,
+    tags = EXCLUDED.tags
+RETURNING seq
+"""
+
+
+class PostgresStore:
+    def __init__(self, url: str, pool_size: int = 4):
+        self.url = url
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS newsflow_migrations"
+                         " (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            done = {r[0] for r in conn.execute("SELECT version FROM newsflow_migrations").fetchall()}
+            for number, script in enumerate(MIGRATIONS, start=1):
+                if number not in done:
+                    conn.execute(script)
+                    conn.execute("INSERT INTO newsflow_migrations (version) VALUES (%s)", (number,))
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def upsert(self, articles: list[EnrichedArticle]) -> None:
+        if not articles:
+            return
+        now = utcnow()
+        # The last version of an id within one batch wins, as it would across batches.
+        latest = list({a.id: a for a in articles}.values())
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            tags = [article_tags(a) for a in latest]
+            cur.executemany(UPSERT, [
+                {"id": a.id, "doc": Jsonb(a.model_dump(mode="json")), "title": a.title or "", "body": a.text,
+                 "site": a.site_name, "lang": (a.language or "").lower() or None, "published": a.published_at,
+                 "now": now, "tags": [f"{kind}:{key}" for kind, key, _ in t]}
+                for a, t in zip(latest, tags, strict=True)
+            ], returning=True)
+            seqs = []
+            while True:
+                seqs.append(cur.fetchone()[0])
+                if not cur.nextset():
+                    break
+            cur.execute("DELETE FROM article_tags WHERE article = ANY(%s)", (seqs,))
+            cur.execute("DELETE FROM article_places WHERE article = ANY(%s)", (seqs,))
+            with cur.copy("COPY article_tags (article, kind, key, value) FROM STDIN") as copy:
+                for seq, t in zip(seqs, tags, strict=True):
+                    for kind, key, value in t:
+                        copy.write_row((seq, kind, key, value))
+            with cur.copy("COPY article_places (article, geonameid, lat, lon) FROM STDIN") as copy:
+                for seq, a in zip(seqs, latest, strict=True):
+                    for row in {(p.geonameid, p.lat, p.lon) for p in a.places}:
+                        copy.write_row((seq, *row))
+
+    def get(self, article_id: str) -> EnrichedArticle | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT doc FROM articles WHERE id = %s", (article_id,)).fetchone()
+        return EnrichedArticle.model_validate(row[0]) if row else None
+
+    def count(self) -> int:
+        with self.pool.connection() as conn:
+            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def size_bytes(self) -> int:
+        with self.pool.connection() as conn:
+            return conn.execute(
+                "SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['articles','article_tags',"
+                "'article_places']::regclass[]) c").fetchone()[0] or 0
+
+    @staticmethod
+    def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if q.q.strip():
+            where.append("a.tsv @@ websearch_to_tsquery('english', %s)")
+            params.append(q.q)
+        required = [f"{kind}:{key}" for kind, key in q.required_tags()]
+        if required:
+            where.append("a.tags @> %s::text[]")
+            params.append(required)
+        if q.any_tag():
+            where.append("a.tags && %s::text[]")
+            params.append([f"{kind}:{key}" for kind, key in q.any_tag()])
+        if q.language:
+            where.append("a.language = %s")
+            params.append(q.language.lower())
+        if q.since:
+            where.append("a.sort_at >= %s")
+            params.append(q.since)
+        if q.until:
+            where.append("a.sort_at < %s")
+            params.append(q.until)
+        if q.near:
+            n = q.near
+            dlat = n.km / 111.0
+            dlon = n.km / max(1e-6, 111.0 * math.cos(math.radians(min(89.9, abs(n.lat)))))
+            box = " AND p.lon BETWEEN %s AND %s" if dlon < 180 else ""
+            where.append("EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq"
+                         f" AND p.lat BETWEEN %s AND %s{box} AND newsflow_distance_km(%s, %s, p.lat, p.lon) <= %s)")
+            params += [n.lat - dlat, n.lat + dlat] + ([n.lon - dlon, n.lon + dlon] if box else []) + [n.lat, n.lon, n.km]
+        if q.bbox:
+            b = q.bbox
+            lon = "p.lon BETWEEN %s AND %s" if b.min_lon <= b.max_lon else "(p.lon >= %s OR p.lon <= %s)"
+            where.append(f"EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq AND p.lat BETWEEN %s AND %s AND {lon})")
+            params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
+        return where, params
+
+    def search(self, q: SearchQuery) -> SearchPage:
+        where, params = self._filters(q)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        cursor = decode_cursor(q.cursor) if q.cursor else {}
+        page_where, page_params = list(where), list(params)
+        offset = 0
+        has_text = bool(q.q.strip())
+        if q.by_date:
+            order = "a.sort_at DESC, a.seq DESC"
+            if "t" in cursor:
+                page_where.append("(a.sort_at, a.seq) < (%s::timestamptz, %s)")
+                page_params += [cursor["t"], cursor["s"]]
+        else:
+            order = "ts_rank_cd(a.tsv, websearch_to_tsquery('english', %s)) DESC, a.sort_at DESC, a.seq DESC"
+            offset = int(cursor.get("o", 0))
+        order_params = [] if q.by_date else [q.q]
+        page_clause = ("WHERE " + " AND ".join(page_where)) if page_where else ""
+        # Headlines are costly: made for the page's rows only, in the outer query.
+        snippet = ("ts_headline('english', h.body, websearch_to_tsquery('english', %s),"
+                   " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')") if has_text else "NULL"
+        page_sql = (f"SELECT h.seq, h.id, h.doc, h.sort_at, {snippet} FROM ("
+                    f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
+                    f" ORDER BY {order} LIMIT %s OFFSET %s) h")
+        page_args = ([q.q] if has_text else []) + page_params + order_params + [q.limit + 1, offset]
+        with self.pool.connection() as conn:
+            total = conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
+            rows = conn.execute(page_sql, page_args).fetchall()
+            facets = self._facets(conn, clause, params) if q.facets else None
+        more, rows = len(rows) > q.limit, rows[: q.limit]
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            next_cursor = encode_cursor({"t": format_utc(last[3]), "s": last[0]} if q.by_date else {"o": offset + q.limit})
+        return SearchPage(
+            total=total,
+            results=[EnrichedArticle.model_validate(r[2]) for r in rows],
+            snippets={r[1]: r[4] for r in rows if r[4]},
+            facets=facets,
+            next_cursor=next_cursor,
+        )
+
+    @staticmethod
+    def _facets(conn: Any, clause: str, params: list[Any]) -> dict[str, dict[str, int]]:
+        hits = f"WITH hits AS MATERIALIZED (SELECT a.seq, a.site_name, a.sort_at FROM articles a {clause}) "
+        facets: dict[str, dict[str, int]] = {}
+        for facet in ("country", "topic", "organization", "person"):
+            rows = conn.execute(
+                hits + "SELECT max(t.value) AS v, count(*) AS n FROM article_tags t JOIN hits h ON t.article = h.seq"
+                " WHERE t.kind = %s GROUP BY t.key ORDER BY n DESC, max(t.value) COLLATE \"C\" LIMIT %s",
+                [*params, facet, FACET_SIZE]).fetchall()
+            facets[facet] = dict(rows)
+        rows = conn.execute(hits + "SELECT site_name AS v, count(*) AS n FROM hits WHERE site_name IS NOT NULL"
+                            " GROUP BY v ORDER BY n DESC, site_name COLLATE \"C\" LIMIT %s", [*params, FACET_SIZE]).fetchall()
+        facets["site"] = dict(rows)
+        rows = conn.execute(hits + "SELECT to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS v, count(*) AS n"
+                            " FROM hits GROUP BY v ORDER BY v DESC LIMIT 31", params).fetchall()
+        facets["day"] = dict(rows)
+        return facets
+
+

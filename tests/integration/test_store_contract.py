@@ -1,0 +1,215 @@
+"""One behaviour suite for every store: the same queries give the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from newsflow.index.query import BBox, Near, SearchQuery
+
+from newsflow.schemas import EnrichedArticle, Focus, Place, utcnow
+
+BAMAKO = Place(name="Bamako", start=0, end=6, lat=12.61, lon=-7.98, country_code="ML", geonameid=2460596, feature="city")
+TIMBUKTU = Place(name="Tombouctou", start=0, end=10, lat=16.77, lon=-3.01, country_code="ML", geonameid=2449067,
+                 feature="city", resolved_name="Timbuktu")
+MADRID = Place(name="Madrid", start=0, end=6, lat=40.42, lon=-3.70, country_code="ES", geonameid=3117735, feature="city")
+SUVA = Place(name="Suva", start=0, end=4, lat=-18.14, lon=178.44, country_code="FJ", geonameid=2198148, feature="city")
+
+
+def make(aid, title, text, *, countries=("ML",), places=(), people=(), orgs=(), keywords=(), topics=(),
+         published=None, site="Deutsche Welle", language="en", url=None):
+    return EnrichedArticle(
+        id=aid, url=url or f"https://www.dw.com/en/{aid}", canonical_url=url or f"https://www.dw.com/en/{aid}",
+        title=title, text=text, countries=list(countries), people=list(people), organizations=list(orgs),
+        keywords=list(keywords), topics=list(topics), places=list(places), site_name=site, language=language,
+        focus=Focus(country_code=countries[0]) if countries else None, published_at=published,
+        fetched_at=utcnow(), enriched_at=utcnow(),
+    )
+
+
+ARTICLES = [
+    make("a1", "Russian advisers arrive in Mali", "Bamako says Wagner mercenaries are not present. Floods hit the north.",
+         countries=("ML", "RU"), places=[BAMAKO], orgs=["Wagner Group", "AFP"], people=["Assimi Goita"],
+         keywords=["mercenaries"], topics=["conflict", "politics"], published=datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+    make("a2", "Heatwave in Spain", "Madrid and Seville swelter in record heat.", countries=("ES",), places=[MADRID],
+         topics=["environment"], published=datetime(2025, 7, 14, 7, 30, tzinfo=UTC), site="The Example Courier",
+         language="en", url="https://courier.example.com/world/heat"),
+    make("a3", "Mali elections delayed", "The junta in Bamako postponed the vote, the Wagner Group said nothing.",
+         places=[BAMAKO, TIMBUKTU], orgs=["Wagner Group"], people=["Assimi Goita"], topics=["politics"],
+         published=datetime(2024, 3, 1, 12, 0, tzinfo=UTC)),
+    make("a4", "Cyclone nears Fiji", "Suva braces for the storm; flooding expected.", countries=("FJ",), places=[SUVA],
+         topics=["environment"], published=datetime(2024, 3, 1, 18, 0, tzinfo=UTC), site="RNZ", language="en",
+         url="https://www.rnz.co.nz/news/cyclone"),
+    make("a5", "Le Mali et la Russie", "Bamako accueille des conseillers russes.", places=[BAMAKO], topics=["politics"],
+         published=datetime(2024, 2, 1, tzinfo=UTC), language="fr", site="RFI",
+         url="https://www.rfi.fr/fr/afrique/mali"),
+]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        from newsflow.index.sqlite_store import SqliteStore
+
+        s = SqliteStore(str(tmp_path / "store.db"))
+    else:
+        from newsflow.index.pg_store import PostgresStore
+
+        s = PostgresStore(request.getfixturevalue("postgres_url"))
+        with s.pool.connection() as conn:
+            conn.execute("TRUNCATE articles CASCADE")
+    s.upsert(ARTICLES)
+    yield s
+    s.close()
+
+
+def ids(page):
+    return [a.id for a in page.results]
+
+
+def search(store, **kw):
+    return store.search(SearchQuery(**kw))
+
+
+def test_full_text_with_snippet(store):
+    page = search(store, q="mercenaries")
+    assert ids(page) == ["a1"] and page.total == 1
+    assert "[mercenaries]" in page.snippets["a1"]
+
+
+def test_stemming_matches_word_forms(store):
+    assert set(ids(search(store, q="flood"))) == {"a1", "a4"}  # "Floods", "flooding"
+
+
+def test_phrases_or_and_exclusion(store):
+    assert ids(search(store, q='"record heat"')) == ["a2"]
+    assert ids(search(store, q='"heat record"')) == []
+    assert set(ids(search(store, q="junta OR cyclone"))) == {"a3", "a4"}
+    assert ids(search(store, q="Bamako -Wagner")) == ["a5"]
+    assert set(ids(search(store, q="-Bamako"))) == {"a2", "a4"}
+
+
+def test_relevance_order(store):
+    # a3 matches two of the alternatives, one in its title; a1 matches one, in its text.
+    assert ids(search(store, q="elections OR junta OR mercenaries")) == ["a3", "a1"]
+    assert ids(search(store, q="elections OR junta OR mercenaries", sort="date")) == ["a3", "a1"]
+    assert ids(search(store, q="Bamako OR Madrid", sort="date")) == ["a2", "a3", "a5", "a1"]
+
+
+@pytest.mark.parametrize("kw,expected", [
+    ({"country": "ml"}, {"a1", "a3", "a5"}),
+    ({"country": "RU"}, {"a1"}),
+    ({"focus_country": "ES"}, {"a2"}),
+    ({"place": "Timbuktu"}, {"a3"}),
+    ({"place": "tombouctou"}, {"a3"}),
+    ({"place": "2460596"}, {"a1", "a3", "a5"}),
+    ({"person": "assimi goita"}, {"a1", "a3"}),
+    ({"organization": "AFP"}, {"a1"}),
+    ({"keyword": "Mercenaries"}, {"a1"}),
+    ({"topic": "environment"}, {"a2", "a4"}),
+    ({"tag": "wagner group"}, {"a1", "a3"}),
+    ({"tag": "politics"}, {"a1", "a3", "a5"}),
+    ({"language": "fr"}, {"a5"}),
+    ({"site": "the example courier"}, {"a2"}),
+    ({"site": "dw.com"}, {"a1", "a3"}),
+    ({"since": "2024-03-01"}, {"a2", "a3", "a4"}),
+    ({"until": "2024-03-01"}, {"a1", "a5"}),
+    ({"since": "2024-01-01", "until": "2024-12-31", "topic": "politics"}, {"a3", "a5"}),
+])
+def test_filters(store, kw, expected):
+    assert set(ids(search(store, **kw))) == expected
+
+
+def test_geo_filters(store):
+    assert set(ids(search(store, near=Near.parse("12.6,-8.0,30")))) == {"a1", "a3", "a5"}
+    assert ids(search(store, near=Near.parse("16.77,-3.0,50"))) == ["a3"]
+    assert ids(search(store, near=Near.parse("41.39,2.17,300"))) == []  # Barcelona, ~500 km from Madrid
+    assert ids(search(store, near=Near.parse("41.39,2.17,600"))) == ["a2"]
+    assert ids(search(store, bbox=BBox.parse("-10,35,5,44"))) == ["a2"]
+    assert ids(search(store, bbox=BBox.parse("170,-25,-170,-10"))) == ["a4"]  # across the antimeridian
+
+
+def test_date_sort_and_cursor_pagination(store):
+    everything = ids(search(store, sort="date", limit=100))
+    assert everything == ["a2", "a4", "a3", "a5", "a1"]
+    seen, cursor = [], None
+    while True:
+        page = search(store, sort="date", limit=2, cursor=cursor)
+        seen += ids(page)
+        assert page.total == 5
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == everything
+
+
+def test_relevance_cursor_pagination(store):
+    everything = ids(search(store, q="Bamako", limit=100))
+    assert set(everything) == {"a1", "a3", "a5"}
+    first = search(store, q="Bamako", limit=2)
+    second = search(store, q="Bamako", limit=2, cursor=first.next_cursor)
+    assert ids(first) + ids(second) == everything and second.next_cursor is None
+
+
+def test_facets_count_the_current_query(store):
+    facets = search(store, country="ML", facets=True).facets
+    assert facets["country"] == {"ML": 3, "RU": 1}
+    assert facets["topic"] == {"politics": 3, "conflict": 1}
+    assert facets["organization"] == {"Wagner Group": 2, "AFP": 1}
+    assert facets["person"] == {"Assimi Goita": 2}
+    assert facets["site"] == {"Deutsche Welle": 2, "RFI": 1}
+    assert facets["day"] == {"2024-03-01": 1, "2024-02-01": 1, "2022-01-07": 1}
+    assert search(store, q="nothing-matches-this", facets=True).facets["country"] == {}
+
+
+def test_upsert_replaces_and_keeps_first_seen(store):
+    first_seen = _first_seen(store, "a1")
+    updated = make("a1", "Russian advisers arrive in Mali (updated)", "Timbuktu now hosts the advisers.",
+                   places=[TIMBUKTU], published=datetime(2022, 1, 7, 17, 41, tzinfo=UTC))
+    store.upsert([updated, updated])
+    store.upsert([updated])
+    assert store.count() == 5
+    assert store.get("a1").title.endswith("(updated)")
+    assert ids(search(store, q="mercenaries")) == []
+    assert set(ids(search(store, place="timbuktu"))) == {"a1", "a3"}
+    assert ids(search(store, organization="AFP")) == []
+    assert _first_seen(store, "a1") == first_seen
+
+
+def test_get_count_size(store):
+    assert store.get("nope") is None
+    assert store.get("a2").site_name == "The Example Courier"
+    assert store.count() == 5
+    assert store.size_bytes() > 0
+
+
+@pytest.mark.parametrize("q", ['"unbalanced', "NEAR(", "a AND", "*", "col:thing", "OR", "-", "'", "\\", "a & b | !c"])
+def test_hostile_query_text_is_just_text(store, q):
+    search(store, q=q)  # never a syntax error
+
+
+def test_bad_cursor_is_refused():
+    with pytest.raises(ValueError):
+        SearchQuery(cursor="not-a-cursor")
+
+
+def _first_seen(store, aid):
+    if hasattr(store, "pool"):
+        with store.pool.connection() as conn:
+            return conn.execute("SELECT first_seen_at FROM articles WHERE id=%s", (aid,)).fetchone()[0]
+    return store._conn().execute("SELECT first_seen_at FROM articles WHERE id=?", (aid,)).fetchone()[0]
+
+
+def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsflow.index.store import open_store
+
+    url = f"postgresql{store.url.split('postgresql', 1)[1]}" if hasattr(store, "pool") else f"sqlite:///{store.path}"
+    with ThreadPoolExecutor(4) as pool:
+        others = list(pool.map(lambda _: open_store(url), range(4)))
+    try:
+        assert all(o.count() == 5 for o in others)
+    finally:
+        for o in others:
+            o.close()
