@@ -8,7 +8,6 @@ from newsflow.enrich.gazetteer import Gazetteer, load_gazetteer
 from newsflow.enrich.geoparse import Span, fill_focus_country, focus_of, geoparse, to_places
 from newsflow.enrich.nlp import load_nlp
 from newsflow.enrich.tags import detect_language, entities_of, keywords_of, topics_of
-
 from newsflow.schemas import Article, EnrichedArticle, Place, utcnow
 
 MIN_LANGUAGE_CONFIDENCE = 0.9

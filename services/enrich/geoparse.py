@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from newsflow.enrich.gazetteer import Entry, Gazetteer
-
 from newsflow.schemas import Focus, Place
 from newsflow.text import fold
 

@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer
-
 from newsflow.text import fold
 
 # A small fixed taxonomy; each topic is recognised by its vocabulary (lower-cased word stems).

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import anyio
-from newsflow.enrich.enricher import Enricher
 from redis.asyncio import Redis
 
+from newsflow.enrich.enricher import Enricher
 from newsflow.logs import get_logger
 from newsflow.runtime import Entry
 from newsflow.schemas import Article

@@ -8,11 +8,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from newsflow.index.query import FACET_SIZE, SearchPage, SearchQuery, decode_cursor, encode_cursor
-from newsflow.index.store import article_tags
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from newsflow.index.query import (
+    FACET_SIZE,
+    SearchPage,
+    SearchQuery,
+    decode_cursor,
+    encode_cursor,
+    parse_terms,
+)
+from newsflow.index.store import article_tags
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 MIGRATION_LOCK = 7_202_611  # pg_advisory_xact_lock key: one migrating process at a time
@@ -138,16 +145,34 @@ class PostgresStore:
     def size_bytes(self) -> int:
         with self.pool.connection() as conn:
             return conn.execute(
-                "SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['articles','article_tags',"
+                "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_tags',"
                 "'article_places']::regclass[]) c").fetchone()[0] or 0
 
     @staticmethod
-    def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
+    def _tsquery(q: str) -> tuple[str, list[Any]] | None:
+        """The query text as a tsquery with the contract's meaning: OR joins neighbours, groups are all
+        required, exclusions apply to the whole. Each term goes through websearch_to_tsquery (so a quoted
+        phrase stays a phrase); the composition is explicit because websearch_to_tsquery alone reads
+        `a OR b -c` as `a | (b & !c)`."""
+        groups, excluded = parse_terms(q)
+        parts, params = [], []
+        for group in groups:
+            parts.append("(" + " || ".join("websearch_to_tsquery('english', %s)" for _ in group) + ")")
+            params += [f'"{t}"' if " " in t else t for t in group]
+        for term in excluded:
+            parts.append("!!websearch_to_tsquery('english', %s)")
+            params.append(f'"{term}"' if " " in term else term)
+        if not parts:
+            return None
+        return " && ".join(parts), params
+
+    def _filters(self, q: SearchQuery) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
-        if q.q.strip():
-            where.append("a.tsv @@ websearch_to_tsquery('english', %s)")
-            params.append(q.q)
+        tsq = self._tsquery(q.q)
+        if tsq:
+            where.append(f"a.tsv @@ ({tsq[0]})")
+            params += tsq[1]
         required = [f"{kind}:{key}" for kind, key in q.required_tags()]
         if required:
             where.append("a.tags @> %s::text[]")
@@ -185,24 +210,25 @@ class PostgresStore:
         cursor = decode_cursor(q.cursor) if q.cursor else {}
         page_where, page_params = list(where), list(params)
         offset = 0
-        has_text = bool(q.q.strip())
+        tsq = self._tsquery(q.q)
+        has_text = tsq is not None
         if q.by_date:
             order = "a.sort_at DESC, a.seq DESC"
             if "t" in cursor:
                 page_where.append("(a.sort_at, a.seq) < (%s::timestamptz, %s)")
                 page_params += [cursor["t"], cursor["s"]]
         else:
-            order = "ts_rank_cd(a.tsv, websearch_to_tsquery('english', %s)) DESC, a.sort_at DESC, a.seq DESC"
+            order = f"ts_rank_cd(a.tsv, ({tsq[0]})) DESC, a.sort_at DESC, a.seq DESC"
             offset = int(cursor.get("o", 0))
-        order_params = [] if q.by_date else [q.q]
+        order_params = [] if q.by_date else list(tsq[1])
         page_clause = ("WHERE " + " AND ".join(page_where)) if page_where else ""
         # Headlines are costly: made for the page's rows only, in the outer query.
-        snippet = ("ts_headline('english', h.body, websearch_to_tsquery('english', %s),"
+        snippet = (f"ts_headline('english', h.body, ({tsq[0]}),"
                    " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')") if has_text else "NULL"
         page_sql = (f"SELECT h.seq, h.id, h.doc, h.sort_at, {snippet} FROM ("
                     f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
                     f" ORDER BY {order} LIMIT %s OFFSET %s) h")
-        page_args = ([q.q] if has_text else []) + page_params + order_params + [q.limit + 1, offset]
+        page_args = (list(tsq[1]) if has_text else []) + page_params + order_params + [q.limit + 1, offset]
         with self.pool.connection() as conn:
             total = conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
             rows = conn.execute(page_sql, page_args).fetchall()

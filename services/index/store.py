@@ -6,7 +6,6 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from newsflow.index.query import SearchPage, SearchQuery
-
 from newsflow.schemas import EnrichedArticle
 from newsflow.text import fold
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from newsflow.index.store import Store, open_store
 from redis.asyncio import Redis
 
 from newsflow.errors import Quarantine
+from newsflow.index.store import Store, open_store
 from newsflow.logs import get_logger
 from newsflow.runtime import Entry
 from newsflow.schemas import EnrichedArticle

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import trafilatura
 from bs4 import BeautifulSoup
-from newsflow.ingest.metadata import normalize_language, parse_datetime, read_metadata
 
+from newsflow.ingest.metadata import normalize_language, parse_datetime, read_metadata
 from newsflow.schemas import Article, utcnow
 from newsflow.urls import InvalidUrl, id_for_url
 

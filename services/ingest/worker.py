@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import structlog
-from newsflow.ingest.extract import ExtractionError, extract_article
-from newsflow.ingest.fetch import Fetcher, FetchError
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from newsflow.errors import Quarantine, Requeue
+from newsflow.ingest.extract import ExtractionError, extract_article
+from newsflow.ingest.fetch import Fetcher, FetchError
 from newsflow.logs import get_logger
 from newsflow.metrics import FETCH_RESPONSES
 from newsflow.runtime import Entry

@@ -1,8 +1,8 @@
 """The fetcher against a local server that misbehaves on purpose."""
 
 import pytest
-from newsflow.ingest.fetch import Fetcher, FetchError
 
+from newsflow.ingest.fetch import Fetcher, FetchError
 from newsflow.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from newsflow.index.query import BBox, Near, SearchQuery
 
+from newsflow.index.query import BBox, Near, SearchQuery
 from newsflow.schemas import EnrichedArticle, Focus, Place, utcnow
 
 BAMAKO = Place(name="Bamako", start=0, end=6, lat=12.61, lon=-7.98, country_code="ML", geonameid=2460596, feature="city")
@@ -87,6 +87,9 @@ def test_phrases_or_and_exclusion(store):
     assert set(ids(search(store, q="junta OR cyclone"))) == {"a3", "a4"}
     assert ids(search(store, q="Bamako -Wagner")) == ["a5"]
     assert set(ids(search(store, q="-Bamako"))) == {"a2", "a4"}
+    # OR joins its neighbours; an exclusion applies to the whole query (not `junta | (Madrid & !Bamako)`).
+    assert ids(search(store, q="junta OR Madrid -Bamako")) == ["a2"]
+    assert ids(search(store, q='"Wagner Group" OR cyclone -junta')) == ["a4"]
 
 
 def test_relevance_order(store):

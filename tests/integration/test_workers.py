@@ -8,10 +8,10 @@ import time
 from contextlib import asynccontextmanager
 
 import pytest
-from newsflow.index.worker import IndexHandler
-from newsflow.ingest.worker import IngestHandler
 from redis.asyncio import Redis
 
+from newsflow.index.worker import IndexHandler
+from newsflow.ingest.worker import IngestHandler
 from newsflow.runtime import build_app
 from newsflow.streams import decode_fields, ensure_groups
 
@@ -115,7 +115,6 @@ async def _at_least(coro, n):
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(settings, redis, request, backend):
     from newsflow.index.store import open_store
-
     from newsflow.schemas import EnrichedArticle, utcnow
     from newsflow.streams import encode_event
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from newsflow.ingest.extract import ExtractionError, extract_article
 from newsflow.ingest.metadata import parse_datetime
 

@@ -1,4 +1,5 @@
 import pytest
+
 from newsflow.ingest.fetch import decode_html, is_public_address
 
 

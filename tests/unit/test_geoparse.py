@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from newsflow.enrich.geoparse import Span, filter_mentions, find_mentions
 
+from newsflow.enrich.geoparse import Span, filter_mentions, find_mentions
 from newsflow.schemas import Article, utcnow
 
 SEED = (Path(__file__).resolve().parent.parent / "fixtures" / "dw-mali-russia.txt").read_text()

@@ -1,0 +1,39 @@
+import pytest
+from pydantic import ValidationError
+
+from newsflow.index.query import SearchParams, decode_cursor, encode_cursor, parse_terms
+
+
+def test_params_become_a_query():
+    q = SearchParams(q="mali", near="16.77,-3.0,50", bbox="-10,35,5,44", country="ml", since="2024-01-02",
+                     sort="date", facets=True).to_query()
+    assert (q.near.lat, q.near.lon, q.near.km) == (16.77, -3.0, 50)
+    assert (q.bbox.min_lon, q.bbox.max_lat) == (-10, 44)
+    assert q.country == "ML" and q.since.isoformat().startswith("2024-01-02") and q.by_date and q.facets
+
+
+@pytest.mark.parametrize("bad", [{"near": "1,2"}, {"near": "91,0,5"}, {"bbox": "0,10,5,5"}, {"country": "Mali"},
+                                 {"sort": "best"}, {"limit": 0}, {"cursor": "%%%"}, {"since": "yesterday"}])
+def test_bad_params_are_refused_with_a_reason(bad):
+    with pytest.raises((ValueError, ValidationError)):
+        SearchParams(**bad).to_query()
+
+
+def test_unknown_parameters_are_refused():
+    with pytest.raises(ValidationError):
+        SearchParams(countri="ML")
+
+
+def test_relevance_without_text_sorts_by_date():
+    assert SearchParams(sort="relevance").to_query().by_date
+    assert not SearchParams(q="mali").to_query().by_date
+    assert SearchParams(q="-mali").to_query().by_date
+
+
+def test_cursor_round_trip():
+    assert decode_cursor(encode_cursor({"t": "2024-01-01T00:00:00Z", "s": 5})) == {"t": "2024-01-01T00:00:00Z", "s": 5}
+
+
+def test_parse_terms():
+    assert parse_terms('mali "wagner group" OR kremlin -france') == ([["mali"], ["wagner group", "kremlin"]], ["france"])
+    assert parse_terms('"unbalanced') == ([["unbalanced"]], [])
