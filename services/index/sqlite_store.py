@@ -58,6 +58,11 @@ MIGRATIONS = [
     CREATE INDEX article_places_lat ON article_places(lat, lon);
     CREATE INDEX article_places_article ON article_places(article);
     """,
+    # Facets read kind, key and value of every hit's tags: a covering index spares a row lookup each.
+    """
+    DROP INDEX article_tags_article;
+    CREATE INDEX article_tags_article ON article_tags(article, kind, key, value);
+    """,
 ]
 
 
@@ -72,10 +77,16 @@ def _phrase(term: str) -> str:
 
 
 def fts_expression(q: str) -> tuple[str | None, str | None]:
-    """(what must match, what must not) as FTS5 expressions; every term quoted, so no input is syntax."""
+    """(what must match, what must not) as FTS5 expressions; every term quoted, so no input is syntax.
+
+    With terms to match, exclusions go inside the expression (FTS5's NOT merges doclists, cheap even for
+    a common word); a query of exclusions only is returned as the negative part, for a NOT IN.
+    """
     groups, excluded = parse_terms(q)
     positive = " AND ".join("(" + " OR ".join(_phrase(t) for t in group) + ")" for group in groups) or None
     negative = " OR ".join(_phrase(t) for t in excluded) or None
+    if positive and negative:
+        return f"({positive}) NOT ({negative})", None
     return positive, negative
 
 
@@ -274,12 +285,16 @@ class SqliteStore:
         conn.execute(f"CREATE TEMP TABLE hits AS SELECT a.rowid AS id {base}", params)
         # CROSS JOIN fixes the loop order (hits outside, the per-article index inside): the planner has
         # no statistics on the temp table and would otherwise scan every tag of a kind.
-        facets: dict[str, dict[str, int]] = {}
-        for facet in ("country", "topic", "organization", "person"):
-            facets[facet] = dict(conn.execute(
-                "SELECT max(t.value) AS v, count(*) AS n FROM temp.hits h CROSS JOIN article_tags t"
-                " ON t.article = h.id AND t.kind = ? GROUP BY t.key ORDER BY n DESC, v LIMIT ?",
-                (facet, FACET_SIZE)).fetchall())
+        # One pass over the hits' tags for the four tag facets, top ones picked per kind.
+        kinds = ("country", "topic", "organization", "person")
+        counted: dict[str, list[tuple[str, int]]] = {k: [] for k in kinds}
+        for kind, value, n in conn.execute(
+                "SELECT t.kind, max(t.value), count(*) FROM temp.hits h CROSS JOIN article_tags t"
+                f" ON t.article = h.id AND t.kind IN ({','.join('?' * len(kinds))}) GROUP BY t.kind, t.key", kinds):
+            counted[kind].append((value, n))
+        facets: dict[str, dict[str, int]] = {
+            kind: dict(sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:FACET_SIZE]) for kind, pairs in counted.items()
+        }
         facets["site"] = dict(conn.execute(
             "SELECT a.site_name AS v, count(*) AS n FROM temp.hits h CROSS JOIN articles a ON a.rowid = h.id"
             " WHERE a.site_name IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?", (FACET_SIZE,)).fetchall())
