@@ -27,6 +27,7 @@ from newsflow.enrich.tags import TOPICS
 from newsflow.index.query import BBox, Near, SearchQuery
 from newsflow.index.store import open_store
 from newsflow.schemas import EnrichedArticle, Focus, Place
+from newsflow.settings import Settings
 
 
 def vocabulary(size: int, rng: random.Random) -> list[str]:
@@ -131,7 +132,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", required=True, help="sqlite:///PATH (a new file) or postgresql://…")
     ap.add_argument("--n", type=int, default=10_000, help="articles to load")
-    ap.add_argument("--batch", type=int, default=200, help="articles per upsert (the index worker's default)")
+    ap.add_argument("--batch", type=int, default=Settings().index_batch_size,
+                    help="articles per upsert (default: the index worker's NEWSFLOW_INDEX_BATCH_SIZE)")
     ap.add_argument("--rounds", type=int, default=40, help="rounds of the 12-query mix")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/newsflow-bench"))

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # Must exceed the slowest handler (fetch total timeout included), or live work gets stolen.
     claim_idle_ms: int = 60_000
     batch_size: int = 10
-    index_batch_size: int = Field(default=200, description="entries the index worker writes per transaction")
+    index_batch_size: int = Field(default=1000, description="entries the index worker writes per transaction")
     graceful_timeout: float = 15.0
     consumer_name: str | None = None
 
