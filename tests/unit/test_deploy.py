@@ -36,6 +36,10 @@ def test_workers_restart_and_stop_gracefully():
         assert int(svc["stop_grace_period"].rstrip("s")) > Settings.model_fields["graceful_timeout"].default, name
         assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "--appendonly" in COMPOSE["services"]["redis"]["command"]
+    assert COMPOSE["services"]["postgres"]["healthcheck"]["test"]
+    for name, svc in newsflow_services().items():
+        assert svc["environment"]["NEWSFLOW_STORE_URL"].startswith("postgresql://"), name
+        assert svc["depends_on"]["postgres"]["condition"] == "service_healthy", name
 
 
 def test_readme_documents_every_setting():
