@@ -63,6 +63,21 @@ MIGRATIONS = [
     DROP INDEX article_tags_article;
     CREATE INDEX article_tags_article ON article_tags(article, kind, key, value);
     """,
+    # Tags clustered by article: new articles append at the end of the table instead of landing at
+    # random in a rowid table plus a covering index (one B-tree fewer per tag row written).
+    """
+    CREATE TABLE article_tags_by_article (
+        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (article, kind, key)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO article_tags_by_article SELECT article, kind, key, value FROM article_tags ORDER BY article;
+    DROP TABLE article_tags;
+    ALTER TABLE article_tags_by_article RENAME TO article_tags;
+    CREATE INDEX article_tags_key ON article_tags(kind, key, article);
+    """,
 ]
 
 
