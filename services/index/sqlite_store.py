@@ -269,6 +269,13 @@ class SqliteStore:
         else:
             order = "bm25(articles_fts, 4.0, 1.0), a.sort_at DESC, a.rowid DESC"
             offset = int(cursor.get("o", 0))
+        if q.by_date and not positive and total and self._dense(conn, total, q.limit):
+            # Many hits in date order: walking the date index newest first finds a page after about
+            # N/total × limit rows, where collecting and sorting every hit costs `total` (measured on 100k
+            # articles, a country with 24.6k: 3.4 ms against 21.8). A unary + keeps the row-id filters
+            # from driving the plan, so the date index does.
+            page_where = [w.replace("a.rowid IN (", "+a.rowid IN (").replace("a.rowid NOT IN (", "+a.rowid NOT IN (")
+                          for w in page_where]
         page_clause = ("WHERE " + " AND ".join(page_where)) if page_where else ""
         # Two phases: the inner query orders and limits bare row ids; documents, bodies and snippets are
         # made for the page's rows only (SQLite would otherwise build them for every hit before sorting).
@@ -294,6 +301,11 @@ class SqliteStore:
             facets=self._facets(conn, base, params) if q.facets else None,
             next_cursor=next_cursor,
         )
+
+    @staticmethod
+    def _dense(conn: sqlite3.Connection, total: int, limit: int) -> bool:
+        articles = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0  # ~count, O(log n)
+        return total * total > articles * (limit + 1)
 
     def _facets(self, conn: sqlite3.Connection, base: str, params: list[object]) -> dict[str, dict[str, int]]:
         conn.execute("DROP TABLE IF EXISTS temp.hits")
