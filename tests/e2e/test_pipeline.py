@@ -45,8 +45,9 @@ def pages():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def stack(request, tmp_path_factory):
+    """A running `newsflow up`: on the embedded defaults, and with PostgreSQL as the store (as compose runs)."""
     data_dir = tmp_path_factory.mktemp("stack")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     env.update({
@@ -55,6 +56,15 @@ def stack(tmp_path_factory):
         "NEWSFLOW_API_PORT": str(free_port()),
         "NEWSFLOW_API_TOKEN": TOKEN,
     })
+    if request.param == "postgres":
+        from newsflow.index.pg_store import PostgresStore
+
+        url = request.getfixturevalue("postgres_url")
+        store = PostgresStore(url)
+        with store.pool.connection() as conn:
+            conn.execute("TRUNCATE articles CASCADE")
+        store.close()
+        env["NEWSFLOW_STORE_URL"] = url
     # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would block every worker.
     log = (data_dir / "up.log").open("w")
     proc = subprocess.Popen([*newsflow_cmd(), "up"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
