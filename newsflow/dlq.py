@@ -88,10 +88,6 @@ async def list_dead_letters(redis: Redis, settings: Settings, count: int = 100) 
     return [_parse(i, raw) for i, raw in rows]
 
 
-async def count_dead_letters(redis: Redis, settings: Settings) -> int:
-    return int(await redis.xlen(settings.stream_dlq))
-
-
 async def replay(redis: Redis, settings: Settings, ids: list[str] | None = None) -> list[str]:
     """Put dead letters back on the stream they came from (all of them when ids is None)."""
     if ids is None:

@@ -223,9 +223,3 @@ class Stack:
             stack_file(self.settings).unlink(missing_ok=True)
         log.info("stack_stopped")
 
-
-def ping(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
