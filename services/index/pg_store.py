@@ -13,15 +13,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from newsflow.index.query import (
-    FACET_SIZE,
-    FACETS,
-    SearchPage,
-    SearchQuery,
-    decode_cursor,
-    encode_cursor,
-    parse_terms,
-)
+from newsflow.index.query import SearchPage, SearchQuery, decode_cursor, next_cursor, parse_terms, rank_facets
 from newsflow.index.store import article_tags
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
@@ -266,16 +258,12 @@ class PostgresStore:
                 total = conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
             facets = self._facets(conn, clause, params) if q.facets else None
         more, rows = len(rows) > q.limit, rows[: q.limit]
-        next_cursor = None
-        if more and rows:
-            last = rows[-1]
-            next_cursor = encode_cursor({"t": format_utc(last[3]), "s": last[0]} if q.by_date else {"o": offset + q.limit})
         return SearchPage(
             total=total,
             results=[self._article(r[2], r[6]) for r in rows],
             snippets={r[1]: r[4] for r in rows if r[4]},
             facets=facets,
-            next_cursor=next_cursor,
+            next_cursor=next_cursor(q, (format_utc(rows[-1][3]), rows[-1][0]) if more else None, offset),
         )
 
     @staticmethod
@@ -288,10 +276,4 @@ class PostgresStore:
             " UNION ALL SELECT 'site', site_name, count(*) FROM hits WHERE site_name IS NOT NULL GROUP BY site_name"
             " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2",
             params).fetchall()
-        counted: dict[str, list[tuple[str, int]]] = {k: [] for k in FACETS}
-        for kind, value, n in rows:
-            counted[kind].append((value, n))
-        facets = {kind: dict(sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:FACET_SIZE])
-                  for kind, pairs in counted.items() if kind != "day"}
-        facets["day"] = dict(sorted(counted["day"], reverse=True)[:31])
-        return facets
+        return rank_facets(rows)

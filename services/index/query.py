@@ -12,6 +12,7 @@ import base64
 import json
 import re
 import shlex
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -22,6 +23,7 @@ from newsflow.text import fold
 
 FACETS = ("country", "topic", "organization", "person", "site", "day")
 FACET_SIZE = 10
+FACET_DAYS = 31
 
 
 class Near(BaseModel):
@@ -167,6 +169,26 @@ class SearchPage(BaseModel):
     snippets: dict[str, str] = Field(default_factory=dict, description="id -> text with [matches] marked")
     facets: dict[str, dict[str, int]] | None = None
     next_cursor: str | None = None
+
+
+def rank_facets(rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    """A store's (facet, value, hits) counts -> the facets every store answers with: per facet the
+    FACET_SIZE values with most hits (ties by value, code-point order), and the newest FACET_DAYS days."""
+    counted: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
+    for facet, value, n in rows:
+        counted[facet].append((value, n))
+    facets = {facet: dict(sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:FACET_SIZE])
+              for facet, pairs in counted.items() if facet != "day"}
+    facets["day"] = dict(sorted(counted["day"], reverse=True)[:FACET_DAYS])
+    return facets
+
+
+def next_cursor(q: SearchQuery, last: tuple[str, int] | None, offset: int) -> str | None:
+    """The cursor of the next page, given the (sort_at, seq) of this page's last row when more follow:
+    a keyset in date order, an offset in relevance order (scores are not stored; deep paging is rare)."""
+    if last is None:
+        return None
+    return encode_cursor({"t": last[0], "s": last[1]} if q.by_date else {"o": offset + q.limit})
 
 
 def encode_cursor(data: dict) -> str:
