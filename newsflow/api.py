@@ -23,13 +23,57 @@ from newsflow.metrics import (
     STREAM_PENDING,
     URLS_PUSHED,
 )
-from newsflow.push import push_urls
+from newsflow.push import Backpressure, push_urls
 from newsflow.schemas import EnrichedArticle
 from newsflow.settings import Settings, get_settings
 from newsflow.stack import resolve_redis_url
 from newsflow.status import collect_status
 
 MAX_URLS_PER_REQUEST = 1000
+
+
+class BodyLimit:
+    """Refuses request bodies over max_bytes with 413, by Content-Length or while reading a chunked body."""
+
+    def __init__(self, app: Any, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._too_large(send)
+        # Read the body here, at most max_bytes of it, and hand it on: FastAPI would turn an error raised
+        # from receive() into a 400.
+        chunks, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.max_bytes:
+                return await self._too_large(send)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Any) -> None:
+        body = f'{{"detail": "request body larger than {self.max_bytes} bytes"}}'.encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class UrlsIn(BaseModel):
@@ -67,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="newsflow", version=__version__, lifespan=lifespan,
                   description="Push news URLs; search the geolocated, tagged articles that come out.")
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
 
     def redis_of(request: Request) -> Redis:
         return request.app.state.redis
@@ -91,7 +136,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         urls, force = (body.urls, body.force) if isinstance(body, UrlsIn) else (body, False)
         if not urls or len(urls) > MAX_URLS_PER_REQUEST:
             raise HTTPException(422, f"send between 1 and {MAX_URLS_PER_REQUEST} URLs")
-        results = await push_urls(redis, settings, urls, force=force, source="api")
+        try:
+            results = await push_urls(redis, settings, urls, force=force, source="api")
+        except Backpressure as exc:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc),
+                                headers={"Retry-After": str(exc.retry_after)}) from exc
         queued = [Queued(url=r.url, id=r.id, entry_id=r.entry_id) for r in results if r.id and r.entry_id]
         rejected = [Rejected(url=r.url, error=r.error or "") for r in results if r.error]
         if not queued:

@@ -134,7 +134,10 @@ def push(
         typer.echo("newsflow: no URLs given (arguments, --file FILE or -)", err=True)
         raise typer.Exit(2)
 
-    results = _with_redis(settings, lambda r: push_urls(r, settings, items, force=force, source="cli"))
+    def waiting(exc: Exception) -> None:
+        typer.echo(f"newsflow: waiting: {exc}", err=True)
+
+    results = _with_redis(settings, lambda r: push_urls(r, settings, items, force=force, source="cli", wait=waiting))
     for r in results:
         if as_json:
             _out(json.dumps(r.__dict__))

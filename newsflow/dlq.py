@@ -1,14 +1,17 @@
-"""The dead-letter stream: what failed, where, why, how often, and the original entry to replay."""
+"""The dead-letter stream: what failed, where, why, how often, when, and the original entry to replay.
+
+Dead letters are never trimmed: they stay until someone replays or purges them.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from newsflow.metrics import DEAD_LETTERED
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import decode_fields
@@ -24,6 +27,9 @@ class DeadLetter:
     cause: str
     reason: str
     attempts: int
+    enqueued_at: str
+    first_attempt_at: str
+    last_attempt_at: str
     failed_at: str
     article_id: str | None
     url: str | None
@@ -33,21 +39,31 @@ class DeadLetter:
         return self.__dict__.copy()
 
 
-async def dead_letter(
-    redis: Redis,
-    settings: Settings,
+def entry_time(entry_id: str) -> str:
+    """When an entry was added: a Redis stream id starts with its millisecond timestamp."""
+    try:
+        ms = int(entry_id.split("-", 1)[0])
+    except ValueError:
+        return ""
+    return format_utc(datetime.fromtimestamp(ms / 1000, tz=UTC))
+
+
+def dead_letter_fields(
     *,
     stage: str,
     stream: str,
     entry_id: str,
     error: BaseException,
     attempts: int,
+    first_attempt_at: str,
+    last_attempt_at: str,
     payload: dict[str, str],
     article_id: str | None = None,
     url: str | None = None,
-) -> str:
+) -> dict[str, str]:
+    """The dead-letter entry for a failed stream entry; the caller appends it with XADD."""
     reason = str(error) or type(error).__name__
-    fields = {
+    return {
         "stage": stage,
         "stream": stream,
         "entry_id": entry_id,
@@ -56,16 +72,14 @@ async def dead_letter(
         "cause": type(error.__cause__).__name__ if error.__cause__ else "",
         "reason": reason[:2000],
         "attempts": str(attempts),
-        # The source entry id is its first attempt's upper bound: Redis ids are millisecond timestamps.
+        "enqueued_at": entry_time(entry_id),
+        "first_attempt_at": first_attempt_at,
+        "last_attempt_at": last_attempt_at,
         "failed_at": format_utc(utcnow()),
         "article_id": article_id or "",
         "url": url or payload.get("url", ""),
         "payload": json.dumps(payload, ensure_ascii=False),
     }
-    DEAD_LETTERED.labels(stage=stage, reason=type(error).__name__).inc()
-    # No MAXLEN: dead letters are kept until someone replays or purges them.
-    entry = await redis.xadd(settings.stream_dlq, fields)
-    return entry.decode() if isinstance(entry, bytes) else str(entry)
 
 
 def _parse(dlq_id: bytes | str, raw: dict[Any, Any]) -> DeadLetter:
@@ -78,7 +92,8 @@ def _parse(dlq_id: bytes | str, raw: dict[Any, Any]) -> DeadLetter:
         dlq_id=dlq_id.decode() if isinstance(dlq_id, bytes) else dlq_id,
         stage=f.get("stage", ""), stream=f.get("stream", ""), entry_id=f.get("entry_id", ""),
         error=f.get("error", ""), cause=f.get("cause", ""), reason=f.get("reason", ""), attempts=int(f.get("attempts") or 0),
-        failed_at=f.get("failed_at", ""), article_id=f.get("article_id") or None, url=f.get("url") or None,
+        enqueued_at=f.get("enqueued_at", ""), first_attempt_at=f.get("first_attempt_at", ""),
+        last_attempt_at=f.get("last_attempt_at", ""), failed_at=f.get("failed_at", ""), article_id=f.get("article_id") or None, url=f.get("url") or None,
         payload=payload if isinstance(payload, dict) else {"_raw": str(payload)},
     )
 
@@ -102,7 +117,7 @@ async def replay(redis: Redis, settings: Settings, ids: list[str] | None = None)
         if not letter.stream or not letter.payload:
             continue
         async with redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(letter.stream, letter.payload, maxlen=settings.stream_maxlen, approximate=True)
+            pipe.xadd(letter.stream, letter.payload)
             pipe.xdel(settings.stream_dlq, letter.dlq_id)
             await pipe.execute()
         replayed.append(letter.dlq_id)

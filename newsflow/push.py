@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from newsflow.settings import Settings
-from newsflow.streams import ensure_groups
+from newsflow.status import group_infos, group_lag
+from newsflow.streams import ensure_groups, stages
 from newsflow.urls import InvalidUrl, id_for_url
+
+# How long a refused or waiting pusher waits before trying again.
+RETRY_AFTER_S = 5
+CHUNK = 500
+
+
+class Backpressure(Exception):
+    """news.urls holds more unread entries than NEWSFLOW_URLS_MAX_LAG: push later."""
+
+    def __init__(self, lag: int, limit: int):
+        super().__init__(f"news.urls has {lag} unread entries (limit {limit}); retry in {RETRY_AFTER_S} s")
+        self.lag, self.limit, self.retry_after = lag, limit, RETRY_AFTER_S
 
 
 @dataclass
@@ -19,8 +34,39 @@ class Pushed:
     error: str | None = None
 
 
+async def urls_lag(redis: Redis, settings: Settings) -> int:
+    """news.urls entries the ingest group has not read yet."""
+    group = stages(settings)["ingest"].group
+    for info in await group_infos(redis, settings.stream_urls):
+        if info["name"] == group:
+            return await group_lag(redis, settings.stream_urls, info, limit=settings.urls_max_lag + 1)
+    return 0
+
+
+async def check_backpressure(redis: Redis, settings: Settings) -> None:
+    lag = await urls_lag(redis, settings)
+    if lag > settings.urls_max_lag:
+        raise Backpressure(lag, settings.urls_max_lag)
+
+
+async def _room_on_urls(redis: Redis, settings: Settings, wait: Callable[[Backpressure], None] | None) -> None:
+    while True:
+        try:
+            return await check_backpressure(redis, settings)
+        except Backpressure as exc:
+            if wait is None:
+                raise
+            wait(exc)
+            await asyncio.sleep(exc.retry_after)
+
+
 async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force: bool = False,
-                    source: str = "cli") -> list[Pushed]:
+                    source: str = "cli", wait: Callable[[Backpressure], None] | None = None) -> list[Pushed]:
+    """Queue valid URLs; invalid ones come back with their error.
+
+    Above the lag limit, raises Backpressure — or, given `wait`, calls it and waits, chunk by chunk,
+    until the ingest workers have caught up (a long `push --file` then paces itself).
+    """
     await ensure_groups(redis, settings)
     results: list[Pushed] = []
     valid: list[Pushed] = []
@@ -33,13 +79,17 @@ async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force:
         item = Pushed(url=url.strip(), id=article_id)
         results.append(item)
         valid.append(item)
-    async with redis.pipeline(transaction=False) as pipe:
-        for item in valid:
-            fields = {"url": item.url, "source": source}
-            if force:
-                fields["force"] = "1"
-            pipe.xadd(settings.stream_urls, fields, maxlen=settings.stream_maxlen, approximate=True)
-        ids = await pipe.execute()
-    for item, entry_id in zip(valid, ids, strict=True):
-        item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    for start in range(0, len(valid), CHUNK):
+        chunk = valid[start:start + CHUNK]
+        if start == 0 or wait is not None:  # refused before anything is queued, or paced chunk by chunk
+            await _room_on_urls(redis, settings, wait)
+        async with redis.pipeline(transaction=False) as pipe:
+            for item in chunk:
+                fields = {"url": item.url, "source": source}
+                if force:
+                    fields["force"] = "1"
+                pipe.xadd(settings.stream_urls, fields)
+            ids = await pipe.execute()
+        for item, entry_id in zip(chunk, ids, strict=True):
+            item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
     return results

@@ -3,8 +3,8 @@
 FastStream 0.7 never redelivers by itself: a failed entry stays in the group's pending list. So each
 worker runs two subscribers on one handler: one reads new entries (XREADGROUP >), the other reclaims
 entries left pending longer than NEWSFLOW_CLAIM_IDLE_MS by any consumer, dead or alive (XAUTOCLAIM).
-An entry is acknowledged only after its output is published or stored; a Quarantine error, or the
-N-th failed delivery, moves it to the dead-letter stream with the reason.
+An entry is acknowledged in the same MULTI that publishes its output (or dead-letters it), or after the
+store committed it; a Quarantine error, or the N-th failed delivery, moves it to the dead-letter stream.
 """
 
 from __future__ import annotations
@@ -18,18 +18,25 @@ from typing import Protocol
 
 import structlog
 from faststream import FastStream
-from faststream.exceptions import RejectMessage
+from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from newsflow.dlq import dead_letter
+from newsflow.dlq import dead_letter_fields
 from newsflow.errors import Quarantine, Requeue
 from newsflow.logs import get_logger
-from newsflow.metrics import HANDLER_SECONDS, MESSAGES
+from newsflow.metrics import DEAD_LETTERED, HANDLER_SECONDS, MESSAGES
+from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import HEARTBEAT_TTL_S, Stage, decode_fields, ensure_groups, heartbeat_key
+from newsflow.upkeep import remove_dead_consumers, trim_stream
 
 log = get_logger("newsflow.worker")
+
+
+def _s(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Entry:
     entry_id: str
     fields: dict[str, str]
     deliveries: int
+    started_at: str = ""
 
 
 class StageHandler(Protocol):
@@ -45,7 +53,8 @@ class StageHandler(Protocol):
     concurrency: int
 
     async def start(self, redis: Redis) -> None: ...
-    async def handle(self, entry: Entry) -> None: ...
+    async def handle(self, entry: Entry) -> dict[str, str] | None:
+        """The fields to publish on the stage's output stream (None: nothing to publish)."""
     async def stop(self) -> None: ...
 
 
@@ -54,32 +63,65 @@ def consumer_name(settings: Settings) -> str:
     return settings.consumer_name or f"{socket.gethostname()}-{os.getpid()}"
 
 
-def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> FastStream:
+def attempt_key(stage: Stage, entry_id: str) -> str:
+    """Remembers when a retried entry was first attempted, for its dead letter; gone once it is done."""
+    return f"newsflow:attempt:{stage.input}:{stage.group}:{entry_id}"
+
+
+ATTEMPT_KEY_TTL_S = 7 * 86_400
+
+
+def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> FastStream:  # noqa: C901, PLR0915
     stage = handler.stage
     name = consumer_name(settings)
     broker = RedisBroker(redis_url, logger=None, graceful_timeout=settings.graceful_timeout)
     app = FastStream(broker, logger=None)
     redis = Redis.from_url(redis_url)
 
+    async def complete(entry: Entry, output: dict[str, str] | None) -> None:
+        """Publish the output and acknowledge the input in one MULTI: a crash leaves both or neither."""
+        async with redis.pipeline(transaction=True) as pipe:
+            if output is not None and stage.output is not None:
+                pipe.xadd(stage.output, output)
+            pipe.xack(stage.input, stage.group, entry.entry_id)
+            if entry.deliveries > 1:
+                pipe.delete(attempt_key(stage, entry.entry_id))
+            results = await pipe.execute()
+        if output is not None and stage.output is not None:
+            log.info("published", stream=stage.output, published=_s(results[0]))
+
     async def fail(entry: Entry, exc: Exception) -> None:
-        """Dead-letter a failed entry, or leave it pending for a retry (raising RejectMessage)."""
+        """Dead-letter a failed entry, or leave it pending for the reclaimer to retry."""
         permanent = isinstance(exc, Quarantine)
         # A traceback only for the unexpected: Quarantine and Requeue carry their reason.
         unexpected = not isinstance(exc, Quarantine | Requeue)
+        key = attempt_key(stage, entry.entry_id)
         if permanent or entry.deliveries >= settings.max_deliveries:
+            first = _s(await redis.get(key)) if entry.deliveries > 1 else None
             ctx = structlog.contextvars.get_contextvars()
-            await dead_letter(
-                redis, settings, stage=stage.name, stream=stage.input, entry_id=entry.entry_id, error=exc,
-                attempts=entry.deliveries, payload=entry.fields, article_id=ctx.get("article_id"), url=ctx.get("url"),
+            fields = dead_letter_fields(
+                stage=stage.name, stream=stage.input, entry_id=entry.entry_id, error=exc, attempts=entry.deliveries,
+                first_attempt_at=first or entry.started_at, last_attempt_at=entry.started_at, payload=entry.fields,
+                article_id=ctx.get("article_id"), url=ctx.get("url"),
             )
+            # Dead letter and acknowledgement in one MULTI, so a crash cannot dead-letter an entry twice.
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(settings.stream_dlq, fields)
+                pipe.xack(stage.input, stage.group, entry.entry_id)
+                pipe.delete(key)
+                await pipe.execute()
             log.warning("dead_lettered", error=type(exc).__name__, reason=str(exc), permanent=permanent,
                         exc_info=unexpected)
             MESSAGES.labels(stage.name, "dead_letter").inc()
+            DEAD_LETTERED.labels(stage=stage.name, reason=type(exc).__name__).inc()
             return
+        # The first failed attempt records its start; a first attempt that died (SIGKILL) cannot, and the
+        # first reclaimed one stands in for it.
+        await redis.set(key, entry.started_at, nx=True, ex=ATTEMPT_KEY_TTL_S)
         log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
                     retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
         MESSAGES.labels(stage.name, "retry").inc()
-        raise RejectMessage() from exc  # stays pending; the reclaimer retries it
+        # Not acknowledged: the entry stays pending and the reclaimer retries it after claim_idle_ms.
 
     handle_batch = getattr(handler, "handle_batch", None)
     reader = StreamSub(stage.input, group=stage.group, consumer=name,
@@ -91,27 +133,36 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     async def consume(msg: RedisStreamMessage) -> None:
         raw = msg.raw_message
         ids = raw.get("message_ids") or [b"?"]
-        entry_id = ids[0].decode() if isinstance(ids[0], bytes) else str(ids[0])
+        entry_id = _s(ids[0])
         fields = decode_fields(raw.get("data") or {})
         deliveries = await msg.get_delivery_count()
-        entry = Entry(stage.input, entry_id, fields, deliveries)
+        entry = Entry(stage.input, entry_id, fields, deliveries, format_utc(utcnow()))
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(
             stage=stage.name, entry_id=entry_id, delivery=deliveries, article_id=fields.get("id")
         ):
             try:
-                await handler.handle(entry)
-                MESSAGES.labels(stage.name, "ok").inc()
-            except Exception as exc:  # noqa: BLE001 - every failure is either retried or dead-lettered
-                await fail(entry, exc)
+                try:
+                    output = await handler.handle(entry)
+                except Exception as exc:  # noqa: BLE001 - every failure is either retried or dead-lettered
+                    await fail(entry, exc)
+                else:
+                    await complete(entry, output)
+                    MESSAGES.labels(stage.name, "ok").inc()
+            except RedisError as exc:
+                # Redis went away between handling and acknowledging: the entry stays pending and is
+                # reclaimed; at worst its output is published twice, which consumers de-duplicate by id.
+                log.warning("ack_failed_will_retry", error=type(exc).__name__, reason=str(exc))
             finally:
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
 
     async def consume_batch(msg: RedisStreamMessage) -> None:
         raw = msg.raw_message
-        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in raw.get("message_ids") or []]
+        ids = [_s(i) for i in raw.get("message_ids") or []]
+        now = format_utc(utcnow())
         # Entries read with ">" are first deliveries; retries come one by one through the reclaimer.
-        entries = [Entry(stage.input, i, decode_fields(f), 1) for i, f in zip(ids, raw.get("data") or [], strict=False)]
+        entries = [Entry(stage.input, i, decode_fields(f), 1, now)
+                   for i, f in zip(ids, raw.get("data") or [], strict=False)]
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(stage=stage.name, batch=len(entries)):
             try:
@@ -120,19 +171,39 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 log.warning("batch_failed_will_retry", error=type(exc).__name__, reason=str(exc),
                             entries=len(entries), retry_after_ms=settings.claim_idle_ms)
                 MESSAGES.labels(stage.name, "retry").inc(len(entries))
-                raise RejectMessage() from exc
+                async with redis.pipeline(transaction=False) as pipe:
+                    for entry in entries:
+                        pipe.set(attempt_key(stage, entry.entry_id), now, nx=True, ex=ATTEMPT_KEY_TTL_S)
+                    await pipe.execute()
+                return
             finally:
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
             for entry, exc in rejected:
                 with structlog.contextvars.bound_contextvars(entry_id=entry.entry_id, article_id=entry.fields.get("id")):
                     await fail(entry, exc)
-            MESSAGES.labels(stage.name, "ok").inc(len(entries) - len(rejected))
+            done = [e.entry_id for e in entries if all(e is not r for r, _ in rejected)]
+            if done:
+                await redis.xack(stage.input, stage.group, *done)  # after the store committed them
+            MESSAGES.labels(stage.name, "ok").inc(len(done))
 
+    # Acknowledgement is ours (complete, fail): FastStream must neither ack nor nack on its own.
     if handle_batch is not None:
-        broker.subscriber(stream=reader, title=f"{stage.input}:{stage.group}")(consume_batch)
+        broker.subscriber(stream=reader, title=f"{stage.input}:{stage.group}",
+                          ack_policy=AckPolicy.MANUAL)(consume_batch)
     else:
-        broker.subscriber(stream=reader, max_workers=handler.concurrency, title=f"{stage.input}:{stage.group}")(consume)
-    broker.subscriber(stream=reclaimer, include_in_schema=False)(consume)
+        broker.subscriber(stream=reader, max_workers=handler.concurrency, title=f"{stage.input}:{stage.group}",
+                          ack_policy=AckPolicy.MANUAL)(consume)
+    broker.subscriber(stream=reclaimer, include_in_schema=False, ack_policy=AckPolicy.MANUAL)(consume)
+
+    async def upkeep() -> None:
+        while True:
+            try:
+                await ensure_groups(redis, settings)  # again: a Redis that lost its data gets them back
+                await trim_stream(redis, stage.input, settings.stream_retention_s)
+                await remove_dead_consumers(redis, stage.input, stage.group, settings.consumer_max_idle_s)
+            except Exception as exc:  # noqa: BLE001 - upkeep is retried next round, never fatal
+                log.warning("upkeep_failed", error=type(exc).__name__, reason=str(exc))
+            await asyncio.sleep(settings.maintenance_interval_s)
 
     heartbeat: dict[str, asyncio.Task[None]] = {}
 
@@ -154,13 +225,14 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     async def _started() -> None:
         # After the subscribers run: the heartbeat is what `newsflow up` waits for.
         heartbeat["task"] = asyncio.create_task(beat())
+        heartbeat["upkeep"] = asyncio.create_task(upkeep())
         log.info("worker_started", stage=stage.name, consumer=name, stream=stage.input, group=stage.group,
                  claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries)
 
     @app.after_shutdown
     async def _shutdown() -> None:
-        if "task" in heartbeat:
-            heartbeat["task"].cancel()
+        for task in heartbeat.values():
+            task.cancel()
         await redis.delete(heartbeat_key(stage.name, name))
         await handler.stop()
         await redis.aclose()

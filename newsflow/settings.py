@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_token: SecretStr | None = None
+    api_max_body_bytes: int = Field(default=1_048_576, description="largest request body the API reads")
 
     # Fetching.
     fetch_allow_private: bool = False
@@ -46,7 +47,11 @@ class Settings(BaseSettings):
     stream_articles: str = "news.articles"
     stream_enriched: str = "news.enriched"
     stream_dlq: str = "news.dlq"
-    stream_maxlen: int = 1_000_000
+    # Trimming never drops an entry some group has not acknowledged; beyond that, entries are kept this
+    # long for consumers that read without a group (XREAD) or join later.
+    stream_retention_s: int = 86_400
+    # Backpressure: above this many unread news.urls entries, POST /v1/urls answers 429 and push waits.
+    urls_max_lag: int = 50_000
     max_deliveries: int = 3
     # Must exceed the slowest handler (fetch total timeout included), or live work gets stolen.
     claim_idle_ms: int = 60_000
@@ -54,6 +59,10 @@ class Settings(BaseSettings):
     index_batch_size: int = Field(default=1000, description="entries the index worker writes per transaction")
     graceful_timeout: float = 15.0
     consumer_name: str | None = None
+    # How often a worker re-creates missing groups, trims its input stream and removes dead consumers.
+    maintenance_interval_s: float = 60.0
+    # A consumer idle this long with nothing pending belongs to a worker that is gone: it is removed.
+    consumer_max_idle_s: int = 3_600
 
     # Observability.
     log_level: str = "info"

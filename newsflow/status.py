@@ -16,23 +16,29 @@ def _s(value: Any) -> Any:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def _lag(redis: Redis, stream: str, last_delivered: str, reported: Any) -> int | None:
+async def group_lag(redis: Redis, stream: str, info: dict[str, Any], limit: int = LAG_COUNT_LIMIT) -> int:
+    """Entries the group has not read yet, from XINFO GROUPS `info` (counted up to `limit` when unreported)."""
+    reported = info.get("lag")
     if reported is not None:
         return int(reported)
-    # Redis < 7 reports no lag: count what lies after the group's last delivered id, up to a limit.
-    rows = await redis.xrange(stream, min=f"({last_delivered}", count=LAG_COUNT_LIMIT)
+    # Redis < 7 reports no lag, nor does 7 after some deletions: count what lies after the last delivered id.
+    rows = await redis.xrange(stream, min=f"({info['last-delivered-id']}", count=limit)
     return len(rows)
+
+
+async def group_infos(redis: Redis, stream: str) -> list[dict[str, Any]]:
+    """XINFO GROUPS with str keys and values; empty when the stream does not exist."""
+    try:
+        infos = await redis.xinfo_groups(stream)
+    except ResponseError:  # no such stream yet
+        return []
+    return [{_s(k): _s(v) for k, v in info.items()} for info in infos]
 
 
 async def stream_status(redis: Redis, stream: str) -> dict[str, Any]:
     length = int(await redis.xlen(stream))
     groups: dict[str, Any] = {}
-    try:
-        infos = await redis.xinfo_groups(stream)
-    except ResponseError:  # no such stream yet
-        infos = []
-    for info in infos:
-        info = {_s(k): _s(v) for k, v in info.items()}
+    for info in await group_infos(redis, stream):
         name = info["name"]
         consumers = []
         for c in await redis.xinfo_consumers(stream, name):
@@ -40,7 +46,7 @@ async def stream_status(redis: Redis, stream: str) -> dict[str, Any]:
             consumers.append({"name": c["name"], "pending": int(c["pending"]), "idle_ms": int(c["idle"])})
         groups[name] = {
             "pending": int(info["pending"]),
-            "lag": await _lag(redis, stream, info["last-delivered-id"], info.get("lag")),
+            "lag": await group_lag(redis, stream, info),
             "last_delivered_id": info["last-delivered-id"],
             "consumers": consumers,
         }

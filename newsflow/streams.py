@@ -96,11 +96,6 @@ async def ensure_groups(redis: Redis, settings: Settings) -> None:
                 raise
 
 
-async def publish(redis: Redis, stream: str, fields: dict[str, str], settings: Settings) -> str:
-    entry_id = await redis.xadd(stream, fields, maxlen=settings.stream_maxlen, approximate=True)
-    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-
-
 HEARTBEAT_TTL_S = 30
 
 

@@ -10,7 +10,7 @@ from newsflow.logs import get_logger
 from newsflow.runtime import Entry
 from newsflow.schemas import Article
 from newsflow.settings import Settings
-from newsflow.streams import Stage, encode_event, parse_event, publish, stages
+from newsflow.streams import Stage, encode_event, parse_event, stages
 
 log = get_logger("newsflow.enrich")
 
@@ -31,12 +31,12 @@ class EnrichHandler:
     async def stop(self) -> None:
         pass
 
-    async def handle(self, entry: Entry) -> None:
+    async def handle(self, entry: Entry) -> dict[str, str]:
         assert self.redis is not None and self.enricher is not None
         article = parse_event(entry.fields, Article)
         # In a thread, so the event loop keeps serving Redis (and shutdown) while the model runs.
         enriched = await anyio.to_thread.run_sync(self.enricher.enrich, article)
-        entry_id = await publish(self.redis, self.stage.output, encode_event(enriched), self.settings)
         log.info("article_enriched", places=len(enriched.places),
                  focus=enriched.focus.country_code if enriched.focus else None,
-                 people=len(enriched.people), organizations=len(enriched.organizations), published=entry_id)
+                 people=len(enriched.people), organizations=len(enriched.organizations))
+        return encode_event(enriched)

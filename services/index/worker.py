@@ -44,6 +44,7 @@ class IndexHandler:
         return rejected
 
     async def handle(self, entry: Entry) -> None:
+        """One entry at a time: retries, which the reclaimer hands over one by one."""
         assert self.store is not None
         article = parse_event(entry.fields, EnrichedArticle)
         # SQLite upserts take milliseconds; the store connection stays on the loop thread.

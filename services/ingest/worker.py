@@ -16,7 +16,7 @@ from newsflow.metrics import FETCH_RESPONSES
 from newsflow.runtime import Entry
 from newsflow.schemas import UrlSubmitted, utcnow
 from newsflow.settings import Settings
-from newsflow.streams import Stage, encode_event, publish, stages
+from newsflow.streams import Stage, encode_event, stages
 from newsflow.urls import InvalidUrl, id_for_url
 
 log = get_logger("newsflow.ingest")
@@ -52,7 +52,7 @@ class IngestHandler:
         if self.fetcher:
             await self.fetcher.aclose()
 
-    async def handle(self, entry: Entry) -> None:
+    async def handle(self, entry: Entry) -> dict[str, str]:
         assert self.redis is not None and self.fetcher is not None
         submitted = parse_url_entry(entry.fields)
         structlog.contextvars.bind_contextvars(url=submitted.url)
@@ -73,6 +73,6 @@ class IngestHandler:
             article = extract_article(page.html, submitted.url, final_url=page.final_url, fetched_at=utcnow())
         except ExtractionError as exc:
             raise Quarantine(str(exc)) from exc
-        entry_id = await publish(self.redis, self.stage.output, encode_event(article), self.settings)
         log.info("article_extracted", title=article.title, chars=len(article.text), status=page.status,
-                 encoding=page.encoding, redirects=len(page.redirects), published=entry_id)
+                 encoding=page.encoding, redirects=len(page.redirects))
+        return encode_event(article)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -93,7 +94,12 @@ async def test_transient_failure_is_retried_then_dead_lettered(settings, redis, 
         letters = await wait_for(lambda: dead_letters(redis, settings), timeout=20)
     assert letters[0]["attempts"] == "3" and letters[0]["reason"] == "HTTP 503"
     assert letters[0]["error"] == "Requeue" and letters[0]["cause"] == "FetchError"
+    # Retries are spaced by the claim idle time (300 ms), so the first and last attempts differ.
+    times = [datetime.fromisoformat(letters[0][k]) for k in ("enqueued_at", "first_attempt_at", "last_attempt_at",
+                                                               "failed_at")]
+    assert times == sorted(times) and times[2] - times[1] >= timedelta(milliseconds=500)
     assert (await redis.xinfo_groups(settings.stream_urls))[0]["pending"] == 0
+    assert not await redis.keys("newsflow:attempt:*")  # the retry bookkeeping is gone with the entry
 
 
 async def test_index_worker_dead_letters_a_poison_entry_and_goes_on(settings, redis):
