@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from faststream import FastStream
@@ -69,6 +69,18 @@ def attempt_key(stage: Stage, entry_id: str) -> str:
 
 
 ATTEMPT_KEY_TTL_S = 7 * 86_400
+
+
+async def raw_fields_parser(msg: Any, original: Any) -> Any:
+    """FastStream's parser without its body decoding, which we never use (we read raw_message).
+
+    Its decoder JSON-encodes the fields and raises on bytes that are not UTF-8; the entry would then
+    never reach our handler and never be dead-lettered, reclaimed and failing forever.
+    """
+    data = msg["data"]
+    parsed = await original({**msg, "data": [{} for _ in data] if isinstance(data, list) else {}})
+    parsed.raw_message = msg
+    return parsed
 
 
 def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> FastStream:  # noqa: C901, PLR0915
@@ -189,11 +201,12 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     # Acknowledgement is ours (complete, fail): FastStream must neither ack nor nack on its own.
     if handle_batch is not None:
         broker.subscriber(stream=reader, title=f"{stage.input}:{stage.group}",
-                          ack_policy=AckPolicy.MANUAL)(consume_batch)
+                          ack_policy=AckPolicy.MANUAL, parser=raw_fields_parser)(consume_batch)
     else:
         broker.subscriber(stream=reader, max_workers=handler.concurrency, title=f"{stage.input}:{stage.group}",
-                          ack_policy=AckPolicy.MANUAL)(consume)
-    broker.subscriber(stream=reclaimer, include_in_schema=False, ack_policy=AckPolicy.MANUAL)(consume)
+                          ack_policy=AckPolicy.MANUAL, parser=raw_fields_parser)(consume)
+    broker.subscriber(stream=reclaimer, include_in_schema=False, ack_policy=AckPolicy.MANUAL,
+                      parser=raw_fields_parser)(consume)
 
     async def upkeep() -> None:
         while True:

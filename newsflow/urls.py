@@ -24,6 +24,8 @@ def canonicalize(url: str) -> str:
         raise InvalidUrl("empty URL")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidUrl(f"URL longer than {MAX_URL_LENGTH} characters")
+    if "\ufffd" in url:  # what decoding left of bytes that were not UTF-8
+        raise InvalidUrl("URL is not valid UTF-8")
     if any(ch.isspace() for ch in url):
         raise InvalidUrl("URL contains whitespace")
     parts = urlsplit(url)

@@ -16,7 +16,8 @@ def test_id_is_stable_across_spellings_of_the_same_url():
 
 
 @pytest.mark.parametrize("bad", ["", "not a url", "ftp://example.com/x", "javascript:alert(1)", "https://",
-                                 "http://exa mple.com/", "https://example.com:99999/", "https://x.com/" + "a" * 3000])
+                                 "http://exa mple.com/", "https://example.com:99999/", "https://x.com/" + "a" * 3000,
+                                 b"https://x.com/\xff".decode("utf-8", "replace")])
 def test_invalid_urls_are_refused_with_a_reason(bad):
     with pytest.raises(InvalidUrl) as err:
         canonicalize(bad)
