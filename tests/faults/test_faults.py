@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 
 import pytest
@@ -41,7 +42,14 @@ def test_sigkilled_workers_lose_nothing(pipeline, pages):
     started = time.monotonic()
     urls = good + bad
     rng.shuffle(urls)
-    pipeline.push(urls)
+
+    def steady_push() -> None:  # 50 URLs a second for 20 s, so every stage has work in hand when killed
+        for i in range(0, len(urls), 25):
+            pipeline.push(urls[i:i + 25])
+            time.sleep(0.5)
+
+    pusher = threading.Thread(target=steady_push)
+    pusher.start()
 
     # Three SIGKILLs per stage at random moments, each followed by a restart, while the URLs flow.
     plan = [s for s in STAGES for _ in range(3)]
@@ -59,6 +67,7 @@ def test_sigkilled_workers_lose_nothing(pipeline, pages):
     while plan:
         chaos()
         time.sleep(0.1)
+    pusher.join()
     pipeline.wait_drained(timeout=240)
     elapsed = time.monotonic() - started
 
