@@ -244,6 +244,39 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def trace(
+    ref: Annotated[str, typer.Argument(help="the URL as pushed (any spelling) or the article id")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Where one story is: pushed, fetched, enriched, indexed, or dead-lettered and why, with times."""
+    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.trace import read_trace  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        store = open_store(settings.effective_store_url)
+    except Exception as exc:  # noqa: BLE001 - the trace in Redis is still worth showing
+        typer.echo(f"newsflow: store not reachable ({type(exc).__name__}); showing the stream trace only", err=True)
+        store = None
+    try:
+        result = _with_redis(settings, lambda r: read_trace(r, settings, ref, store))
+    except ValueError as exc:
+        typer.echo(f"newsflow: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        if store is not None:
+            store.close()
+    if as_json:
+        _out(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        from newsflow.render import print_trace  # noqa: PLC0415
+
+        print_trace(result)
+    if result.state == "unknown":
+        raise typer.Exit(1)
+
+
+@app.command()
 def extract(
     files: Annotated[list[Path] | None, typer.Argument(help="saved HTML pages")] = None,
     url: Annotated[str | None, typer.Option(help="the page's URL (for ids and relative links)")] = None,

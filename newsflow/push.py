@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.status import group_infos, group_lag
 from newsflow.streams import ensure_groups, stages
+from newsflow.trace import record, trace_key
 from newsflow.urls import InvalidUrl, id_for_url
 
 # How long a refused or waiting pusher waits before trying again.
@@ -61,11 +63,13 @@ async def _room_on_urls(redis: Redis, settings: Settings, wait: Callable[[Backpr
 
 
 async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force: bool = False,
-                    source: str = "cli", wait: Callable[[Backpressure], None] | None = None) -> list[Pushed]:
+                    source: str = "cli", wait: Callable[[Backpressure], None] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> list[Pushed]:
     """Queue valid URLs; invalid ones come back with their error.
 
     Above the lag limit, raises Backpressure — or, given `wait`, calls it and waits, chunk by chunk,
-    until the ingest workers have caught up (a long `push --file` then paces itself).
+    until the ingest workers have caught up (a long `push --file` then paces itself). `progress` is
+    called with (queued, total) after each chunk.
     """
     await ensure_groups(redis, settings)
     results: list[Pushed] = []
@@ -90,6 +94,15 @@ async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force:
                     fields["force"] = "1"
                 pipe.xadd(settings.stream_urls, fields)
             ids = await pipe.execute()
-        for item, entry_id in zip(chunk, ids, strict=True):
-            item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        at = format_utc(utcnow())
+        async with redis.pipeline(transaction=False) as pipe:
+            for item, entry_id in zip(chunk, ids, strict=True):
+                item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                # A new push starts a new trace: the steps of an earlier one would mislead.
+                pipe.delete(trace_key(item.id or ""))
+                record(pipe, settings, item.id, {"pushed_at": at, "pushed_entry": item.entry_id, "url": item.url,
+                                                 "source": source})
+            await pipe.execute()
+        if progress:
+            progress(min(start + CHUNK, len(valid)), len(valid))
     return results

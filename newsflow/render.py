@@ -49,3 +49,11 @@ def print_status(s: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"dead letters: {s['dead_letters']}    articles in store: {s['store']['articles']}"
                   f"    store: {s['store']['url']}")
+
+
+def print_trace(t: Any) -> None:
+    console.print(f"[bold]article {t.id}[/bold]  [dim]{t.url or ''}[/dim]")
+    for step in t.steps:
+        console.print(f"  {step['at']:<32} {step['step']:<22} [dim]{step['detail']}[/dim]", highlight=False)
+    color = {"indexed": "green", "dead-lettered": "red", "unknown": "yellow"}.get(t.state, "cyan")
+    console.print(f"  now: [{color}]{t.state}[/{color}]  {t.detail}", highlight=False)

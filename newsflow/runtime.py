@@ -30,6 +30,7 @@ from newsflow.metrics import DEAD_LETTERED, HANDLER_SECONDS, MESSAGES
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import HEARTBEAT_TTL_S, Stage, decode_fields, ensure_groups, heartbeat_key
+from newsflow.trace import record
 from newsflow.upkeep import remove_dead_consumers, trim_stream
 
 log = get_logger("newsflow.worker")
@@ -90,17 +91,30 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     app = FastStream(broker, logger=None)
     redis = Redis.from_url(redis_url)
 
+    def article_of(entry: Entry, output: dict[str, str] | None = None) -> str | None:
+        return (output or {}).get("id") or structlog.contextvars.get_contextvars().get("article_id") \
+            or entry.fields.get("id")
+
     async def complete(entry: Entry, output: dict[str, str] | None) -> None:
         """Publish the output and acknowledge the input in one MULTI: a crash leaves both or neither."""
+        publishes = output is not None and stage.output is not None
         async with redis.pipeline(transaction=True) as pipe:
-            if output is not None and stage.output is not None:
+            if publishes:
                 pipe.xadd(stage.output, output)
             pipe.xack(stage.input, stage.group, entry.entry_id)
             if entry.deliveries > 1:
                 pipe.delete(attempt_key(stage, entry.entry_id))
             results = await pipe.execute()
-        if output is not None and stage.output is not None:
-            log.info("published", stream=stage.output, published=_s(results[0]))
+        published = _s(results[0]) if publishes else None
+        if published:
+            log.info("published", stream=stage.output, published=published)
+        # The trace after the MULTI: it needs the published id, and losing a trace step loses no data.
+        async with redis.pipeline(transaction=False) as pipe:
+            record(pipe, settings, article_of(entry, output), {
+                f"{stage.name}_at": format_utc(utcnow()), f"{stage.name}_entry": entry.entry_id,
+                **({f"{stage.name}_output": published} if published else {}),
+            })
+            await pipe.execute()
 
     async def fail(entry: Entry, exc: Exception) -> None:
         """Dead-letter a failed entry, or leave it pending for the reclaimer to retry."""
@@ -121,6 +135,10 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 pipe.xadd(settings.stream_dlq, fields)
                 pipe.xack(stage.input, stage.group, entry.entry_id)
                 pipe.delete(key)
+                record(pipe, settings, fields["article_id"] or None, {
+                    "dead_at": fields["failed_at"], "dead_stage": stage.name, "dead_reason": fields["reason"][:300],
+                    "dead_attempts": entry.deliveries, **({"url": fields["url"]} if fields["url"] else {}),
+                })
                 await pipe.execute()
             log.warning("dead_lettered", error=type(exc).__name__, reason=str(exc), permanent=permanent,
                         exc_info=unexpected)
@@ -129,7 +147,13 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             return
         # The first failed attempt records its start; a first attempt that died (SIGKILL) cannot, and the
         # first reclaimed one stands in for it.
-        await redis.set(key, entry.started_at, nx=True, ex=ATTEMPT_KEY_TTL_S)
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, entry.started_at, nx=True, ex=ATTEMPT_KEY_TTL_S)
+            record(pipe, settings, article_of(entry), {
+                f"{stage.name}_error": f"{type(exc).__name__}: {exc}"[:300], f"{stage.name}_error_at": entry.started_at,
+                f"{stage.name}_attempts": entry.deliveries,
+            })
+            await pipe.execute()
         log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
                     retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
         MESSAGES.labels(stage.name, "retry").inc()
@@ -193,9 +217,14 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             for entry, exc in rejected:
                 with structlog.contextvars.bound_contextvars(entry_id=entry.entry_id, article_id=entry.fields.get("id")):
                     await fail(entry, exc)
-            done = [e.entry_id for e in entries if all(e is not r for r, _ in rejected)]
+            done = [e for e in entries if all(e is not r for r, _ in rejected)]
             if done:
-                await redis.xack(stage.input, stage.group, *done)  # after the store committed them
+                await redis.xack(stage.input, stage.group, *[e.entry_id for e in done])  # after the store commit
+                async with redis.pipeline(transaction=False) as pipe:
+                    at = format_utc(utcnow())
+                    for e in done:
+                        record(pipe, settings, e.fields.get("id"), {f"{stage.name}_at": at, f"{stage.name}_entry": e.entry_id})
+                    await pipe.execute()
             MESSAGES.labels(stage.name, "ok").inc(len(done))
 
     # Acknowledgement is ours (complete, fail): FastStream must neither ack nor nack on its own.

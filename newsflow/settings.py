@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     # A consumer idle this long with nothing pending belongs to a worker that is gone: it is removed.
     consumer_max_idle_s: int = 3_600
 
-    # Observability.
+    # Observability. The trace of each article (`newsflow trace`) is kept this long after its last step.
+    trace_ttl_s: int = 3 * 86_400
     log_level: str = "info"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")

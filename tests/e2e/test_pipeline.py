@@ -178,6 +178,14 @@ def test_status_tail_and_dead_letters(stack, pages):
     letters = [json.loads(x) for x in run(env, "dlq", "list", "--json").stdout.splitlines()]
     assert letters[0]["reason"] == "HTTP 404" and letters[0]["stage"] == "ingest"
 
+    # "Where did my story go?", from another terminal.
+    traced = json.loads(run(env, "trace", pages.url("missing-page.html"), "--json").stdout)
+    assert traced["state"] == "dead-lettered" and "HTTP 404" in traced["detail"]
+    traced = run(env, "trace", pages.url("dw-mali-russia.html"))
+    assert traced.returncode == 0 and "now: indexed" in traced.stdout
+    for step in ("pushed", "fetched and extracted", "enriched", "indexed"):
+        assert step in traced.stdout
+
     tailed = run(env, "tail", "--from-start", "--count", "1")
     assert tailed.returncode == 0, tailed.stderr
     first = json.loads(tailed.stdout.splitlines()[0])

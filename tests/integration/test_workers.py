@@ -99,7 +99,7 @@ async def test_transient_failure_is_retried_then_dead_lettered(settings, redis, 
                                                                "failed_at")]
     assert times == sorted(times) and times[2] - times[1] >= timedelta(milliseconds=500)
     assert (await redis.xinfo_groups(settings.stream_urls))[0]["pending"] == 0
-    assert not await redis.keys("newsflow:attempt:*")  # the retry bookkeeping is gone with the entry
+    assert not await redis.keys(f"newsflow:attempt:{settings.stream_urls}:*")  # gone with the entry
 
 
 async def test_index_worker_dead_letters_a_poison_entry_and_goes_on(settings, redis):

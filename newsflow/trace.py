@@ -1,0 +1,129 @@
+"""Where one story is: every stage records its steps in a small per-article hash, `newsflow trace` reads it.
+
+`newsflow:trace:<article id>` holds, for the last push of that URL:
+    pushed_at, pushed_entry, url, source          written by push (CLI or API)
+    <stage>_at, <stage>_entry, <stage>_output     when a stage finished it, its input and output entry ids
+    <stage>_error, <stage>_error_at, <stage>_attempts   the last failure that will be retried
+    dead_at, dead_stage, dead_reason, dead_attempts      when it was dead-lettered
+The hash expires NEWSFLOW_TRACE_TTL_S after its last step (about 0.5 KB per article).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from newsflow.settings import Settings
+from newsflow.streams import stages
+from newsflow.urls import InvalidUrl, id_for_url
+
+STAGE_ORDER = ("ingest", "enrich", "index")
+_ID = re.compile(r"^[0-9a-f]{20}$")
+
+
+def trace_key(article_id: str) -> str:
+    return f"newsflow:trace:{article_id}"
+
+
+def record(pipe: Pipeline, settings: Settings, article_id: str | None, fields: dict[str, str | int]) -> None:
+    """Queue the trace update on a pipeline (or MULTI) the caller executes; nothing without an id or TTL."""
+    if not article_id or settings.trace_ttl_s <= 0:
+        return
+    key = trace_key(article_id)
+    pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
+    pipe.expire(key, settings.trace_ttl_s)
+
+
+def resolve(ref: str) -> tuple[str, str | None]:
+    """(article id, URL) for what a user typed: an article id, or a URL in any spelling."""
+    ref = ref.strip()
+    if _ID.match(ref):
+        return ref, None
+    try:
+        return id_for_url(ref)[0], ref
+    except InvalidUrl as exc:
+        raise ValueError(f"neither an article id nor a valid URL: {exc}") from exc
+
+
+@dataclass
+class Trace:
+    id: str
+    url: str | None
+    steps: list[dict[str, str]] = field(default_factory=list)
+    state: str = "unknown"
+    detail: str = ""
+    title: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+async def _where_waiting(redis: Redis, settings: Settings, stage: str, entry_id: str) -> tuple[str, str]:
+    """The state of an entry on a stage's input: pending (with its deliveries) or queued."""
+    st = stages(settings)[stage]
+    rows = await redis.xpending_range(st.input, st.group, min=entry_id, max=entry_id, count=1)
+    if rows:
+        row = rows[0]
+        return (f"{stage}: in progress",
+                f"delivered {row['times_delivered']} time(s) to {_s(row['consumer'])}, "
+                f"idle {row['time_since_delivered'] / 1000:.1f} s")
+    if not await redis.xrange(st.input, min=entry_id, max=entry_id):
+        return f"{stage}: unknown", f"entry {entry_id} is no longer on {st.input}"
+    return f"{stage}: queued", f"waiting on {st.input} for the {st.group} group"
+
+
+async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | None = None) -> Trace:
+    article_id, url = resolve(ref)
+    raw = {_s(k): _s(v) for k, v in (await redis.hgetall(trace_key(article_id))).items()}
+    trace = Trace(id=article_id, url=raw.get("url") or url)
+    if "pushed_at" in raw:
+        trace.steps.append({"step": "pushed", "at": raw["pushed_at"],
+                            "detail": f"{settings.stream_urls} {raw.get('pushed_entry', '?')} (source {raw.get('source', '?')})"})
+    for stage in STAGE_ORDER:
+        if f"{stage}_error_at" in raw:
+            trace.steps.append({"step": f"{stage} failed", "at": raw[f"{stage}_error_at"],
+                                "detail": f"attempt {raw.get(f'{stage}_attempts', '?')}: {raw[f'{stage}_error']}"})
+        if f"{stage}_at" in raw:
+            out = raw.get(f"{stage}_output")
+            st = stages(settings)[stage]
+            detail = f"from {st.input} {raw.get(f'{stage}_entry', '?')}" + (f" to {st.output} {out}" if out else "")
+            trace.steps.append({"step": {"ingest": "fetched and extracted", "enrich": "enriched",
+                                         "index": "indexed"}[stage], "at": raw[f"{stage}_at"], "detail": detail})
+    if "dead_at" in raw:
+        trace.steps.append({"step": "dead-lettered", "at": raw["dead_at"],
+                            "detail": f"{raw.get('dead_stage')}: {raw.get('dead_reason')} "
+                                      f"(attempts {raw.get('dead_attempts')})"})
+    trace.steps.sort(key=lambda s: s["at"])
+
+    article = store.get(article_id) if store is not None else None
+    if article is not None:
+        trace.title = article.title
+    last = trace.steps[-1]["step"] if trace.steps else None
+    if last == "dead-lettered":
+        trace.state, trace.detail = "dead-lettered", trace.steps[-1]["detail"] + "; `newsflow dlq list` to replay"
+    elif article is not None:
+        trace.state, trace.detail = "indexed", f"in the store: {article.title or '(no title)'}"
+    elif not raw:
+        trace.state = "unknown"
+        trace.detail = "no trace: never pushed, pushed before tracing, or older than NEWSFLOW_TRACE_TTL_S"
+    else:
+        # The furthest stage done tells which entry the next stage holds.
+        done = [s for s in STAGE_ORDER if f"{s}_at" in raw]
+        if not done:
+            trace.state, trace.detail = await _where_waiting(redis, settings, "ingest", raw.get("pushed_entry", "0-0"))
+        elif done[-1] != "index":
+            nxt = STAGE_ORDER[STAGE_ORDER.index(done[-1]) + 1]
+            trace.state, trace.detail = await _where_waiting(redis, settings, nxt, raw.get(f"{done[-1]}_output", "0-0"))
+        else:
+            trace.state, trace.detail = "indexed", "indexed, but not in this store (another NEWSFLOW_STORE_URL?)"
+        if f"{trace.state.split(':')[0]}_error" in raw:
+            trace.detail += f"; last error: {raw[trace.state.split(':')[0] + '_error']}"
+    return trace

@@ -1,0 +1,62 @@
+"""`newsflow trace`: where a story is, from the steps each stage records, on a real redis-server."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from newsflow.enrich.worker import EnrichHandler
+from newsflow.index.store import open_store
+from newsflow.index.worker import IndexHandler
+from newsflow.ingest.worker import IngestHandler
+from newsflow.push import push_urls
+from newsflow.trace import read_trace
+from tests.integration.test_dlq import cli
+from tests.integration.test_workers import running, wait_for
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+
+@pytest.fixture
+async def redis(settings):
+    client = Redis.from_url(settings.redis_url)
+    yield client
+    await client.delete(settings.stream_urls, settings.stream_articles, settings.stream_enriched, settings.stream_dlq)
+    await client.aclose()
+
+
+async def test_trace_follows_a_story_through_every_stage(settings, redis, server, gazetteer_dir):
+    settings = settings.model_copy(update={"data_dir": gazetteer_dir, "store_url": f"sqlite:///{settings.data_dir}/t.db",
+                                           "claim_idle_ms": 60_000})
+    ok, missing, failing = server.url("/ok?utm_source=x"), server.url("/404"), server.url("/503")
+    pushed = await push_urls(redis, settings, [ok, missing, failing])
+    store = open_store(settings.effective_store_url)
+    try:
+        # Before any worker: queued on news.urls.
+        t = await read_trace(redis, settings, ok, store)
+        assert (t.state, [s["step"] for s in t.steps]) == ("ingest: queued", ["pushed"])
+
+        async with running(IngestHandler(settings), settings), running(EnrichHandler(settings), settings), \
+                running(IndexHandler(settings), settings):
+            async def indexed():
+                return (await read_trace(redis, settings, pushed[0].id, store)).state == "indexed"
+
+            await wait_for(indexed, timeout=60)
+            t_ok = await read_trace(redis, settings, ok.replace("?utm_source=x", ""), store)  # another spelling
+            t_missing = await read_trace(redis, settings, missing, store)
+            t_failing = await read_trace(redis, settings, failing, store)
+
+        assert [s["step"] for s in t_ok.steps] == ["pushed", "fetched and extracted", "enriched", "indexed"]
+        assert t_ok.title == "Russian military advisers arrive in Mali"
+        assert [s["at"] for s in t_ok.steps] == sorted(s["at"] for s in t_ok.steps)
+        assert t_missing.state == "dead-lettered" and "ingest: HTTP 404 (attempts 1)" in t_missing.detail
+        # A transient failure: still pending in ingest, waiting for its retry, with the error shown.
+        assert t_failing.state == "ingest: in progress" and "last error: Requeue: HTTP 503" in t_failing.detail
+        assert [s["step"] for s in t_failing.steps] == ["pushed", "ingest failed"]
+
+        out = cli(settings.model_copy(update={"data_dir": settings.data_dir}), "trace", "0123456789abcdef0123")
+        assert out.returncode == 1 and "unknown" in out.stdout
+        out = cli(settings, "trace", "ftp://nope")
+        assert out.returncode == 2 and "neither an article id nor a valid URL" in out.stderr
+    finally:
+        store.close()
