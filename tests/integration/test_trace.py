@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from redis.asyncio import Redis
 
 from newsflow.enrich.worker import EnrichHandler
 from newsflow.index.store import open_store
@@ -15,14 +14,6 @@ from tests.integration.test_dlq import cli
 from tests.integration.test_workers import running, wait_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
-
-
-@pytest.fixture
-async def redis(settings):
-    client = Redis.from_url(settings.redis_url)
-    yield client
-    await client.delete(settings.stream_urls, settings.stream_articles, settings.stream_enriched, settings.stream_dlq)
-    await client.aclose()
 
 
 async def test_trace_follows_a_story_through_every_stage(settings, redis, server, gazetteer_dir):

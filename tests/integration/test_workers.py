@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
-from redis.asyncio import Redis
 
 from newsflow.index.worker import IndexHandler
 from newsflow.ingest.worker import IngestHandler
@@ -37,14 +36,6 @@ async def wait_for(predicate, timeout=15.0):
             return result
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met in time")
-
-
-@pytest.fixture
-async def redis(settings):
-    client = Redis.from_url(settings.redis_url)
-    yield client
-    await client.delete(settings.stream_urls, settings.stream_articles, settings.stream_enriched, settings.stream_dlq)
-    await client.aclose()
 
 
 async def dead_letters(redis, settings):
