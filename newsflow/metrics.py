@@ -16,6 +16,11 @@ DEAD_LETTERED = Counter(
     "newsflow_dead_lettered_total", "Entries sent to the dead-letter stream, by stage and reason class.",
     ["stage", "reason"],
 )
+FAILURES = Counter(
+    "newsflow_failures_total",
+    "Failed handlings (retried or dead-lettered), by stage and reason: the error behind Quarantine/Requeue.",
+    ["stage", "reason"],
+)
 FETCH_RESPONSES = Counter(
     "newsflow_fetch_responses_total", "Page fetches by outcome: HTTP status code, or the error kind.",
     ["status"],
@@ -28,3 +33,8 @@ STREAM_PENDING = Gauge("newsflow_stream_pending", "Entries delivered but not ack
 STREAM_LAG = Gauge("newsflow_stream_lag", "Entries not yet delivered to a group.", ["stream", "group"])
 DEAD_LETTERS = Gauge("newsflow_dead_letters", "Entries in the dead-letter stream.")
 STORE_ARTICLES = Gauge("newsflow_store_articles", "Articles in the search store.")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A label of bounded cardinality: the class of the underlying error (FetchError, ValidationError...)."""
+    return type(exc.__cause__ or exc).__name__

@@ -37,18 +37,28 @@ def print_results(page: SearchPage) -> None:
 
 
 def print_status(s: dict[str, Any]) -> None:
-    table = Table(title="newsflow streams")
-    for col in ("stream", "length", "group", "pending", "lag", "consumers"):
-        table.add_column(col)
+    stages = Table(title="stages (entries handled in the last minute)", title_justify="left")
+    for col in ("stage", "workers", "ok", "retried", "dead-lettered"):
+        stages.add_column(col, justify="left" if col == "stage" else "right")
+    for stage, counts in s["last_minute"].items():
+        stages.add_row(stage, str(s["workers"].get(stage, 0)), str(counts["ok"]), str(counts["retry"]),
+                       str(counts["dead_letter"]))
+    console.print(stages)
+    streams = Table(title="streams", title_justify="left")
+    for col in ("stream", "length", "group", "lag", "pending", "consumers (pending, idle)"):
+        streams.add_column(col, justify="right" if col in ("length", "lag", "pending") else "left")
     for stream, info in s["streams"].items():
         groups = info["groups"] or {"-": None}
         for name, g in groups.items():
-            table.add_row(stream, str(info["length"]), name,
-                          str(g["pending"]) if g else "-", str(g["lag"]) if g and g["lag"] is not None else "-",
-                          ", ".join(c["name"] for c in g["consumers"]) if g else "-")
-    console.print(table)
-    console.print(f"dead letters: {s['dead_letters']}    articles in store: {s['store']['articles']}"
-                  f"    store: {s['store']['url']}")
+            consumers = ", ".join(f"{c['name']} ({c['pending']}, {c['idle_ms'] / 1000:.0f}s)" for c in g["consumers"]) if g else "-"
+            streams.add_row(stream, str(info["length"]), name,
+                            str(g["lag"]) if g and g["lag"] is not None else "-", str(g["pending"]) if g else "-",
+                            consumers or "-")
+    console.print(streams)
+    letters = s["dead_letters"]
+    console.print(f"dead letters: [{'red' if letters else 'green'}]{letters}[/]"
+                  + ("  (newsflow dlq list)" if letters else "")
+                  + f"    articles in store: {s['store']['articles']}    store: {s['store']['url']}", highlight=False)
 
 
 def print_trace(t: Any) -> None:

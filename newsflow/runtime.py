@@ -23,10 +23,11 @@ from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from newsflow import rates
 from newsflow.dlq import dead_letter_fields
 from newsflow.errors import Quarantine, Requeue
 from newsflow.logs import get_logger
-from newsflow.metrics import DEAD_LETTERED, HANDLER_SECONDS, MESSAGES
+from newsflow.metrics import DEAD_LETTERED, FAILURES, HANDLER_SECONDS, MESSAGES, failure_reason
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import HEARTBEAT_TTL_S, Stage, decode_fields, ensure_groups, heartbeat_key
@@ -110,6 +111,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             log.info("published", stream=stage.output, published=published)
         # The trace after the MULTI: it needs the published id, and losing a trace step loses no data.
         async with redis.pipeline(transaction=False) as pipe:
+            rates.count(pipe, stage.name, "ok")
             record(pipe, settings, article_of(entry, output), {
                 f"{stage.name}_at": format_utc(utcnow()), f"{stage.name}_entry": entry.entry_id,
                 **({f"{stage.name}_output": published} if published else {}),
@@ -135,6 +137,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 pipe.xadd(settings.stream_dlq, fields)
                 pipe.xack(stage.input, stage.group, entry.entry_id)
                 pipe.delete(key)
+                rates.count(pipe, stage.name, "dead_letter")
                 record(pipe, settings, fields["article_id"] or None, {
                     "dead_at": fields["failed_at"], "dead_stage": stage.name, "dead_reason": fields["reason"][:300],
                     "dead_attempts": entry.deliveries, **({"url": fields["url"]} if fields["url"] else {}),
@@ -144,11 +147,13 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                         exc_info=unexpected)
             MESSAGES.labels(stage.name, "dead_letter").inc()
             DEAD_LETTERED.labels(stage=stage.name, reason=type(exc).__name__).inc()
+            FAILURES.labels(stage.name, failure_reason(exc)).inc()
             return
         # The first failed attempt records its start; a first attempt that died (SIGKILL) cannot, and the
         # first reclaimed one stands in for it.
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(key, entry.started_at, nx=True, ex=ATTEMPT_KEY_TTL_S)
+            rates.count(pipe, stage.name, "retry")
             record(pipe, settings, article_of(entry), {
                 f"{stage.name}_error": f"{type(exc).__name__}: {exc}"[:300], f"{stage.name}_error_at": entry.started_at,
                 f"{stage.name}_attempts": entry.deliveries,
@@ -157,6 +162,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
                     retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
         MESSAGES.labels(stage.name, "retry").inc()
+        FAILURES.labels(stage.name, failure_reason(exc)).inc()
         # Not acknowledged: the entry stays pending and the reclaimer retries it after claim_idle_ms.
 
     handle_batch = getattr(handler, "handle_batch", None)
@@ -207,7 +213,9 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 log.warning("batch_failed_will_retry", error=type(exc).__name__, reason=str(exc),
                             entries=len(entries), retry_after_ms=settings.claim_idle_ms)
                 MESSAGES.labels(stage.name, "retry").inc(len(entries))
+                FAILURES.labels(stage.name, failure_reason(exc)).inc(len(entries))
                 async with redis.pipeline(transaction=False) as pipe:
+                    rates.count(pipe, stage.name, "retry", len(entries))
                     for entry in entries:
                         pipe.set(attempt_key(stage, entry.entry_id), now, nx=True, ex=ATTEMPT_KEY_TTL_S)
                     await pipe.execute()
@@ -222,6 +230,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 await redis.xack(stage.input, stage.group, *[e.entry_id for e in done])  # after the store commit
                 async with redis.pipeline(transaction=False) as pipe:
                     at = format_utc(utcnow())
+                    rates.count(pipe, stage.name, "ok", len(done))
                     for e in done:
                         record(pipe, settings, e.fields.get("id"), {f"{stage.name}_at": at, f"{stage.name}_entry": e.entry_id})
                     await pipe.execute()

@@ -1,4 +1,5 @@
-"""What the pipeline is doing: per stream its length, and per group pending, lag and consumers."""
+"""What the pipeline is doing: streams (length; per group pending, lag, consumers), live workers per stage,
+entries handled in the last minute per stage, dead letters and articles in the store."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from newsflow import rates
 from newsflow.settings import Settings
+
+STAGE_NAMES = ("ingest", "enrich", "index")
 
 LAG_COUNT_LIMIT = 10_000
 
@@ -57,9 +61,15 @@ async def collect_status(redis: Redis, settings: Settings, store_count: int | No
     streams = {}
     for stream in (settings.stream_urls, settings.stream_articles, settings.stream_enriched):
         streams[stream] = await stream_status(redis, stream)
+    workers: dict[str, int] = dict.fromkeys(STAGE_NAMES, 0)
+    async for key in redis.scan_iter(match="newsflow:worker:*", count=1000):
+        stage = _s(key).split(":")[2]
+        workers[stage] = workers.get(stage, 0) + 1
     return {
         "store": {"url": redact(settings.effective_store_url), "articles": store_count},
         "dead_letters": int(await redis.xlen(settings.stream_dlq)),
+        "workers": workers,
+        "last_minute": await rates.last_minute(redis, list(STAGE_NAMES)),
         "streams": streams,
     }
 

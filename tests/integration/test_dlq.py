@@ -20,12 +20,18 @@ from tests.integration.test_workers import _at_least, dead_letters, running, wai
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 
-def cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+def env_of(settings, **extra) -> dict[str, str]:
+    """The environment of a newsflow process that sees what the test's settings say."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     for name in ("redis_url", "stream_urls", "stream_articles", "stream_enriched", "stream_dlq", "data_dir"):
         env[f"NEWSFLOW_{name.upper()}"] = str(getattr(settings, name))
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    env.update({f"NEWSFLOW_{k.upper()}": str(v) for k, v in extra.items()})
+    return env
+
+
+def cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], env=env_of(settings), capture_output=True,
+                          text=True, timeout=60)
 
 
 async def test_dead_letters_are_listed_replayed_after_a_fix_and_purged(settings, tmp_path):
