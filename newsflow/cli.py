@@ -134,10 +134,26 @@ def push(
         typer.echo("newsflow: no URLs given (arguments, --file FILE or -)", err=True)
         raise typer.Exit(2)
 
-    def waiting(exc: Exception) -> None:
-        typer.echo(f"newsflow: waiting: {exc}", err=True)
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
-    results = _with_redis(settings, lambda r: push_urls(r, settings, items, force=force, source="cli", wait=waiting))
+    # Progress on stderr, for lists long enough to take a while; stdout keeps one line per URL.
+    progress = Progress(TextColumn("queued"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
+                        disable=len(items) <= 1000)
+    task = progress.add_task("", total=len(items))
+
+    def waiting(exc: Exception) -> None:
+        progress.update(task, description=f"[yellow]waiting: {exc}[/yellow]")
+        if progress.disable:
+            typer.echo(f"newsflow: waiting: {exc}", err=True)
+
+    def advanced(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total, description="")
+
+    with progress:
+        results = _with_redis(settings, lambda r: push_urls(r, settings, items, force=force, source="cli",
+                                                            wait=waiting, progress=advanced))
     for r in results:
         if as_json:
             _out(json.dumps(r.__dict__))

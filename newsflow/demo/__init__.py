@@ -40,10 +40,10 @@ def run_demo(settings: Settings, keep: bool = False, timeout: float = 120.0) -> 
     # The demo fetches from 127.0.0.1, which the fetcher refuses unless told otherwise.
     stack = Stack(settings.model_copy(update={"fetch_allow_private": True, "api_port": 0}),
                   extra_env={"NEWSFLOW_FETCH_ALLOW_PRIVATE": "true", "NEWSFLOW_LOG_LEVEL": "error"})
-    console.print("starting redis-server, the ingest, enrich and index workers, and the API …")
     t0 = time.monotonic()
     try:
-        stack.start()
+        with console.status("starting redis-server, the ingest, enrich and index workers, and the API …"):
+            stack.start()
         console.print(f"stack ready (workers loaded) in {time.monotonic() - t0:.1f}s: API {stack.api_url}, Redis {stack.redis_url}")
         code = asyncio.run(_push_and_wait(settings, stack.redis_url, good, bad, timeout))
         if keep:
@@ -69,6 +69,8 @@ async def _push_and_wait(settings: Settings, redis_url: str, good: list[str], ba
         indexed_after: dict[str, float] = {}
         baseline = {aid: (a.enriched_at if a else None) for aid in wanted for a in [store.get(aid)]}
         failed: list = []
+        spinner = console.status("waiting for the pipeline …")
+        spinner.start()
         while time.monotonic() - pushed_at < timeout:
             for aid in wanted:
                 if aid in indexed_after:
@@ -79,7 +81,10 @@ async def _push_and_wait(settings: Settings, redis_url: str, good: list[str], ba
             failed = [d for d in await list_dead_letters(redis, settings, 10_000) if d.dlq_id not in dlq_before]
             if len(indexed_after) == len(wanted) and len(failed) >= len(bad):
                 break
+            spinner.update(f"{time.monotonic() - pushed_at:4.1f}s: {len(indexed_after)}/{len(wanted)} pages indexed, "
+                           f"{len(failed)}/{len(bad)} bad URLs dead-lettered")
             await asyncio.sleep(0.1)
+        spinner.stop()
         page = SearchPage(total=len(indexed_after), results=[a for aid in indexed_after if (a := store.get(aid))])
         console.rule("indexed articles")
         print_results(page)

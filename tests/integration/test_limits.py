@@ -147,3 +147,21 @@ async def test_an_acl_user_in_the_redis_url_is_honoured_by_push_workers_and_stat
         assert status["streams"][settings.stream_urls]["groups"]["ingest"]["pending"] == 0
     finally:
         await redis.aclose()
+
+
+def test_push_file_of_a_large_list_queues_every_url(settings, tmp_path):
+    from tests.integration.test_dlq import cli
+
+    urls = [f"https://example.com/story/{i}" for i in range(2500)]
+    (tmp_path / "urls.txt").write_text("# a comment\n" + "\n".join(urls) + "\nnot a url\n")
+    out = cli(settings, "push", "--file", str(tmp_path / "urls.txt"))
+    assert out.returncode == 1  # one URL refused...
+    assert "refused  not a url" in out.stderr
+    queued = [line for line in out.stdout.splitlines() if line.startswith("queued")]
+    assert len(queued) == 2500 and queued[-1].endswith(urls[-1])  # ...every other one queued, in order
+    import redis as sync_redis
+
+    client = sync_redis.Redis.from_url(settings.redis_url)
+    assert client.xlen(settings.stream_urls) == 2500
+    client.delete(settings.stream_urls)  # the trace keys expire by themselves
+    client.close()
