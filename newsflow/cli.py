@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -98,6 +99,36 @@ def worker(stage: Annotated[str, typer.Argument(help="ingest, enrich or index")]
         typer.echo(f"newsflow: {exc}", err=True)
         raise typer.Exit(2) from exc
     run_worker(Handler(settings), settings, url)
+
+
+@app.command()
+def bootstrap() -> None:
+    """Create the consumer groups and migrate the store, then exit (compose's one-shot service)."""
+    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.status import redact  # noqa: PLC0415
+    from newsflow.streams import ensure_groups, stages  # noqa: PLC0415
+
+    settings = _settings()
+    _with_redis(settings, lambda r: ensure_groups(r, settings))
+    for st in stages(settings).values():
+        _out(f"group {st.group} on {st.input}: ready")
+    open_store(settings.effective_store_url).close()  # opening runs the migrations, safe to run twice
+    _out(f"store {redact(settings.effective_store_url)}: migrated")
+
+
+@app.command()
+def prepare() -> None:
+    """Build the gazetteer index and check the NER model, so workers start fast (run at image build)."""
+    from newsflow.enrich.gazetteer import cache_path, load_gazetteer  # noqa: PLC0415
+    from newsflow.enrich.nlp import MODEL, load_nlp  # noqa: PLC0415
+
+    settings = _settings()
+    started = time.perf_counter()
+    load_gazetteer(settings.data_dir)
+    _out(f"gazetteer: {cache_path(settings.data_dir)} ({time.perf_counter() - started:.1f}s)")
+    nlp = load_nlp()
+    _out(f"NER model: {MODEL} {nlp.meta['version']}" if nlp is not None
+         else f"NER model: {MODEL} not installed (places still found; no people or organisations)")
 
 
 @app.command()

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")
+
+    @field_validator("api_token", "redis_url", "store_url", "redis_server_bin", "consumer_name", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `NEWSFLOW_API_TOKEN=` in an env file means "no token", not "the empty token".
+        return None if value == "" else value
 
     @property
     def effective_store_url(self) -> str:

@@ -1,48 +1,162 @@
-"""What can be checked of the compose deployment without a Docker engine."""
+"""What can be checked of the compose deployment without a Docker engine: the files parse, every command
+exists, every variable is a setting, the monitoring profile scrapes what the services serve, the image is
+built with the commands `./dev` and CI run, and no secret is baked in."""
+
+import json
+import re
+import tomllib
 
 import yaml
+from prometheus_client import REGISTRY
 from typer.main import get_command
 
+import newsflow.metrics  # noqa: F401 - registers every newsflow metric
 from newsflow.cli import app
 from newsflow.settings import Settings
 from tests.conftest import REPO
 
-COMPOSE = yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text())
+DEPLOY = REPO / "deploy"
+COMPOSE_TEXT = (DEPLOY / "compose.yaml").read_text()
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
+SERVICES = COMPOSE["services"]
+DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
+SETTINGS = {f"NEWSFLOW_{name.upper()}" for name in Settings.model_fields}
+WORKERS = ("ingest", "enrich", "index")
 
 
 def newsflow_services():
-    return {name: svc for name, svc in COMPOSE["services"].items() if svc.get("image", "").startswith("newsflow")}
+    return {name: svc for name, svc in SERVICES.items() if svc.get("image", "").startswith("newsflow")}
+
+
+def long_running():
+    return {name: svc for name, svc in newsflow_services().items() if name != "bootstrap"}
 
 
 def test_every_compose_command_exists_in_the_cli():
     cli = get_command(app)
+    assert set(newsflow_services()) == {"bootstrap", *WORKERS, "api"}
     for name, svc in newsflow_services().items():
         command = svc["command"]
         assert command[0] in cli.commands, name
         if command[0] == "worker":
-            assert command[1] in ("ingest", "enrich", "index")
+            assert command[1] == name
 
 
 def test_every_environment_variable_is_a_setting():
-    fields = {f"NEWSFLOW_{name.upper()}" for name in Settings.model_fields}
     for name, svc in newsflow_services().items():
         for var in svc.get("environment", {}):
-            assert var in fields, f"{name}: {var} is not a newsflow setting"
+            assert var in SETTINGS, f"{name}: {var} is not a newsflow setting"
 
 
-def test_workers_restart_and_stop_gracefully():
-    for name, svc in newsflow_services().items():
+def test_services_restart_stop_gracefully_and_wait_for_what_they_need():
+    for name, svc in long_running().items():
         assert svc["restart"] == "unless-stopped", name
         assert int(svc["stop_grace_period"].rstrip("s")) > Settings.model_fields["graceful_timeout"].default, name
-        assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert "--appendonly" in COMPOSE["services"]["redis"]["command"]
-    assert COMPOSE["services"]["postgres"]["healthcheck"]["test"]
-    for name, svc in newsflow_services().items():
-        assert svc["environment"]["NEWSFLOW_STORE_URL"].startswith("postgresql://"), name
+        assert svc["depends_on"]["redis"]["condition"] == "service_healthy", name
         assert svc["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert svc["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully", name
+        assert svc["environment"]["NEWSFLOW_STORE_URL"].startswith("postgresql://"), name
+        assert svc["healthcheck"]["test"], name
+    boot = SERVICES["bootstrap"]
+    assert boot["restart"] == "no" and boot["command"] == ["bootstrap"]
+    assert {k: v["condition"] for k, v in boot["depends_on"].items()} == {"redis": "service_healthy",
+                                                                          "postgres": "service_healthy"}
+
+
+def test_workers_can_be_scaled():
+    # A fixed container name or host port would make a second replica fail to start.
+    for name in WORKERS:
+        assert "container_name" not in SERVICES[name] and "ports" not in SERVICES[name], name
+
+
+def test_redis_and_postgres_keep_their_data_and_report_health():
+    redis = SERVICES["redis"]
+    major, minor = map(int, re.match(r"redis:(\d+)\.(\d+)", redis["image"]).groups())
+    assert (major, minor) >= (7, 4)
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert redis["healthcheck"]["test"] and any(v.endswith(":/data") for v in redis["volumes"])
+    postgres = SERVICES["postgres"]
+    assert postgres["healthcheck"]["test"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+
+
+def test_prometheus_scrapes_the_api_and_every_worker_replica_on_their_metrics_port():
+    for name in ("prometheus", "grafana"):
+        assert SERVICES[name]["profiles"] == ["monitoring"]
+        for volume in SERVICES[name]["volumes"]:
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (DEPLOY / source).exists(), volume
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["newsflow-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    dns = jobs["newsflow-workers"]["dns_sd_configs"][0]
+    assert sorted(dns["names"]) == sorted(WORKERS)
+    for name in WORKERS:
+        assert int(SERVICES[name]["environment"]["NEWSFLOW_METRICS_PORT"]) == dns["port"]
+
+
+def _metric_names() -> set[str]:
+    names = set()
+    for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001 - the registry has no public listing
+        names.update(REGISTRY._collector_to_names[collector])  # noqa: SLF001
+    return names
+
+
+def test_the_grafana_dashboard_uses_only_metrics_newsflow_exports():
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "newsflow.json").read_text())
+    exported = {n for n in _metric_names() if n.startswith("newsflow_")}
+    used = set()
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            used.update(re.findall(r"\bnewsflow_[a-z_]+", target["expr"]))
+    assert used and used <= exported, used - exported
+    # And the headline series are on it.
+    for name in ("newsflow_messages_total", "newsflow_stream_lag", "newsflow_dead_letters", "newsflow_store_articles",
+                 "newsflow_handler_seconds_bucket", "newsflow_fetch_responses_total", "newsflow_failures_total"):
+        assert name in used, name
+
+
+def test_the_image_is_built_with_the_commands_dev_and_ci_run():
+    assert DOCKERFILE.count("\nFROM ") + DOCKERFILE.startswith("FROM ") >= 2  # multi-stage
+    assert re.search(r"^USER (?!root)\S+", DOCKERFILE, re.M)
+    runs = " ".join(re.findall(r"^RUN (.+(?:\\\n.+)*)", DOCKERFILE, re.M))
+    assert "newsflow prepare" in runs and "pip install" in runs
+    dev = (REPO / "dev").read_text()
+    assert "newsflow\" prepare" in dev and "pip install" in dev
+    assert "newsflow prepare" in (REPO / "README.md").read_text()
+    # Every folder the package is built from is copied into the build stage.
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    roots = {path.split("/")[0] for path in pyproject["tool"]["setuptools"]["package-dir"].values()}
+    for root in roots | {"newsflow"}:
+        assert f"COPY {root} " in DOCKERFILE, root
+    assert (REPO / SERVICES["api"]["build"]["context"].replace("..", ".") / "deploy" / "Dockerfile").exists()
+
+
+def test_no_secret_is_baked_into_the_image_or_the_compose_file():
+    for line in DOCKERFILE.splitlines():
+        if line.startswith(("ENV", "ARG")) or line.startswith("    "):
+            assert not re.search(r"PASSWORD|TOKEN|SECRET", line), line
+    # Passwords come from deploy/.env and are required, with no default to fall back on.
+    for var in ("POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
+        uses = re.findall(r"\$\{" + var + r"([^}]*)\}", COMPOSE_TEXT)
+        assert uses and all(u.startswith(":?") for u in uses), var
+    assert ".env" in (REPO / ".gitignore").read_text() and ".env" in (REPO / ".dockerignore").read_text()
+
+
+def test_env_example_lists_every_setting_and_every_compose_variable():
+    example = (REPO / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, re.M))
+    assert SETTINGS <= listed, SETTINGS - listed
+    interpolated = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE_TEXT))
+    assert interpolated <= listed, interpolated - listed
+    # Secrets are blank in the example, never a value someone could deploy with unchanged.
+    for line in example.splitlines():
+        if re.match(r"^#? ?[A-Z_]*(PASSWORD|TOKEN)=", line):
+            assert line.endswith("="), line
 
 
 def test_readme_documents_every_setting():
     readme = (REPO / "README.md").read_text()
-    missing = [f"NEWSFLOW_{n.upper()}" for n in Settings.model_fields if f"`NEWSFLOW_{n.upper()}`" not in readme]
+    missing = [s for s in SETTINGS if f"`{s}`" not in readme]
     assert not missing, missing
