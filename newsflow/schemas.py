@@ -7,7 +7,7 @@ its JSON Schema is exported to schema/enriched-article.v1.json (`newsflow schema
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -48,7 +48,9 @@ class UrlSubmitted(BaseModel):
 
 class Place(BaseModel):
     name: str = Field(description="the mention as written in the text")
-    start: int = Field(description="character offset of the mention in `text`")
+    field: Literal["text", "captions"] = Field(
+        default="text", description="where the mention is: `text`, or `captions` joined by newlines")
+    start: int = Field(description="character offset of the mention in that field")
     end: int
     lat: float
     lon: float
@@ -82,6 +84,7 @@ class Article(BaseModel):
     final_url: str | None = Field(default=None, description="where redirects ended")
     title: str | None = None
     text: str = ""
+    captions: list[str] = Field(default_factory=list, description="captions and alt texts of the article's images")
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
     published_at: UtcDatetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer, load_gazetteer
@@ -36,13 +37,19 @@ class Enricher:
         title_countries = []
         if article.title:
             title_countries = [e.country_code for _, e, _ in geoparse(article.title, self.gazetteer) if e.country_code]
-        focus, countries = focus_of(resolved, title_countries)
+        # Captions are read too: a photo's caption often names the place the story is about.
+        captions = "\n".join(article.captions)
+        in_captions = geoparse(captions, self.gazetteer, self._spans(self._doc(captions))) if captions else []
+        # For the focus, caption mentions count as if they followed the text.
+        after_text = [(replace(m, start=m.start + len(article.text) + 1, end=m.end + len(article.text) + 1), e, c)
+                      for m, e, c in in_captions]
+        focus, countries = focus_of(resolved + after_text, title_countries)
         people, orgs = entities_of(doc, self.gazetteer) if doc is not None else ([], [])
         language, confidence = detect_language(article.text)
         return EnrichedArticle(
             **article.model_dump(exclude={"language"}),
             language=language if language and confidence >= MIN_LANGUAGE_CONFIDENCE else article.language or language,
-            places=to_places(resolved),
+            places=to_places(resolved) + [p.model_copy(update={"field": "captions"}) for p in to_places(in_captions)],
             focus=fill_focus_country(focus, self.gazetteer),
             countries=countries,
             people=people,

@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, SoupStrainer
 
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
                  "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "webpage"}
@@ -33,12 +33,34 @@ class PageMetadata:
     html_title: str | None = None  # <title>, which usually carries the site name too
 
 
-def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
+# Metadata lives in these elements only: parsing just them is several times faster than the whole page.
+METADATA_ONLY = SoupStrainer(["meta", "link", "title", "script"])
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z_-]+)", re.I)
+
+
+def metadata_soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml", parse_only=METADATA_ONLY)
+
+
+def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
+    """(attribute, key) -> content of the first <meta> with that key, for property, name and itemprop."""
+    index: dict[tuple[str, str], str] = {}
+    for tag in soup.find_all("meta"):
+        content = (tag.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = tag.get(attr)
+            if isinstance(key, str):
+                index.setdefault((attr, key.strip()), content)
+    return index
+
+
+def _meta(index: dict[tuple[str, str], str], *keys: str) -> str | None:
     for key in keys:
-        tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key}) \
-            or soup.find("meta", attrs={"itemprop": key})
-        if tag and tag.get("content") and tag["content"].strip():
-            return tag["content"].strip()
+        for attr in ("property", "name", "itemprop"):
+            if (attr, key) in index:
+                return index[(attr, key)]
     return None
 
 
@@ -94,7 +116,9 @@ def _split_keywords(value: Any) -> list[str]:
     return list(seen)
 
 
-def read_metadata(soup: BeautifulSoup, base_url: str) -> PageMetadata:
+def read_metadata(html: str, base_url: str) -> PageMetadata:
+    soup = metadata_soup(html)
+    metas = _meta_index(soup)
     md = PageMetadata()
     article = next((n for n in _ld_nodes(soup) if _types(n) & (ARTICLE_TYPES - {"webpage"})), None)
     if article:
@@ -112,30 +136,30 @@ def read_metadata(soup: BeautifulSoup, base_url: str) -> PageMetadata:
         body = article.get("articleBody")
         md.ld_body = body if isinstance(body, str) else None
 
-    md.title = md.title or _meta(soup, "og:title", "twitter:title")
+    md.title = md.title or _meta(metas, "og:title", "twitter:title")
     md.html_title = soup.title.string if soup.title and soup.title.string else None
-    md.description = md.description or _meta(soup, "og:description", "description", "twitter:description")
+    md.description = md.description or _meta(metas, "og:description", "description", "twitter:description")
     if not md.authors:
-        author = _meta(soup, "author", "article:author", "byl", "parsely-author", "sailthru.author")
+        author = _meta(metas, "author", "article:author", "byl", "parsely-author", "sailthru.author")
         if author and not author.startswith("http"):
             md.authors = [re.sub(r"^by\s+", "", a.strip(), flags=re.I) for a in re.split(r",| and ", author) if a.strip()]
-    md.published = md.published or _meta(soup, "article:published_time", "datePublished", "pubdate",
+    md.published = md.published or _meta(metas, "article:published_time", "datePublished", "pubdate",
                                           "publishdate", "date", "dc.date.issued", "sailthru.date")
-    md.modified = md.modified or _meta(soup, "article:modified_time", "dateModified", "og:updated_time")
-    md.site_name = md.site_name or _meta(soup, "og:site_name", "application-name")
-    md.image = md.image or _meta(soup, "og:image", "twitter:image", "og:image:url")
-    md.section = md.section or _meta(soup, "article:section", "section")
+    md.modified = md.modified or _meta(metas, "article:modified_time", "dateModified", "og:updated_time")
+    md.site_name = md.site_name or _meta(metas, "og:site_name", "application-name")
+    md.image = md.image or _meta(metas, "og:image", "twitter:image", "og:image:url")
+    md.section = md.section or _meta(metas, "article:section", "section")
     if not md.keywords:
-        md.keywords = _split_keywords(_meta(soup, "news_keywords", "keywords") or "")
+        md.keywords = _split_keywords(_meta(metas, "news_keywords", "keywords") or "")
 
     link = soup.find("link", rel=lambda v: v and "canonical" in (v if isinstance(v, list) else [v]))
-    canonical = (link.get("href") if link else None) or _meta(soup, "og:url")
+    canonical = (link.get("href") if link else None) or _meta(metas, "og:url")
     md.canonical = urljoin(base_url, canonical.strip()) if canonical else None
     if md.image:
         md.image = urljoin(base_url, md.image.strip())
 
-    html = soup.find("html")
-    lang = (html.get("lang") if html else None) or _meta(soup, "og:locale", "content-language", "language")
+    declared = _HTML_LANG.search(html[:20_000])
+    lang = (declared.group(1) if declared else None) or _meta(metas, "og:locale", "content-language", "language")
     md.language = normalize_language(lang)
     for attr in ("title", "description", "site_name", "section"):
         value = getattr(md, attr)

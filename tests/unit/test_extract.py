@@ -12,7 +12,10 @@ CHROME = ["Skip to content", "Skip to main menu", "Top Story", "More stories fro
 
 def test_dw_page_body_is_the_story_without_chrome(dw_html):
     a = extract_article(dw_html, "http://127.0.0.1:8000/dw-mali-russia.html")
-    assert a.text.startswith("A Malian resident in Bamako poses")
+    assert a.text.startswith("Hundreds of Russian military advisers have been deployed to Mali")
+    # The photo's caption is kept beside the body, not in it (as the extraction benchmarks' truth does).
+    assert any(c.startswith("A Malian resident in Bamako poses") for c in a.captions)
+    assert "Bamako" not in a.text
     assert "stationed in the northern city of Timbuktu" in a.text
     assert a.text.rstrip().endswith("three military coups since 2012.")
     for chrome in CHROME:
