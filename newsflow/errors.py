@@ -1,4 +1,6 @@
-"""The two ways a handler says "this entry failed". Anything else raised counts as Requeue."""
+"""How a handler says what became of an entry besides "done". Anything else raised counts as Requeue."""
+
+from __future__ import annotations
 
 
 class Quarantine(Exception):
@@ -6,7 +8,24 @@ class Quarantine(Exception):
 
 
 class Requeue(Exception):
-    """Transient failure (timeout, 503, Redis hiccup): leave the entry pending so it is retried."""
+    """Transient failure (timeout, 503, Redis hiccup): the entry stays pending and is retried later.
+
+    The retry waits an exponential backoff with jitter (newsflow.retry), or `retry_after_s` when the
+    cause asked for longer (an HTTP Retry-After).
+    """
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None):
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+class Defer(Requeue):
+    """Not attempted: the work must wait (a host asked for a pause). Retried later without counting
+    as a delivery, so politeness never dead-letters an entry."""
+
+
+class Skip(Exception):
+    """Nothing to do (the URL was ingested recently): acknowledge without output, say why in the trace."""
 
 
 class NoStackError(RuntimeError):

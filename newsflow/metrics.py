@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES = Counter(
-    "newsflow_messages_total", "Stream entries handled, by stage and outcome (ok, retry, dead_letter).",
+    "newsflow_messages_total", "Stream entries handled, by stage and outcome (ok, skipped, retry, deferred, dead_letter).",
     ["stage", "outcome"],
 )
 HANDLER_SECONDS = Histogram(

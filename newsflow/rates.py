@@ -14,7 +14,7 @@ from redis.asyncio.client import Pipeline
 
 BUCKET_S = 10
 WINDOW_S = 60
-OUTCOMES = ("ok", "retry", "dead_letter")
+OUTCOMES = ("ok", "skipped", "retry", "deferred", "dead_letter")
 
 
 def _key(stage: str, outcome: str, bucket: int) -> str:

@@ -38,11 +38,12 @@ def print_results(page: SearchPage) -> None:
 
 def print_status(s: dict[str, Any]) -> None:
     stages = Table(title="stages (entries handled in the last minute)", title_justify="left")
-    for col in ("stage", "workers", "ok", "retried", "dead-lettered"):
+    outcomes = {"ok": "ok", "skipped": "skipped", "retry": "retried", "deferred": "deferred",
+                "dead_letter": "dead-lettered"}
+    for col in ("stage", "workers", *outcomes.values()):
         stages.add_column(col, justify="left" if col == "stage" else "right")
     for stage, counts in s["last_minute"].items():
-        stages.add_row(stage, str(s["workers"].get(stage, 0)), str(counts["ok"]), str(counts["retry"]),
-                       str(counts["dead_letter"]))
+        stages.add_row(stage, str(s["workers"].get(stage, 0)), *(str(counts.get(o, 0)) for o in outcomes))
     console.print(stages)
     streams = Table(title="streams", title_justify="left")
     for col in ("stream", "length", "group", "lag", "pending", "consumers (pending, idle)"):

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
@@ -25,9 +26,10 @@ from redis.exceptions import RedisError
 
 from newsflow import rates
 from newsflow.dlq import dead_letter_fields
-from newsflow.errors import Quarantine, Requeue
+from newsflow.errors import Defer, Quarantine, Requeue, Skip
 from newsflow.logs import get_logger
 from newsflow.metrics import DEAD_LETTERED, FAILURES, HANDLER_SECONDS, MESSAGES, failure_reason
+from newsflow.retry import defer, not_due_for_ms, retry_delay_s
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import HEARTBEAT_TTL_S, Stage, decode_fields, ensure_groups, heartbeat_key
@@ -48,6 +50,7 @@ class Entry:
     fields: dict[str, str]
     deliveries: int
     started_at: str = ""
+    consumer: str = ""
 
 
 class StageHandler(Protocol):
@@ -58,6 +61,9 @@ class StageHandler(Protocol):
     async def handle(self, entry: Entry) -> dict[str, str] | None:
         """The fields to publish on the stage's output stream (None: nothing to publish)."""
     async def stop(self) -> None: ...
+
+    # Optional: `after_publish(pipe, entry, output)` queues more commands on the MULTI that publishes
+    # the output and acknowledges the input (the ingest worker's "ingested recently" marks).
 
 
 def consumer_name(settings: Settings) -> str:
@@ -96,7 +102,9 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         return (output or {}).get("id") or structlog.contextvars.get_contextvars().get("article_id") \
             or entry.fields.get("id")
 
-    async def complete(entry: Entry, output: dict[str, str] | None) -> None:
+    after_publish = getattr(handler, "after_publish", None)
+
+    async def complete(entry: Entry, output: dict[str, str] | None, skipped: str | None = None) -> None:
         """Publish the output and acknowledge the input in one MULTI: a crash leaves both or neither."""
         publishes = output is not None and stage.output is not None
         async with redis.pipeline(transaction=True) as pipe:
@@ -105,16 +113,19 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             pipe.xack(stage.input, stage.group, entry.entry_id)
             if entry.deliveries > 1:
                 pipe.delete(attempt_key(stage, entry.entry_id))
+            if publishes and after_publish is not None:
+                after_publish(pipe, entry, output)
             results = await pipe.execute()
         published = _s(results[0]) if publishes else None
         if published:
             log.info("published", stream=stage.output, published=published)
         # The trace after the MULTI: it needs the published id, and losing a trace step loses no data.
         async with redis.pipeline(transaction=False) as pipe:
-            rates.count(pipe, stage.name, "ok")
+            rates.count(pipe, stage.name, "skipped" if skipped else "ok")
             record(pipe, settings, article_of(entry, output), {
                 f"{stage.name}_at": format_utc(utcnow()), f"{stage.name}_entry": entry.entry_id,
                 **({f"{stage.name}_output": published} if published else {}),
+                **({f"{stage.name}_skipped": skipped[:300]} if skipped else {}),
             })
             await pipe.execute()
 
@@ -124,7 +135,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         # A traceback only for the unexpected: Quarantine and Requeue carry their reason.
         unexpected = not isinstance(exc, Quarantine | Requeue)
         key = attempt_key(stage, entry.entry_id)
-        if permanent or entry.deliveries >= settings.max_deliveries:
+        if permanent or (entry.deliveries >= settings.max_deliveries and not isinstance(exc, Defer)):
             first = _s(await redis.get(key)) if entry.deliveries > 1 else None
             ctx = structlog.contextvars.get_contextvars()
             fields = dead_letter_fields(
@@ -149,6 +160,22 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             DEAD_LETTERED.labels(stage=stage.name, reason=type(exc).__name__).inc()
             FAILURES.labels(stage.name, failure_reason(exc)).inc()
             return
+        if isinstance(exc, Defer):  # not attempted (a host asked for a pause): the delivery does not count
+            counted, delay = entry.deliveries - 1, exc.retry_after_s or 0.0
+        else:
+            counted = entry.deliveries
+            delay = retry_delay_s(settings, counted, getattr(exc, "retry_after_s", None))
+        retry_at = format_utc(datetime.fromtimestamp(time.time() + delay, UTC))
+        await defer(redis, settings, stage, entry.consumer or name, entry.entry_id, delay_s=delay, deliveries=counted)
+        if isinstance(exc, Defer):
+            log.info("deferred", reason=str(exc), retry_in_s=round(delay, 1))
+            async with redis.pipeline(transaction=False) as pipe:
+                rates.count(pipe, stage.name, "deferred")
+                record(pipe, settings, article_of(entry), {f"{stage.name}_deferred": str(exc)[:300],
+                                                           f"{stage.name}_retry_at": retry_at})
+                await pipe.execute()
+            MESSAGES.labels(stage.name, "deferred").inc()
+            return
         # The first failed attempt records its start; a first attempt that died (SIGKILL) cannot, and the
         # first reclaimed one stands in for it.
         async with redis.pipeline(transaction=False) as pipe:
@@ -156,14 +183,14 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             rates.count(pipe, stage.name, "retry")
             record(pipe, settings, article_of(entry), {
                 f"{stage.name}_error": f"{type(exc).__name__}: {exc}"[:300], f"{stage.name}_error_at": entry.started_at,
-                f"{stage.name}_attempts": entry.deliveries,
+                f"{stage.name}_attempts": entry.deliveries, f"{stage.name}_retry_at": retry_at,
             })
             await pipe.execute()
         log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
-                    retry_after_ms=settings.claim_idle_ms, exc_info=unexpected)
+                    retry_in_s=round(delay, 1), exc_info=unexpected)
         MESSAGES.labels(stage.name, "retry").inc()
         FAILURES.labels(stage.name, failure_reason(exc)).inc()
-        # Not acknowledged: the entry stays pending and the reclaimer retries it after claim_idle_ms.
+        # Not acknowledged: the entry stays pending and a reclaimer retries it when it is due.
 
     handle_batch = getattr(handler, "handle_batch", None)
     reader = StreamSub(stage.input, group=stage.group, consumer=name,
@@ -173,12 +200,15 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                           min_idle_time=settings.claim_idle_ms)
 
     async def consume(msg: RedisStreamMessage) -> None:
+        await handle_message(msg, name)
+
+    async def handle_message(msg: RedisStreamMessage, consumer: str) -> None:
         raw = msg.raw_message
         ids = raw.get("message_ids") or [b"?"]
         entry_id = _s(ids[0])
         fields = decode_fields(raw.get("data") or {})
         deliveries = await msg.get_delivery_count()
-        entry = Entry(stage.input, entry_id, fields, deliveries, format_utc(utcnow()))
+        entry = Entry(stage.input, entry_id, fields, deliveries, format_utc(utcnow()), consumer)
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(
             stage=stage.name, entry_id=entry_id, delivery=deliveries, article_id=fields.get("id")
@@ -186,6 +216,10 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             try:
                 try:
                     output = await handler.handle(entry)
+                except Skip as exc:
+                    log.info("skipped", reason=str(exc))
+                    await complete(entry, None, skipped=str(exc))
+                    MESSAGES.labels(stage.name, "skipped").inc()
                 except Exception as exc:  # noqa: BLE001 - every failure is either retried or dead-lettered
                     await fail(entry, exc)
                 else:
@@ -243,8 +277,20 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     else:
         broker.subscriber(stream=reader, max_workers=handler.concurrency, title=f"{stage.input}:{stage.group}",
                           ack_policy=AckPolicy.MANUAL, parser=raw_fields_parser)(consume)
+    async def consume_reclaimed(msg: RedisStreamMessage) -> None:
+        entry_id = _s((msg.raw_message.get("message_ids") or [b"?"])[0])
+        wait_ms = await not_due_for_ms(redis, stage, entry_id)
+        if wait_ms:
+            # Claimed before its retry is due (a delay longer than the claim idle time): put it back,
+            # with the delivery that XAUTOCLAIM just counted taken off again.
+            deliveries = await msg.get_delivery_count()
+            await defer(redis, settings, stage, f"{name}-reclaim", entry_id, delay_s=wait_ms / 1000,
+                        deliveries=deliveries - 1)
+            return
+        await handle_message(msg, f"{name}-reclaim")
+
     broker.subscriber(stream=reclaimer, include_in_schema=False, ack_policy=AckPolicy.MANUAL,
-                      parser=raw_fields_parser)(consume)
+                      parser=raw_fields_parser)(consume_reclaimed)
 
     async def upkeep() -> None:
         while True:

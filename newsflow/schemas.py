@@ -94,6 +94,11 @@ class Article(BaseModel):
     image_url: str | None = None
     section: str | None = None
     page_keywords: list[str] = Field(default_factory=list)
+    fingerprint: str | None = Field(
+        default=None, description="64-bit SimHash of the body (16 hex digits); copies of one story differ in a few bits")
+    duplicate_of: str | None = Field(
+        default=None, description="id of an earlier article this one copies (same canonical URL, or a body "
+                                  "within 7 bits of its fingerprint), within the dedup window")
     fetched_at: UtcDatetime
 
 

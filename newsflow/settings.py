@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -35,12 +36,23 @@ class Settings(BaseSettings):
 
     # Fetching.
     fetch_allow_private: bool = False
+    # Comma-separated addresses or CIDR blocks fetched even though they are private (an intranet server).
+    fetch_allowed_networks: str = ""
     fetch_connect_timeout: float = 5.0
     fetch_read_timeout: float = 10.0
     fetch_total_timeout: float = 20.0
     fetch_max_bytes: int = 5_000_000
     fetch_max_redirects: int = 5
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+    # Politeness, per worker process: robots.txt, requests to one host spaced and capped.
+    fetch_respect_robots: bool = True
+    fetch_host_interval_s: float = 1.0
+    fetch_host_concurrency: int = 2
+    # A host that asks for a longer wait (Retry-After, Crawl-delay) gets its URLs retried later instead.
+    fetch_max_host_wait_s: float = 20.0
+    # A URL ingested within this window is not fetched again unless pushed with force; bodies are
+    # compared with those of this window to mark near-duplicate (syndicated) copies. 0 turns both off.
+    dedup_window_s: int = 7 * 86_400
 
     # Streams and delivery.
     stream_urls: str = "news.urls"
@@ -55,6 +67,10 @@ class Settings(BaseSettings):
     max_deliveries: int = 3
     # Must exceed the slowest handler (fetch total timeout included), or live work gets stolen.
     claim_idle_ms: int = 60_000
+    # A transient failure is retried after an exponential backoff with jitter: about base, 2 x base,
+    # 4 x base ... seconds, at most max (a Retry-After asking for longer is obeyed up to max).
+    retry_base_s: float = 30.0
+    retry_max_s: float = 3_600.0
     batch_size: int = 10
     index_batch_size: int = Field(default=1000, description="entries the index worker writes per transaction")
     graceful_timeout: float = 15.0
@@ -75,6 +91,14 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `NEWSFLOW_API_TOKEN=` in an env file means "no token", not "the empty token".
         return None if value == "" else value
+
+    @field_validator("fetch_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
+        return value
 
     @property
     def effective_store_url(self) -> str:

@@ -4,6 +4,8 @@
     pushed_at, pushed_entry, url, source          written by push (CLI or API)
     <stage>_at, <stage>_entry, <stage>_output     when a stage finished it, its input and output entry ids
     <stage>_error, <stage>_error_at, <stage>_attempts   the last failure that will be retried
+    <stage>_retry_at, <stage>_deferred      when it is retried next; why it was put off unattempted
+    <stage>_skipped                         why it was acknowledged without output (ingested recently)
     dead_at, dead_stage, dead_reason, dead_attempts      when it was dead-lettered
 The hash expires NEWSFLOW_TRACE_TTL_S after its last step (about 0.5 KB per article).
 """
@@ -95,8 +97,10 @@ async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | No
             out = raw.get(f"{stage}_output")
             st = stages(settings)[stage]
             detail = f"from {st.input} {raw.get(f'{stage}_entry', '?')}" + (f" to {st.output} {out}" if out else "")
-            trace.steps.append({"step": {"ingest": "fetched and extracted", "enrich": "enriched",
-                                         "index": "indexed"}[stage], "at": raw[f"{stage}_at"], "detail": detail})
+            step = {"ingest": "fetched and extracted", "enrich": "enriched", "index": "indexed"}[stage]
+            if f"{stage}_skipped" in raw:
+                step, detail = "skipped", raw[f"{stage}_skipped"]
+            trace.steps.append({"step": step, "at": raw[f"{stage}_at"], "detail": detail})
     if "dead_at" in raw:
         trace.steps.append({"step": "dead-lettered", "at": raw["dead_at"],
                             "detail": f"{raw.get('dead_stage')}: {raw.get('dead_reason')} "
@@ -111,6 +115,8 @@ async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | No
         trace.state, trace.detail = "dead-lettered", trace.steps[-1]["detail"] + "; `newsflow dlq list` to replay"
     elif article is not None:
         trace.state, trace.detail = "indexed", f"in the store: {article.title or '(no title)'}"
+    elif last == "skipped":
+        trace.state, trace.detail = "skipped", trace.steps[-1]["detail"]
     elif not raw:
         trace.state = "unknown"
         trace.detail = "no trace: never pushed, pushed before tracing, or older than NEWSFLOW_TRACE_TTL_S"
@@ -124,6 +130,11 @@ async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | No
             trace.state, trace.detail = await _where_waiting(redis, settings, nxt, raw.get(f"{done[-1]}_output", "0-0"))
         else:
             trace.state, trace.detail = "indexed", "indexed, but not in this store (another NEWSFLOW_STORE_URL?)"
-        if f"{trace.state.split(':')[0]}_error" in raw:
-            trace.detail += f"; last error: {raw[trace.state.split(':')[0] + '_error']}"
+        holder = trace.state.split(":")[0]
+        if f"{holder}_error" in raw:
+            trace.detail += f"; last error: {raw[holder + '_error']}"
+        if f"{holder}_deferred" in raw:
+            trace.detail += f"; deferred: {raw[holder + '_deferred']}"
+        if f"{holder}_retry_at" in raw and "in progress" in trace.state:
+            trace.detail += f"; next attempt at {raw[holder + '_retry_at']}"
     return trace

@@ -44,6 +44,7 @@ def settings(tmp_path: Path, redis_url: str) -> Settings:
         stream_enriched=f"t{tag}.enriched",
         stream_dlq=f"t{tag}.dlq",
         fetch_allow_private=True,
+        fetch_host_interval_s=0,  # one local test server; politeness has its own tests
         claim_idle_ms=60_000,
     )
 

@@ -1,11 +1,17 @@
-"""Fetching one page: timeouts, a body size cap, redirects checked hop by hop, HTML only."""
+"""Fetching one page: politely (robots.txt, per-host pacing, Retry-After), within timeouts and a size cap,
+redirects checked hop by hop, HTML only."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -13,6 +19,7 @@ import charset_normalizer
 import httpx
 from bs4.dammit import EncodingDetector
 
+from newsflow.ingest.polite import ROBOTS_MAX_BYTES, HostBusy, HostGates, RobotsCache, host_of
 from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, canonicalize
 
@@ -22,11 +29,31 @@ PERMANENT_STATUSES = {400, 401, 403, 404, 405, 406, 410, 414, 415, 451}
 
 
 class FetchError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, status: int | None = None):
+    def __init__(self, reason: str, *, permanent: bool, status: int | None = None, retry_after_s: float | None = None,
+                 attempted: bool = True):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.status = status
+        self.retry_after_s = retry_after_s
+        # False: no request was made (the host asked for a pause first); the attempt does not count.
+        self.attempted = attempted
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass
@@ -55,10 +82,19 @@ def is_public_address(address: str) -> bool:
     )
 
 
-async def check_destination(url: str, allow_private: bool) -> None:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(spec: str) -> list[Network]:
+    """NEWSFLOW_FETCH_ALLOWED_NETWORKS: comma-separated addresses or CIDR blocks."""
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()]
+
+
+async def check_destination(url: str, allow_private: bool, allowed: list[Network] | None = None) -> None:
     """Refuse a URL whose host resolves to a private, loopback, link-local or reserved address.
 
     Every address the name resolves to is checked, so one public record cannot smuggle a private one.
+    `allowed` networks pass even when they are private (an intranet news server, say).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -75,11 +111,12 @@ async def check_destination(url: str, allow_private: bool) -> None:
         raise FetchError(f"cannot resolve {host}: {exc.strerror}", permanent=False) from exc
     for info in infos:
         address = info[4][0]
-        if not is_public_address(address):
-            raise FetchError(
-                f"{host} resolves to non-public address {address} (set NEWSFLOW_FETCH_ALLOW_PRIVATE to allow)",
-                permanent=True,
-            )
+        if is_public_address(address) or any(ipaddress.ip_address(address) in net for net in allowed or ()):
+            continue
+        raise FetchError(
+            f"{host} resolves to non-public address {address} (set NEWSFLOW_FETCH_ALLOW_PRIVATE to allow)",
+            permanent=True,
+        )
 
 
 def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
@@ -125,6 +162,10 @@ class Fetcher:
             write=settings.fetch_read_timeout,
             pool=settings.fetch_connect_timeout,
         )
+        self.allowed_networks = parse_networks(settings.fetch_allowed_networks)
+        self.gates = HostGates(settings.fetch_host_interval_s, settings.fetch_host_concurrency,
+                               settings.fetch_max_host_wait_s)
+        self.robots = RobotsCache(settings.user_agent)
         self.client = httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,  # followed by hand so every hop passes the address check
@@ -140,57 +181,106 @@ class Fetcher:
         await self.client.aclose()
 
     async def fetch(self, url: str) -> FetchResult:
-        try:
-            with anyio.fail_after(self.settings.fetch_total_timeout):
-                return await self._fetch(url)
-        except TimeoutError as exc:
-            raise FetchError(
-                f"no complete response within {self.settings.fetch_total_timeout:g}s", permanent=False
-            ) from exc
+        """GET an HTML page politely: robots.txt, per-host pacing, every hop address-checked.
 
-    async def _fetch(self, url: str) -> FetchResult:
+        NEWSFLOW_FETCH_TOTAL_TIMEOUT bounds the requests (redirects included); waiting for the host's
+        turn does not count against it (HostGates.max_wait_s bounds that).
+        """
+        budget = Budget(self.settings.fetch_total_timeout)
         current = url
         hops: list[str] = []
         seen: set[str] = set()
         while True:
-            await check_destination(current, self.settings.fetch_allow_private)
-            try:
-                async with self.client.stream("GET", current) as response:
-                    if response.is_redirect:
-                        location = response.headers.get("location")
-                        if not location:
-                            raise FetchError(f"HTTP {response.status_code} without Location", permanent=True)
-                        target = urljoin(current, location)
-                        try:
-                            target = canonicalize(target)
-                        except InvalidUrl as exc:
-                            raise FetchError(f"redirect to invalid URL: {exc}", permanent=True) from exc
-                        if target in seen or target == current:
-                            raise FetchError(f"redirect loop at {target}", permanent=True)
-                        if len(hops) >= self.settings.fetch_max_redirects:
-                            raise FetchError(
-                                f"more than {self.settings.fetch_max_redirects} redirects", permanent=True
-                            )
-                        seen.add(current)
-                        hops.append(target)
-                        current = target
-                        continue
-                    return await self._read(url, current, response, hops)
-            except httpx.TimeoutException as exc:
-                raise FetchError(f"timeout: {type(exc).__name__}", permanent=False) from exc
-            except httpx.TransportError as exc:
-                raise FetchError(f"connection failed: {type(exc).__name__}: {exc}", permanent=False) from exc
+            await check_destination(current, self.settings.fetch_allow_private, self.allowed_networks)
+            if self.settings.fetch_respect_robots:
+                await self._obey_robots(current, budget)
+            response, body = await self._get(current, budget)
+            if response.is_redirect:
+                location = response.headers.get("location")
+                if not location:
+                    raise FetchError(f"HTTP {response.status_code} without Location", permanent=True)
+                target = urljoin(current, location)
+                try:
+                    target = canonicalize(target)
+                except InvalidUrl as exc:
+                    raise FetchError(f"redirect to invalid URL: {exc}", permanent=True) from exc
+                if target in seen or target == current:
+                    raise FetchError(f"redirect loop at {target}", permanent=True)
+                if len(hops) >= self.settings.fetch_max_redirects:
+                    raise FetchError(f"more than {self.settings.fetch_max_redirects} redirects", permanent=True)
+                seen.add(current)
+                hops.append(target)
+                current = target
+                continue
+            return self._page(url, current, response, body, hops)
 
-    async def _read(self, url: str, final_url: str, response: httpx.Response, hops: list[str]) -> FetchResult:
+    async def _get(self, url: str, budget: Budget, max_bytes: int | None = None) -> tuple[httpx.Response, bytes]:
+        """One request in the host's turn, within what is left of the budget; the body read (capped)."""
+        host = host_of(url)
+        try:
+            async with self.gates.slot(host):
+                with anyio.fail_after(budget.left()), budget.spending():
+                    async with self.client.stream("GET", url) as response:
+                        body = b"" if response.is_redirect else await self._body(response, max_bytes)
+                        return response, body
+        except HostBusy as exc:
+            raise FetchError(str(exc), permanent=False, retry_after_s=exc.wait_s, attempted=False) from exc
+        except TimeoutError as exc:
+            raise FetchError(f"no complete response within {self.settings.fetch_total_timeout:g}s",
+                             permanent=False) from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"timeout: {type(exc).__name__}", permanent=False) from exc
+        except httpx.TransportError as exc:
+            raise FetchError(f"connection failed: {type(exc).__name__}: {exc}", permanent=False) from exc
+
+    async def _obey_robots(self, url: str, budget: Budget) -> None:
+        host = host_of(url)
+        if not self.robots.known(host):
+            async with self.robots.lock(host):
+                if not self.robots.known(host):
+                    await self._load_robots(host, budget)
+        verdict = self.robots.verdict(url)
+        if verdict.unavailable:
+            raise FetchError(f"{verdict.unavailable}; not fetching from {host} meanwhile", permanent=False,
+                             retry_after_s=verdict.wait_s)
+        if not verdict.allowed:
+            raise FetchError(f"disallowed by robots.txt for {self.robots.agent}", permanent=True)
+        if verdict.crawl_delay_s:
+            self.gates.slow_down(host, crawl_delay_s=verdict.crawl_delay_s)
+
+    async def _load_robots(self, host: str, budget: Budget) -> None:
+        robots_url = f"{host}/robots.txt"
+        response, body = None, b""
+        for _ in range(self.settings.fetch_max_redirects + 1):  # RFC 9309: follow at least 5
+            await check_destination(robots_url, self.settings.fetch_allow_private, self.allowed_networks)
+            try:
+                response, body = await self._get(robots_url, budget, max_bytes=ROBOTS_MAX_BYTES)
+            except FetchError as exc:
+                if exc.permanent:  # too large, say: no usable rules
+                    break
+                if not exc.attempted:  # the host asked for a pause: robots.txt waits too
+                    raise
+                self.robots.unavailable(host, f"robots.txt unreachable ({exc.reason})")
+                return
+            if not response.is_redirect:
+                break
+            robots_url = urljoin(robots_url, response.headers.get("location", "/robots.txt"))
+        status = response.status_code if response is not None and not response.is_redirect else 404
+        if status >= 500:
+            self.robots.unavailable(host, f"robots.txt answered HTTP {status}")
+            return
+        text = body.decode("utf-8", "replace") if status < 300 else ""
+        self.robots.remember(host, status, text)
+
+    async def _body(self, response: httpx.Response, max_bytes: int | None) -> bytes:
         status = response.status_code
         if status >= 400 or status < 200:
-            permanent = status in PERMANENT_STATUSES
-            raise FetchError(f"HTTP {status}", permanent=permanent, status=status)
-        content_type = response.headers.get("content-type", "")
-        mime = content_type.split(";")[0].strip().lower()
-        if mime and mime not in HTML_TYPES:
-            raise FetchError(f"not HTML: content-type {mime}", permanent=True, status=status)
-        limit = self.settings.fetch_max_bytes
+            return b""  # the status says it all; the body is not needed
+        limit = max_bytes or self.settings.fetch_max_bytes
+        if max_bytes is None:
+            mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if mime and mime not in HTML_TYPES:
+                raise FetchError(f"not HTML: content-type {mime}", permanent=True, status=status)
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(f"too large: content-length {declared} > {limit} bytes", permanent=True, status=status)
@@ -201,7 +291,18 @@ class Fetcher:
             if size > limit:
                 raise FetchError(f"too large: body exceeds {limit} bytes", permanent=True, status=status)
             chunks.append(chunk)
-        body = b"".join(chunks)
+        return b"".join(chunks)
+
+    def _page(self, url: str, final_url: str, response: httpx.Response, body: bytes, hops: list[str]) -> FetchResult:
+        status = response.status_code
+        if status >= 400 or status < 200:
+            retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+            if retry_after is not None:
+                self.gates.slow_down(host_of(final_url), retry_after_s=retry_after)
+            permanent = status in PERMANENT_STATUSES
+            reason = f"HTTP {status}" + (f" (Retry-After {retry_after:.0f}s)" if retry_after is not None else "")
+            raise FetchError(reason, permanent=permanent, status=status, retry_after_s=retry_after)
+        mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if not mime and b"<html" not in body[:4096].lower():
             raise FetchError("not HTML: no content-type and no <html> tag", permanent=True, status=status)
         html, encoding = decode_html(body, response.charset_encoding)
@@ -209,3 +310,21 @@ class Fetcher:
             url=url, final_url=final_url, status=status, content_type=mime or "text/html",
             encoding=encoding, html=html, redirects=hops,
         )
+
+
+class Budget:
+    """The seconds a fetch may spend in requests; time spent waiting for a host's turn is not counted."""
+
+    def __init__(self, seconds: float):
+        self.remaining = seconds
+
+    def left(self) -> float:
+        return max(self.remaining, 0.001)
+
+    @contextmanager
+    def spending(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.remaining -= time.monotonic() - started

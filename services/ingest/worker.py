@@ -7,14 +7,16 @@ import json
 import structlog
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
-from newsflow.errors import Quarantine, Requeue
+from newsflow.errors import Defer, Quarantine, Requeue, Skip
+from newsflow.ingest import dedup
 from newsflow.ingest.extract import ExtractionError, extract_article
 from newsflow.ingest.fetch import Fetcher, FetchError
 from newsflow.logs import get_logger
 from newsflow.metrics import FETCH_RESPONSES
 from newsflow.runtime import Entry
-from newsflow.schemas import UrlSubmitted, utcnow
+from newsflow.schemas import Article, UrlSubmitted, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import Stage, encode_event, stages
 from newsflow.urls import InvalidUrl, id_for_url
@@ -61,18 +63,31 @@ class IngestHandler:
         except InvalidUrl as exc:
             raise Quarantine(f"invalid URL: {exc}") from exc
         structlog.contextvars.bind_contextvars(article_id=article_id)
+        if not submitted.force and (prior := await dedup.already_ingested(self.redis, self.settings, article_id)):
+            as_ = "" if prior.get("id") == article_id else f" as {prior.get('id')}"
+            raise Skip(f"already ingested{as_} at {prior.get('at')}; push with --force to fetch it again")
         try:
             page = await self.fetcher.fetch(submitted.url)
         except FetchError as exc:
-            FETCH_RESPONSES.labels(str(exc.status) if exc.status else "error").inc()
+            if exc.attempted:
+                FETCH_RESPONSES.labels(str(exc.status) if exc.status else "error").inc()
             if exc.permanent:
                 raise Quarantine(exc.reason) from exc
-            raise Requeue(exc.reason) from exc
+            if not exc.attempted:
+                raise Defer(exc.reason, retry_after_s=exc.retry_after_s) from exc
+            raise Requeue(exc.reason, retry_after_s=exc.retry_after_s) from exc
         FETCH_RESPONSES.labels(str(page.status)).inc()
         try:
             article = extract_article(page.html, submitted.url, final_url=page.final_url, fetched_at=utcnow())
         except ExtractionError as exc:
             raise Quarantine(str(exc)) from exc
+        fp = dedup.fingerprint(article.text)
+        article.fingerprint = f"{fp:016x}" if fp is not None else None
+        article.duplicate_of = await dedup.find_original(self.redis, self.settings, article)
         log.info("article_extracted", title=article.title, chars=len(article.text), status=page.status,
-                 encoding=page.encoding, redirects=len(page.redirects))
+                 encoding=page.encoding, redirects=len(page.redirects), duplicate_of=article.duplicate_of)
         return encode_event(article)
+
+    def after_publish(self, pipe: Pipeline, entry: Entry, output: dict[str, str]) -> None:
+        """On the publishing MULTI: later pushes of this URL (and copies of this body) find it."""
+        dedup.mark_ingested(pipe, self.settings, Article.model_validate_json(output["json"]))

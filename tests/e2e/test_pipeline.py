@@ -53,6 +53,7 @@ def stack(request, tmp_path_factory):
     env.update({
         "NEWSFLOW_DATA_DIR": str(data_dir),
         "NEWSFLOW_FETCH_ALLOW_PRIVATE": "true",
+        "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0",
         "NEWSFLOW_API_PORT": str(free_port()),
         "NEWSFLOW_API_TOKEN": TOKEN,
     })

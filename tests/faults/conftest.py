@@ -123,8 +123,11 @@ class Pipeline:
             "NEWSFLOW_DATA_DIR": str(data_dir),  # shared by the module: the gazetteer cache is built once
             "NEWSFLOW_STORE_URL": f"sqlite:///{root / 'store.db'}",
             "NEWSFLOW_FETCH_ALLOW_PRIVATE": "true",
+            "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0",  # every page comes from one local server
+            "NEWSFLOW_FETCH_HOST_CONCURRENCY": "8",
             # Fast retries, reclaims and upkeep, so faults heal within a test's time.
             "NEWSFLOW_CLAIM_IDLE_MS": "2500",
+            "NEWSFLOW_RETRY_BASE_S": "1",
             "NEWSFLOW_FETCH_TOTAL_TIMEOUT": "1.5",
             "NEWSFLOW_FETCH_READ_TIMEOUT": "1",
             "NEWSFLOW_MAINTENANCE_INTERVAL_S": "1",

@@ -9,10 +9,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tests.conftest import PAGES
 
 DW = (PAGES / "dw-mali-russia.html").read_bytes()
+# The same story as another site would carry it: no canonical link to DW, a line of its own added.
+SYNDICATED = DW.replace(b'<link rel="canonical" href="https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191">', b"") \
+    .replace(b"https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191", b"https://partner.example/mali") \
+    .replace(b"Timbuktu", b"Timbuktu (Tombouctou)", 1)
+assert b'rel="canonical"' not in SYNDICATED and b"a-60356191" not in SYNDICATED
+
+
+ROBOTS = b"User-agent: *\nDisallow: /private/\n\nUser-agent: newsflow-slow\nCrawl-delay: 1\n"
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # What arrived, for the politeness tests: (path, monotonic time), and requests in flight.
+    hits: list[tuple[str, float]] = []
+    in_flight = 0
+    max_in_flight = 0
+    lock = threading.Lock()
 
     def log_message(self, format, *args):  # noqa: A002
         pass
@@ -27,10 +40,28 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802, C901
+    def do_GET(self):  # noqa: N802, C901, PLR0911, PLR0912
         path = self.path.split("?")[0]
-        if path == "/ok":
+        Handler.hits.append((self.path, time.monotonic()))
+        if path == "/robots.txt":
+            return self._send(200, ROBOTS, "text/plain")
+        if path == "/pause":
+            with Handler.lock:
+                Handler.in_flight += 1
+                Handler.max_in_flight = max(Handler.max_in_flight, Handler.in_flight)
+            time.sleep(0.3)
+            with Handler.lock:
+                Handler.in_flight -= 1
             return self._send(200, DW)
+        if path in ("/ok", "/amp") or path.startswith("/private/"):
+            return self._send(200, DW)
+        if path == "/syndicated":
+            return self._send(200, SYNDICATED)
+        if path.startswith("/retry-after/"):
+            return self._send(429, b"slow down", Retry_After=path.rsplit("/", 1)[1])
+        if path == "/to-loopback":
+            port = self.server.server_address[1]
+            return self._send(302, b"", Location=f"http://127.0.0.1:{port}/ok")
         if path in ("/404", "/410", "/503", "/500"):
             return self._send(int(path[1:]), b"<html><body>error</body></html>")
         if path == "/429":
@@ -93,13 +124,14 @@ class _Server(ThreadingHTTPServer):
 
 
 class BadServer:
-    def __init__(self):
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
+    def __init__(self, host: str = "127.0.0.1"):
+        self.host = host
+        self.httpd = _Server((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}{path}"
 
     def __enter__(self) -> BadServer:
         self.thread.start()

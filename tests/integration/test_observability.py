@@ -37,7 +37,7 @@ WORKER_METRICS = [
 @pytest.mark.anyio
 async def test_a_worker_process_exposes_its_metrics_and_status_counts_its_work(settings, redis, server):
     port = free_port()
-    env = env_of(settings, metrics_port=port, fetch_allow_private="true")
+    env = env_of(settings, metrics_port=port, fetch_allow_private="true", fetch_host_interval_s=0)
     before = (await rates.last_minute(redis, ["ingest"]))["ingest"]
     # Started, not waited on: the worker runs beside the test's event loop.
     proc = subprocess.Popen([sys.executable, "-m", "newsflow.cli", "worker", "ingest"], env=env,  # noqa: ASYNC220
@@ -101,5 +101,6 @@ async def test_rates_count_by_ten_second_buckets_over_the_last_minute(redis_url)
         rates.count(pipe, stage, "retry", 1, now=now - 5)
         rates.count(pipe, stage, "ok", 4, now=now)
         await pipe.execute()
-    assert (await rates.last_minute(client, [stage], now=now))[stage] == {"ok": 6, "retry": 1, "dead_letter": 0}
+    assert (await rates.last_minute(client, [stage], now=now))[stage] == {"ok": 6, "skipped": 0, "retry": 1, "deferred": 0,
+                                                                          "dead_letter": 0}
     await client.aclose()

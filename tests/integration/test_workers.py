@@ -78,17 +78,17 @@ async def test_malformed_and_permanent_failures_go_to_dead_letters_at_once(setti
 
 
 async def test_transient_failure_is_retried_then_dead_lettered(settings, redis, server):
-    settings = settings.model_copy(update={"claim_idle_ms": 300, "max_deliveries": 3})
+    settings = settings.model_copy(update={"claim_idle_ms": 300, "max_deliveries": 3, "retry_base_s": 0.4})
     await ensure_groups(redis, settings)
     await redis.xadd(settings.stream_urls, {"url": server.url("/503")})
     async with running(IngestHandler(settings), settings):
         letters = await wait_for(lambda: dead_letters(redis, settings), timeout=20)
     assert letters[0]["attempts"] == "3" and letters[0]["reason"] == "HTTP 503"
     assert letters[0]["error"] == "Requeue" and letters[0]["cause"] == "FetchError"
-    # Retries are spaced by the claim idle time (300 ms), so the first and last attempts differ.
+    # Retries back off: at least 0.2 s, then 0.4 s (half of each 0.4 s, 0.8 s step is fixed).
     times = [datetime.fromisoformat(letters[0][k]) for k in ("enqueued_at", "first_attempt_at", "last_attempt_at",
                                                                "failed_at")]
-    assert times == sorted(times) and times[2] - times[1] >= timedelta(milliseconds=500)
+    assert times == sorted(times) and times[2] - times[1] >= timedelta(milliseconds=600)
     assert (await redis.xinfo_groups(settings.stream_urls))[0]["pending"] == 0
     assert not await redis.keys(f"newsflow:attempt:{settings.stream_urls}:*")  # gone with the entry
 
