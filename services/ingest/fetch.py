@@ -3,9 +3,6 @@ redirects checked hop by hop, HTML only."""
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +16,7 @@ import charset_normalizer
 import httpx
 from bs4.dammit import EncodingDetector
 
+from newsflow.ingest.guard import AddressRefused, guarded_transport, parse_networks
 from newsflow.ingest.polite import ROBOTS_MAX_BYTES, HostBusy, HostGates, RobotsCache, host_of
 from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, canonicalize
@@ -67,56 +65,13 @@ class FetchResult:
     redirects: list[str] = field(default_factory=list)
 
 
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(spec: str) -> list[Network]:
-    """NEWSFLOW_FETCH_ALLOWED_NETWORKS: comma-separated addresses or CIDR blocks."""
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()]
-
-
-async def check_destination(url: str, allow_private: bool, allowed: list[Network] | None = None) -> None:
-    """Refuse a URL whose host resolves to a private, loopback, link-local or reserved address.
-
-    Every address the name resolves to is checked, so one public record cannot smuggle a private one.
-    `allowed` networks pass even when they are private (an intranet news server, say).
-    """
+def check_url(url: str) -> None:
+    """Only http and https, with a host. (Addresses are checked where the connection is made: guard.py.)"""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"scheme {parts.scheme!r} is not allowed", permanent=True)
-    host = parts.hostname
-    if not host:
+    if not parts.hostname:
         raise FetchError("URL has no host", permanent=True)
-    if allow_private:
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {host}: {exc.strerror}", permanent=False) from exc
-    for info in infos:
-        address = info[4][0]
-        if is_public_address(address) or any(ipaddress.ip_address(address) in net for net in allowed or ()):
-            continue
-        raise FetchError(
-            f"{host} resolves to non-public address {address} (set NEWSFLOW_FETCH_ALLOW_PRIVATE to allow)",
-            permanent=True,
-        )
 
 
 def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
@@ -155,6 +110,7 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
 
 class Fetcher:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+        """`transport` replaces the guarded one (tests give theirs a resolver)."""
         self.settings = settings
         timeout = httpx.Timeout(
             connect=settings.fetch_connect_timeout,
@@ -162,7 +118,8 @@ class Fetcher:
             write=settings.fetch_read_timeout,
             pool=settings.fetch_connect_timeout,
         )
-        self.allowed_networks = parse_networks(settings.fetch_allowed_networks)
+        if transport is None:
+            transport = guarded_transport(settings.fetch_allow_private, parse_networks(settings.fetch_allowed_networks))
         self.gates = HostGates(settings.fetch_host_interval_s, settings.fetch_host_concurrency,
                                settings.fetch_max_host_wait_s)
         self.robots = RobotsCache(settings.user_agent)
@@ -191,7 +148,7 @@ class Fetcher:
         hops: list[str] = []
         seen: set[str] = set()
         while True:
-            await check_destination(current, self.settings.fetch_allow_private, self.allowed_networks)
+            check_url(current)
             if self.settings.fetch_respect_robots:
                 await self._obey_robots(current, budget)
             response, body = await self._get(current, budget)
@@ -225,6 +182,8 @@ class Fetcher:
                         return response, body
         except HostBusy as exc:
             raise FetchError(str(exc), permanent=False, retry_after_s=exc.wait_s, attempted=False) from exc
+        except AddressRefused as exc:
+            raise FetchError(str(exc), permanent=True) from exc
         except TimeoutError as exc:
             raise FetchError(f"no complete response within {self.settings.fetch_total_timeout:g}s",
                              permanent=False) from exc
@@ -252,7 +211,7 @@ class Fetcher:
         robots_url = f"{host}/robots.txt"
         response, body = None, b""
         for _ in range(self.settings.fetch_max_redirects + 1):  # RFC 9309: follow at least 5
-            await check_destination(robots_url, self.settings.fetch_allow_private, self.allowed_networks)
+            check_url(robots_url)
             try:
                 response, body = await self._get(robots_url, budget, max_bytes=ROBOTS_MAX_BYTES)
             except FetchError as exc:

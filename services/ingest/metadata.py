@@ -107,7 +107,8 @@ def _image(value: Any) -> str | None:
 
 
 def _split_keywords(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else str(value or "").split(",")
+    # Sites separate keywords with commas, some with semicolons or pipes.
+    items = value if isinstance(value, list) else re.split(r"[,;|]", str(value or ""))
     seen: dict[str, None] = {}
     for item in items:
         word = str(item).strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +19,11 @@ assert b'rel="canonical"' not in SYNDICATED and b"a-60356191" not in SYNDICATED
 
 
 ROBOTS = b"User-agent: *\nDisallow: /private/\n\nUser-agent: newsflow-slow\nCrawl-delay: 1\n"
+
+
+@functools.cache
+def bomb() -> bytes:
+    return gzip.compress(b"<html><body>" + b" " * 50_000_000, compresslevel=9)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -59,6 +66,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, SYNDICATED)
         if path.startswith("/retry-after/"):
             return self._send(429, b"slow down", Retry_After=path.rsplit("/", 1)[1])
+        if path == "/gzip":
+            return self._send(200, gzip.compress(DW), Content_Encoding="gzip")
+        if path == "/gzip-bomb":
+            # 50 KB on the wire, 50 MB once inflated: the size cap counts what the page inflates to.
+            return self._send(200, bomb(), Content_Encoding="gzip")
         if path == "/to-loopback":
             port = self.server.server_address[1]
             return self._send(302, b"", Location=f"http://127.0.0.1:{port}/ok")

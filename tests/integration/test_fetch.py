@@ -32,12 +32,19 @@ async def test_ok_page(server):
 @pytest.mark.parametrize("path,permanent,needle", [
     ("/404", True, "HTTP 404"), ("/410", True, "HTTP 410"), ("/503", False, "HTTP 503"), ("/500", False, "HTTP 500"),
     ("/429", False, "HTTP 429"), ("/json", True, "not HTML"), ("/pdf", True, "not HTML"),
-    ("/big", True, "too large"), ("/endless", True, "too large"), ("/loop-a", True, "redirect loop"),
+    ("/big", True, "too large"), ("/endless", True, "too large"), ("/gzip-bomb", True, "too large"), ("/loop-a", True, "redirect loop"),
     ("/hop/6", True, "more than 5 redirects"),
 ])
 async def test_failures_are_classified(server, path, permanent, needle):
     err = await fails(fetcher(), server.url(path))
     assert err.permanent is permanent and needle in err.reason
+
+
+async def test_compressed_page_is_inflated(server):
+    f = fetcher()
+    page = await f.fetch(server.url("/gzip"))
+    await f.aclose()
+    assert page.status == 200 and "Timbuktu" in page.html
 
 
 async def test_five_redirects_are_followed(server):
@@ -190,3 +197,27 @@ async def test_concurrent_fetches_of_a_new_host_share_one_robots_txt_request():
         await asyncio.gather(*(f.fetch(server.url("/ok")) for _ in range(4)))
         await f.aclose()
     assert len(hits("/robots.txt")) - before == 1
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked(server):
+    from newsflow.ingest.guard import guarded_transport, parse_networks
+
+    port = int(server.url("/").rsplit(":", 1)[1].split("/")[0])
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        # A name no DNS here knows: the only way to reach it is through the address the guard checked.
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    settings = Settings(fetch_allow_private=False, fetch_host_interval_s=0, data_dir="/tmp")
+    refused = Fetcher(settings, transport=guarded_transport(False, [], resolver))
+    with pytest.raises(FetchError) as err:
+        await refused.fetch(f"http://news.example:{port}/ok")
+    await refused.aclose()
+    allowed = Fetcher(settings, transport=guarded_transport(False, parse_networks("127.0.0.0/8"), resolver))
+    page = await allowed.fetch(f"http://news.example:{port}/ok")
+    await allowed.aclose()
+    assert err.value.permanent and "news.example resolves to non-public address 127.0.0.1" in err.value.reason
+    assert page.status == 200 and "Timbuktu" in page.html
+    assert set(asked) == {"news.example"}

@@ -1,6 +1,7 @@
 import pytest
 
-from newsflow.ingest.fetch import decode_html, is_public_address
+from newsflow.ingest.fetch import decode_html
+from newsflow.ingest.guard import is_public_address
 
 
 @pytest.mark.parametrize("address,public", [
