@@ -35,7 +35,7 @@ def url_mix(pages, n: int) -> tuple[list[str], list[str]]:
 
 
 def test_sigkilled_workers_lose_nothing(pipeline, pages):
-    seed = int(os.environ.get("NEWSFLOW_FAULTS_SEED", time.time_ns() % 100_000))
+    seed = int(os.environ.get("NEWSFLOW_FAULTS_SEED") or time.time_ns() % 100_000)
     rng = random.Random(seed)
     good, bad = url_mix(pages, 1000)
     pipeline.start_all()
