@@ -11,26 +11,16 @@ extractor call alone, one page at a time, after a warm-up call; the network is b
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import trafilatura
+from corpus_scorer import load_scorer  # bench/ is the script's directory
 
 from newsflow.ingest.extract import ExtractionError, extract_article, extract_body
-
-
-def load_scorer(path: Path):  # noqa: ANN201 - the corpus's own evaluate.py module
-    spec = importlib.util.spec_from_file_location("corpus_evaluate", path)
-    if spec is None or spec.loader is None:
-        sys.exit(f"cannot load the scorer {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def pages(folder: Path) -> list[tuple[str, str, str | None, str]]:

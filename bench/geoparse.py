@@ -13,24 +13,15 @@ the time to load the gazetteer and the NER model, and the process's peak residen
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import resource
-import sys
 import time
 from pathlib import Path
+
+from corpus_scorer import load_scorer  # bench/ is the script's directory
 
 from newsflow.enrich.enricher import Enricher
 from newsflow.enrich.gazetteer import load_gazetteer
 from newsflow.enrich.nlp import load_nlp
-
-
-def load_scorer(path: Path):  # noqa: ANN201 - the corpus's own evaluate.py module
-    spec = importlib.util.spec_from_file_location("geo_evaluate", path)
-    if spec is None or spec.loader is None:
-        sys.exit(f"cannot load the scorer {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> None:
