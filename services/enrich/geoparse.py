@@ -15,6 +15,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from spacy.lang.en.stop_words import STOP_WORDS  # the word list alone: no model is loaded
+
 from newsflow.enrich.gazetteer import Entry, Gazetteer
 from newsflow.schemas import Focus, Place
 from newsflow.text import fold
@@ -25,6 +27,8 @@ CONNECTORS = {"of", "and", "the", "de", "del", "la", "le", "du", "da", "do", "al
 # Entity labels whose names may contain a place that is not one ("Bank of England", "Paris Hilton").
 BLOCKING_LABELS = {"PERSON", "ORG", "FAC", "WORK_OF_ART", "EVENT", "PRODUCT", "LAW"}
 PLACE_LABELS = {"GPE", "LOC"}
+# Names that often open with where the thing is ("Texas Department of ...", "Ohio State University").
+LOCATED_LABELS = {"ORG", "FAC"}
 MAX_NAME_WORDS = 6
 # An untagged one-word town must be at least this large to be believed on its own.
 MIN_UNTAGGED_POPULATION = 15_000
@@ -142,8 +146,13 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         if ent is not None and ent.label in BLOCKING_LABELS:
             ent_text = re.sub(r"^(?:the|The)\s+", "", text[ent.start:ent.end]).strip()
             exact = fold(ent_text) == fold(m.text)
-            if not exact:
-                continue  # a place inside a longer person/organisation name
+            # A place that opens an organisation's name says where it is ("the Ohio Department of
+            # Development", "Gainesville Police"); inside a person's name, or further in ("Bank of
+            # England", "Paris Hilton"), it is part of the name.
+            leading = ent.label in LOCATED_LABELS and ent.start + len(text[ent.start:ent.end]) \
+                - len(ent_text) == m.start and m.end < ent.end
+            if not exact and not leading:
+                continue
             # "Florence", "Jackson": a person named like a town. The small model also calls big cities
             # persons ("Porto Alegre"), so size decides: a large city keeps its place reading.
             if city_only and ent.label == "PERSON":
@@ -154,6 +163,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             one_word = " " not in m.text
             if one_word and (
                 m.text.lower() in COMMON_WORDS
+                or m.text.lower() in STOP_WORDS
                 or _sentence_initial(text, m.start)
                 or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
                 or m.text.isupper()

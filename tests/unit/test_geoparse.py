@@ -91,3 +91,44 @@ def test_context_picks_the_town_in_the_story_country(enricher):
     assert places["Cordoba"].country_code == "ES"
     places = {p.name: p for p in enricher.places("Temperatures rose in Cordoba on Monday.")}
     assert places["Cordoba"].country_code == "AR"
+
+
+def test_a_place_opening_an_organisations_name_says_where_it_is(enricher):
+    text = "The project was submitted to the Ohio Department of Development on Monday."
+    g = enricher.gazetteer
+    org = "the Ohio Department of Development"
+    entities = [Span(text.index(org), text.index(org) + len(org), "ORG")]
+    kept = filter_mentions(text, find_mentions(text, g), entities)
+    assert [(m.text, m.candidates[0].feature) for m in kept] == [("Ohio", "admin1")]
+
+
+def test_states_and_provinces_are_places(enricher):
+    places = {p.name: p for p in enricher.places("Storms hit Ohio and Kentucky, then moved on to Alberta.")}
+    assert {n: (p.feature, p.country_code) for n, p in places.items()} == {
+        "Ohio": ("admin1", "US"), "Kentucky": ("admin1", "US"), "Alberta": ("admin1", "CA")}
+    # Placed by their towns: Ohio's GeoNames point is (40.25, -83.0).
+    assert abs(places["Ohio"].lat - 40.25) < 1.5 and abs(places["Ohio"].lon + 83.0) < 1.5
+
+
+def test_a_dateline_state_abbreviation_picks_the_town(enricher):
+    places = {p.name: p for p in enricher.places("GAINESVILLE, Fla. - Police in Gainesville, Ga., said nothing.")}
+    assert places["Gainesville"].country_code == "US" and places["Ga."].feature == "admin1"
+    # Without the dateline comma, "Fla." or "Ga." is not read as a state.
+    assert enricher.places("He went to Ga. to see it.") == []
+
+
+def test_georgia_is_the_state_in_an_american_story_and_the_country_otherwise(enricher):
+    us = {p.name: p for p in enricher.places("Flooding closed roads in Atlanta and across Georgia and Ohio.")}
+    assert us["Georgia"].feature == "admin1" and us["Georgia"].country_code == "US"
+    ge = {p.name: p for p in enricher.places("Talks in Tbilisi: Georgia and Russia met.")}
+    assert ge["Georgia"].feature == "country" and ge["Georgia"].country_code == "GE"
+
+
+def test_the_us_by_any_name(enricher):
+    places = enricher.places("The U.S. and America, the US and the United States: one country.")
+    assert [(p.name, p.country_code) for p in places] == [
+        ("U.S.", "US"), ("America", "US"), ("US", "US"), ("United States", "US")]
+
+
+def test_stop_words_and_directions_are_not_places(enricher):
+    assert enricher.places("More to come. East of the river, Central officials waited.") == []
