@@ -209,10 +209,16 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     # The story's countries: those it names outright (or by demonym), and those of the places it names
     # that can only be in one country ("Ohio"). They are the context for every ambiguous name.
     context: Counter[str] = Counter()
+    # Likewise the states and provinces it names, or that its unambiguous towns are in: "Paris" in a
+    # story that names Tennessee is Paris, Tennessee.
+    regions: Counter[str] = Counter()
     for m in mentions:
         codes = {c.country_code for c in m.candidates}
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
             context[m.candidates[0].country_code] += 1
+        admin1 = {c.admin1 for c in m.candidates}
+        if len(admin1) == 1 and m.candidates[0].admin1 and m.candidates[0].feature in ("admin1", "city"):
+            regions[m.candidates[0].admin1] += 1
     resolved = []
     for m in mentions:
         cands = m.candidates
@@ -241,6 +247,8 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 score += 5.0
             if c.admin1 and c.admin1 in following_admin1:
                 score += 3.0
+            if c.feature == "city" and c.admin1 in regions:
+                score += 2.0
             scores.append(score)
         best = max(range(len(cands)), key=scores.__getitem__)
         ordered = sorted(scores, reverse=True)

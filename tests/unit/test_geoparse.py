@@ -132,3 +132,10 @@ def test_the_us_by_any_name(enricher):
 
 def test_stop_words_and_directions_are_not_places(enricher):
     assert enricher.places("More to come. East of the river, Central officials waited.") == []
+
+
+def test_a_town_is_looked_for_in_the_state_the_story_names(enricher):
+    places = {p.name: p for p in enricher.places("Flooding in Tennessee: Paris and Memphis closed schools.")}
+    paris = places["Paris"]
+    assert (paris.country_code, round(paris.lat)) == ("US", 36)  # Paris, Tennessee, not France or Texas
+    assert {p.name: p.country_code for p in enricher.places("Paris and Lyon closed schools.")}["Paris"] == "FR"
