@@ -40,6 +40,8 @@ COMMON_WORDS = {
     "march", "may", "june", "august", "independence", "liberty", "hope", "victoria", "paradise", "energy",
     "unity", "progress", "commerce", "industry", "justice", "president", "minister", "parliament", "city",
     "mission", "sale", "split", "deal", "orange", "temple", "bar", "mercedes", "florence", "chelsea",
+    "federal", "officer", "street", "republic", "green", "valley", "bank", "ridge", "god", "liberal",
+    "olympic", "royal", "national", "senate", "court", "church", "castle", "park", "lake", "bay",
 }
 # Regions of several countries are named by a direction or a role ("Central", "Capital").
 DIRECTIONS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
@@ -64,6 +66,7 @@ class Mention:
     demonym: bool = False
     abbreviation: bool = False
     dateline_only: bool = False
+    county: bool = False
 
 
 def _tokens(text: str) -> list[tuple[int, int]]:
@@ -117,6 +120,11 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
                                 abbreviation=True, dateline_only=written in gazetteer.dateline_only)
             elif key in gazetteer.names:
                 found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
+                county = _COUNTY.match(text, ej)
+                if county and all(c.feature == "city" for c in found.candidates):
+                    # "Laurel County": no county is in the gazetteer; its namesake town stands in.
+                    found = Mention(s0, county.end(), text[s0:county.end()], found.candidates, county=True)
+                    j += 1
             elif key in gazetteer.demonyms:
                 found = Mention(s0, ej, text[s0:ej], [gazetteer.entries[gazetteer.demonyms[key]]], demonym=True)
             if found:
@@ -133,6 +141,21 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
         else:
             i += 1
     return mentions
+
+
+_COUNTY = re.compile(r" (?:County|Parish)\b")
+_CAPITALISED_BEFORE = re.compile(r"([A-Z][\w'’-]*) $")
+_CAPITALISED_AFTER = re.compile(r" [A-Z][a-z]")
+
+
+def _in_capitalised_phrase(text: str, m: Mention) -> bool:
+    """A word of a longer capitalised name the gazetteer does not know ("Main Street", "Federal
+    Reserve", "Laurel County"): a small town's name there is part of that name. A capitalised word
+    that opens the sentence ("In Ripley") does not count."""
+    if _CAPITALISED_AFTER.match(text, m.end):
+        return True
+    before = _CAPITALISED_BEFORE.search(text, max(0, m.start - 40), m.start)
+    return bool(before) and not _sentence_initial(text, before.start())
 
 
 def _dateline(text: str, m: Mention) -> bool:
@@ -181,7 +204,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 largest = max(c.population for c in m.candidates)
                 if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else 100_000):
                     continue
-        if city_only and not (ent is not None and ent.label in PLACE_LABELS):
+        if city_only and not m.county and not (ent is not None and ent.label in PLACE_LABELS):
             one_word = " " not in m.text
             if one_word and (
                 m.text.lower() in COMMON_WORDS
@@ -189,6 +212,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 or _sentence_initial(text, m.start)
                 or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
                 or (m.text.isupper() and not _dateline(text, m))
+                or (_in_capitalised_phrase(text, m) and max(c.population for c in m.candidates) < 100_000)
             ):
                 continue
         kept.append(m)
@@ -243,7 +267,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     for m in mentions:
         cands = m.candidates
         if len(cands) == 1:
-            resolved.append((m, cands[0], 0.7 if m.demonym else 1.0))
+            resolved.append((m, cands[0], 0.7 if m.demonym else 0.5 if m.county else 1.0))
             continue
         following, following_admin1 = _following(text, m.end, gazetteer)
         first = cands[0]
@@ -273,7 +297,9 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         best = max(range(len(cands)), key=scores.__getitem__)
         ordered = sorted(scores, reverse=True)
         margin = ordered[0] - ordered[1] if len(ordered) > 1 else 5.0
-        resolved.append((m, cands[best], round(1 / (1 + math.exp(-margin)), 3)))
+        confidence = 1 / (1 + math.exp(-margin))
+        # A county stands on its namesake town: right region, rarely the right point.
+        resolved.append((m, cands[best], round(confidence / 2 if m.county else confidence, 3)))
     return resolved
 
 

@@ -153,3 +153,10 @@ def test_abbreviations_hyphenated_names_and_capital_datelines(enricher):
     assert found("GA and Ga are not places here.") == []
     assert [(p.name, p.feature) for p in enricher.places("The EU met in Brussels.")] == [
         ("EU", "continent"), ("Brussels", "city")]
+
+
+def test_a_small_town_inside_a_longer_name_is_not_a_place_but_a_county_is_found(enricher):
+    places = {p.name: p for p in enricher.places("Deputies in Laurel County met on Main Street with Federal agents.")}
+    assert set(places) == {"Laurel County"}
+    county = places["Laurel County"]
+    assert county.country_code == "US" and county.confidence <= 0.5
