@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS  # the word list alone: no model is loaded
 
-from newsflow.enrich.gazetteer import Entry, Gazetteer
+from newsflow.enrich.gazetteer import LARGE_CITY, Entry, Gazetteer
 from newsflow.schemas import Focus, Place
 from newsflow.text import fold
 
@@ -278,13 +278,17 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 for c in cands):
             resolved.append((m, first, 0.7 if m.demonym else 0.9))
             continue
-        # A region named after its own city ("Bamako", "Madrid") means the city.
+        # A region named after its own city ("Bamako", "Madrid") means the city; so does one named like
+        # a large city elsewhere ("Washington").
         cities_in = {c.admin1 for c in cands if c.feature == "city"}
+        large_city = any(c.feature == "city" and c.population >= LARGE_CITY for c in cands)
         scores = []
         for c in cands:
             score = math.log10(c.population + 10)
             if c.feature == "admin1" and c.admin1 in cities_in:
                 score -= 3.0
+            elif c.feature == "admin1" and large_city:
+                score -= 1.5
             if c.country_code in context:
                 score += 3.0
             if c.country_code in following:
