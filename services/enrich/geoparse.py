@@ -204,15 +204,21 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 largest = max(c.population for c in m.candidates)
                 if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else 100_000):
                     continue
+        one_word = " " not in m.text
+        tagged_as_place = ent is not None and ent.label in PLACE_LABELS \
+            and fold(re.sub(r"^(?:the|The)\s+", "", text[ent.start:ent.end]).strip()) == fold(m.text)
+        # A small town's name inside a longer capitalised name, even one the model calls a place
+        # ("Wall Street", "Meadow Grove"), is part of that name.
+        if city_only and not m.county and one_word and not tagged_as_place and _in_capitalised_phrase(text, m) \
+                and max(c.population for c in m.candidates) < 100_000:
+            continue
         if city_only and not m.county and not (ent is not None and ent.label in PLACE_LABELS):
-            one_word = " " not in m.text
             if one_word and (
                 m.text.lower() in COMMON_WORDS
                 or m.text.lower() in STOP_WORDS
                 or _sentence_initial(text, m.start)
                 or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
                 or (m.text.isupper() and not _dateline(text, m))
-                or (_in_capitalised_phrase(text, m) and max(c.population for c in m.candidates) < 100_000)
             ):
                 continue
         kept.append(m)
