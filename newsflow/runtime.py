@@ -13,7 +13,7 @@ import asyncio
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -51,6 +51,8 @@ class Entry:
     deliveries: int
     started_at: str = ""
     consumer: str = ""
+    # What the handler keeps for its after_publish hook (the ingest worker: the article it built).
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class StageHandler(Protocol):

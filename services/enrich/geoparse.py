@@ -163,6 +163,13 @@ def _dateline(text: str, m: Mention) -> bool:
     return (m.start == 0 or text[m.start - 1] == "\n") and bool(re.match(r",\s*[A-Z]", text[m.end:m.end + 3]))
 
 
+def _entity_name(text: str, ent: Span) -> tuple[int, str]:
+    """Where an entity's name starts and the name, without a leading "the" ("the Bank of England")."""
+    raw = text[ent.start:ent.end]
+    name = re.sub(r"^(?:the|The)\s+", "", raw).strip()
+    return ent.start + raw.index(name) if name else ent.start, name
+
+
 def _covering(spans: list[Span], start: int, end: int) -> Span | None:
     for span in spans:
         if span.start <= start and end <= span.end:
@@ -178,7 +185,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         city_only = kinds <= {"city", "admin1"}
         # "East", "Central": region names of several countries, and nothing but a direction in prose,
         # whatever the model calls them.
-        if kinds <= {"city", "admin1"} and m.text.lower() in DIRECTIONS:
+        if city_only and m.text.lower() in DIRECTIONS:
             continue
         # A state's abbreviation ("Fla.", "GA", "QLD") only where datelines put it: after "Town, ".
         if m.abbreviation:
@@ -186,14 +193,13 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 kept.append(m)
             continue
         ent = _covering(spans, m.start, m.end)
+        name_start, name = _entity_name(text, ent) if ent is not None else (-1, "")
+        exact = ent is not None and fold(name) == fold(m.text)
         if ent is not None and ent.label in BLOCKING_LABELS:
-            ent_text = re.sub(r"^(?:the|The)\s+", "", text[ent.start:ent.end]).strip()
-            exact = fold(ent_text) == fold(m.text)
             # A place that opens an organisation's name says where it is ("the Ohio Department of
             # Development", "Gainesville Police"); inside a person's name, or further in ("Bank of
             # England", "Paris Hilton"), it is part of the name.
-            leading = ent.label in LOCATED_LABELS and ent.start + len(text[ent.start:ent.end]) \
-                - len(ent_text) == m.start and m.end < ent.end
+            leading = ent.label in LOCATED_LABELS and name_start == m.start and m.end < ent.end
             if not exact and not leading:
                 continue
             # "Florence", "Jackson": a person named like a town; "the White House": a building named like
@@ -205,8 +211,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else 100_000):
                     continue
         one_word = " " not in m.text
-        tagged_as_place = ent is not None and ent.label in PLACE_LABELS \
-            and fold(re.sub(r"^(?:the|The)\s+", "", text[ent.start:ent.end]).strip()) == fold(m.text)
+        tagged_as_place = exact and ent is not None and ent.label in PLACE_LABELS
         # A small town's name inside a longer capitalised name, even one the model calls a place
         # ("Wall Street", "Meadow Grove"), is part of that name.
         if city_only and not m.county and one_word and not tagged_as_place and _in_capitalised_phrase(text, m) \

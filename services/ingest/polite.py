@@ -20,6 +20,9 @@ from protego import Protego
 ROBOTS_TTL_S = 3600.0
 ROBOTS_RETRY_S = 60.0
 ROBOTS_MAX_BYTES = 500_000
+# Hosts remembered per worker before idle ones are forgotten: a worker runs for months and meets
+# hundreds of thousands of hosts, most of them once.
+MAX_HOSTS = 10_000
 # A Crawl-delay or Retry-After beyond these is capped: a site cannot park a worker for hours.
 MAX_CRAWL_DELAY_S = 30.0
 MAX_RETRY_AFTER_S = 3600.0
@@ -44,6 +47,7 @@ class _Host:
     interval_s: float
     next_at: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    busy: int = 0  # requests waiting for or holding a slot
 
 
 class HostGates:
@@ -55,6 +59,10 @@ class HostGates:
 
     def _host(self, host: str) -> _Host:
         if host not in self.hosts:
+            if len(self.hosts) >= MAX_HOSTS:
+                # Forgetting an idle host loses nothing: its next request is free to go anyway.
+                now = time.monotonic()
+                self.hosts = {k: h for k, h in self.hosts.items() if h.busy or h.next_at > now}
             self.hosts[host] = _Host(asyncio.Semaphore(self.concurrency), self.interval_s)
         return self.hosts[host]
 
@@ -68,15 +76,19 @@ class HostGates:
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         h = self._host(host)
-        async with h.semaphore:
-            async with h.lock:
-                wait = h.next_at - time.monotonic()
-                if wait > self.max_wait_s:
-                    raise HostBusy(host, wait)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                h.next_at = time.monotonic() + h.interval_s
-            yield
+        h.busy += 1
+        try:
+            async with h.semaphore:
+                async with h.lock:
+                    wait = h.next_at - time.monotonic()
+                    if wait > self.max_wait_s:
+                        raise HostBusy(host, wait)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    h.next_at = time.monotonic() + h.interval_s
+                yield
+        finally:
+            h.busy -= 1
 
 
 @dataclass
@@ -101,14 +113,21 @@ class RobotsCache:
     def lock(self, host: str) -> asyncio.Lock:
         return self.locks.setdefault(host, asyncio.Lock())
 
+    def _store(self, host: str, until: float, rules: Protego | str | None) -> None:
+        if host not in self.cache and len(self.cache) >= MAX_HOSTS:
+            now = time.monotonic()
+            self.cache = {k: v for k, v in self.cache.items() if v[0] > now}
+            self.locks = {k: lock for k, lock in self.locks.items() if lock.locked() or k in self.cache}
+        self.cache[host] = (until, rules)
+
     def remember(self, host: str, status: int, text: str) -> None:
         """RFC 9309: a 4xx robots.txt means no rules; a 2xx is parsed. (5xx is the caller's to refuse.)"""
         rules = Protego.parse(text[:ROBOTS_MAX_BYTES]) if 200 <= status < 300 else None
-        self.cache[host] = (time.monotonic() + ROBOTS_TTL_S, rules)
+        self._store(host, time.monotonic() + ROBOTS_TTL_S, rules)
 
     def unavailable(self, host: str, reason: str) -> None:
         """RFC 9309: robots.txt unreachable or 5xx means complete disallow, for now; asked again later."""
-        self.cache[host] = (time.monotonic() + ROBOTS_RETRY_S, reason)
+        self._store(host, time.monotonic() + ROBOTS_RETRY_S, reason)
 
     def known(self, host: str) -> bool:
         entry = self.cache.get(host)

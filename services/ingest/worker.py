@@ -16,7 +16,7 @@ from newsflow.ingest.fetch import Fetcher, FetchError
 from newsflow.logs import get_logger
 from newsflow.metrics import FETCH_RESPONSES
 from newsflow.runtime import Entry
-from newsflow.schemas import Article, UrlSubmitted, utcnow
+from newsflow.schemas import UrlSubmitted, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import Stage, encode_event, stages
 from newsflow.urls import InvalidUrl, id_for_url
@@ -86,8 +86,9 @@ class IngestHandler:
         article.duplicate_of = await dedup.find_original(self.redis, self.settings, article)
         log.info("article_extracted", title=article.title, chars=len(article.text), status=page.status,
                  encoding=page.encoding, redirects=len(page.redirects), duplicate_of=article.duplicate_of)
+        entry.state["article"] = article
         return encode_event(article)
 
     def after_publish(self, pipe: Pipeline, entry: Entry, output: dict[str, str]) -> None:
         """On the publishing MULTI: later pushes of this URL (and copies of this body) find it."""
-        dedup.mark_ingested(pipe, self.settings, Article.model_validate_json(output["json"]))
+        dedup.mark_ingested(pipe, self.settings, entry.state["article"])
