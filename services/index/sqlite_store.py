@@ -9,9 +9,18 @@ import math
 import os
 import sqlite3
 import threading
+from collections import Counter
 from pathlib import Path
 
-from newsflow.index.query import SearchPage, SearchQuery, decode_cursor, next_cursor, parse_terms, rank_facets
+from newsflow.index.query import (
+    FACET_SIZE,
+    SearchPage,
+    SearchQuery,
+    decode_cursor,
+    next_cursor,
+    parse_terms,
+    rank_facets,
+)
 from newsflow.index.store import article_tags
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
@@ -71,7 +80,47 @@ MIGRATIONS = [
     ALTER TABLE article_tags_by_article RENAME TO article_tags;
     CREATE INDEX article_tags_key ON article_tags(kind, key, article);
     """,
+    # Narrow rows, integer tags, facet values beside each article. Filters, sorting and facets look up
+    # one article row per hit; with the JSON document beside them a row spanned pages, so the document
+    # moves to its own table. Tags become ids in a dictionary (a tag row is two integers). Facets read
+    # `facet_tags`, the article's counted tags as "<kind letter><tag id>" joined by commas, as Lucene
+    # reads doc values: one row per hit instead of ten tag rows grouped through a sorter.
+    """
+    CREATE TABLE article_docs (
+        article INTEGER PRIMARY KEY REFERENCES articles(rowid) ON DELETE CASCADE,
+        doc TEXT NOT NULL
+    );
+    INSERT INTO article_docs (article, doc) SELECT rowid, doc FROM articles;
+    ALTER TABLE articles DROP COLUMN doc;
+    CREATE TABLE tags (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (kind, key)
+    );
+    INSERT INTO tags (kind, key, value) SELECT kind, key, max(value) FROM article_tags GROUP BY kind, key;
+    CREATE TABLE article_tag_ids (
+        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        tag INTEGER NOT NULL,
+        PRIMARY KEY (article, tag)
+    ) WITHOUT ROWID;
+    INSERT INTO article_tag_ids (article, tag)
+        SELECT t.article, g.id FROM article_tags t JOIN tags g ON g.kind = t.kind AND g.key = t.key ORDER BY t.article;
+    DROP TABLE article_tags;
+    ALTER TABLE article_tag_ids RENAME TO article_tags;
+    CREATE INDEX article_tags_tag ON article_tags(tag, article);
+    ALTER TABLE articles ADD COLUMN facet_tags TEXT NOT NULL DEFAULT '';
+    UPDATE articles SET facet_tags = coalesce((SELECT group_concat(substr(g.kind, 1, 1) || g.id, ',')
+        FROM article_tags t JOIN tags g ON g.id = t.tag
+        WHERE t.article = articles.rowid AND g.kind IN ('country', 'topic', 'organization', 'person')), '');
+    """,
 ]
+
+# The facets counted from tags, by the letter that marks them in `facet_tags` (the kind's first letter,
+# as migration 4 writes it); site and day are counted from their columns.
+TAG_FACETS = {"c": "country", "t": "topic", "o": "organization", "p": "person"}
+FACET_LETTER = {kind: letter for letter, kind in TAG_FACETS.items()}
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -104,6 +153,7 @@ class SqliteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._tag_ids: dict[tuple[str, str], int] = {}
         self._migrate()
 
     def _conn(self) -> sqlite3.Connection:
@@ -147,41 +197,75 @@ class SqliteStore:
             self._local.conn = None
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
+        # The last version of an id within one batch wins, as it would across batches.
+        latest = list({a.id: a for a in articles}.values())
+        if not latest:
+            return
         conn = self._conn()
         now = format_utc(utcnow())
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for a in articles:
-                row = conn.execute("SELECT rowid FROM articles WHERE id = ?", (a.id,)).fetchone()
-                published = format_utc(a.published_at) if a.published_at else None
-                # The body lives once, in the FTS table; the document holds the rest.
-                values = (a.model_dump_json(exclude={"text"}), a.site_name, (a.language or "").lower() or None, published)
-                if row:
-                    rowid = row[0]
-                    conn.execute(
-                        "UPDATE articles SET doc=?, site_name=?, language=?, published_at=?,"
-                        " sort_at=COALESCE(?, first_seen_at), updated_at=? WHERE rowid=?",
-                        (*values, published, now, rowid),
-                    )
-                    conn.execute("DELETE FROM articles_fts WHERE rowid=?", (rowid,))
-                    conn.execute("DELETE FROM article_tags WHERE article=?", (rowid,))
-                    conn.execute("DELETE FROM article_places WHERE article=?", (rowid,))
-                else:
-                    rowid = conn.execute(
-                        "INSERT INTO articles (id, doc, site_name, language, published_at, sort_at,"
-                        " first_seen_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                        (a.id, *values, published or now, now, now),
-                    ).lastrowid
-                conn.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?,?,?)",
-                             (rowid, a.title or "", a.text))
-                conn.executemany("INSERT INTO article_tags (article, kind, key, value) VALUES (?,?,?,?)",
-                                 [(rowid, kind, key, value) for kind, key, value in article_tags(a)])
-                conn.executemany("INSERT INTO article_places (article, geonameid, lat, lon) VALUES (?,?,?,?)",
-                                 list({(rowid, p.geonameid, p.lat, p.lon) for p in a.places}))
+            new_tags: dict[tuple[str, str], int] = {}
+            self._upsert(conn, latest, now, new_tags)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        # Cached once committed: a rolled-back transaction's ids do not exist.
+        self._tag_ids.update(new_tags)
+
+    def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now: str,
+                new_tags: dict[tuple[str, str], int]) -> None:
+        """Statement per table, not per article: executemany runs one prepared statement in C."""
+        existing: dict[str, int] = {}
+        ids = [a.id for a in latest]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            existing.update(conn.execute(
+                f"SELECT id, rowid FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        # The write lock is held (BEGIN IMMEDIATE), so new row ids can be handed out here.
+        next_rowid = (conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0) + 1
+        updates, inserts, docs, texts, tag_rows, place_rows = [], [], [], [], [], []
+        for a in latest:
+            published = format_utc(a.published_at) if a.published_at else None
+            columns = (a.site_name, (a.language or "").lower() or None, published)
+            rowid = existing.get(a.id)
+            is_new = rowid is None
+            if is_new:
+                rowid, next_rowid = next_rowid, next_rowid + 1
+            tags = [(kind, self._tag_id(conn, kind, key, value, new_tags)) for kind, key, value in article_tags(a)]
+            tag_rows += [(rowid, tag_id) for _, tag_id in tags]
+            facet_tags = ",".join(f"{FACET_LETTER[kind]}{tag_id}" for kind, tag_id in tags if kind in FACET_LETTER)
+            if is_new:
+                inserts.append((rowid, a.id, *columns, published or now, now, now, facet_tags))
+            else:
+                updates.append((*columns, published, now, facet_tags, rowid))
+            # The body lives once, in the FTS table; the document holds the rest.
+            docs.append((rowid, a.model_dump_json(exclude={"text"})))
+            texts.append((rowid, a.title or "", a.text))
+            place_rows += list({(rowid, p.geonameid, p.lat, p.lon) for p in a.places})
+        if updates:
+            old = [(r[-1],) for r in updates]
+            conn.executemany("UPDATE articles SET site_name=?, language=?, published_at=?,"
+                             " sort_at=COALESCE(?, first_seen_at), updated_at=?, facet_tags=? WHERE rowid=?", updates)
+            for table, column in (("articles_fts", "rowid"), ("article_tags", "article"), ("article_places", "article")):
+                conn.executemany(f"DELETE FROM {table} WHERE {column}=?", old)
+        conn.executemany("INSERT INTO articles (rowid, id, site_name, language, published_at, sort_at,"
+                         " first_seen_at, updated_at, facet_tags) VALUES (?,?,?,?,?,?,?,?,?)", inserts)
+        conn.executemany("INSERT OR REPLACE INTO article_docs (article, doc) VALUES (?,?)", docs)
+        conn.executemany("INSERT INTO articles_fts (rowid, title, text) VALUES (?,?,?)", texts)
+        conn.executemany("INSERT OR IGNORE INTO article_tags (article, tag) VALUES (?,?)", tag_rows)
+        conn.executemany("INSERT INTO article_places (article, geonameid, lat, lon) VALUES (?,?,?,?)", place_rows)
+
+    def _tag_id(self, conn: sqlite3.Connection, kind: str, key: str, value: str,
+                new_tags: dict[tuple[str, str], int]) -> int:
+        """A tag's id in the dictionary, added on first use. Ids are cached: tags are never deleted."""
+        tag_id = self._tag_ids.get((kind, key))
+        if tag_id is None and (tag_id := new_tags.get((kind, key))) is None:
+            conn.execute("INSERT OR IGNORE INTO tags (kind, key, value) VALUES (?,?,?)", (kind, key, value))
+            tag_id = conn.execute("SELECT id FROM tags WHERE kind=? AND key=?", (kind, key)).fetchone()[0]
+            new_tags[(kind, key)] = tag_id
+        return tag_id
 
     @staticmethod
     def _article(doc: str, text: str) -> EnrichedArticle:
@@ -191,7 +275,8 @@ class SqliteStore:
 
     def get(self, article_id: str) -> EnrichedArticle | None:
         row = self._conn().execute(
-            "SELECT a.doc, f.text FROM articles a JOIN articles_fts f ON f.rowid = a.rowid WHERE a.id = ?",
+            "SELECT d.doc, f.text FROM articles a JOIN article_docs d ON d.article = a.rowid"
+            " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.id = ?",
             (article_id,)).fetchone()
         return self._article(*row) if row else None
 
@@ -214,11 +299,12 @@ class SqliteStore:
             where.append(f"{rowid} NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(negative)
         for kind, key in q.required_tags():
-            where.append(f"{rowid} IN (SELECT article FROM article_tags WHERE kind=? AND key=?)")
+            where.append(f"{rowid} IN (SELECT article FROM article_tags WHERE tag = (SELECT id FROM tags WHERE kind=? AND key=?))")
             params += [kind, key]
         if q.any_tag():
             kinds = [kind for kind, _ in q.any_tag()]
-            where.append(f"{rowid} IN (SELECT article FROM article_tags WHERE key=? AND kind IN ({','.join('?' * len(kinds))}))")
+            where.append(f"{rowid} IN (SELECT article FROM article_tags WHERE tag IN"
+                         f" (SELECT id FROM tags WHERE key=? AND kind IN ({','.join('?' * len(kinds))})))")
             params += [q.any_tag()[0][1], *kinds]
         if q.language:
             where.append("a.language = ?")
@@ -251,7 +337,16 @@ class SqliteStore:
         positive = fts_expression(q.q)[0]
         join = "JOIN articles_fts ON articles_fts.rowid = a.rowid" if positive else ""
         base = f"FROM articles a {join} " + (("WHERE " + " AND ".join(where)) if where else "")
-        total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+        facets = None
+        if q.facets:
+            # The hits are read once, for the total and every facet; their values come back as three
+            # strings (group_concat runs in C), not a row object per hit.
+            total, tags, sites, days = conn.execute(
+                "SELECT count(*), group_concat(nullif(a.facet_tags, ''), ','), group_concat(a.site_name, char(31)),"
+                f" group_concat(substr(a.sort_at, 1, 10), ',') {base}", params).fetchone()
+            facets = self._facets(conn, tags, sites, days)
+        else:
+            total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
 
         cursor = decode_cursor(q.cursor) if q.cursor else {}
         # Many hits in date order: walking the date index newest first finds a page after about
@@ -277,19 +372,19 @@ class SqliteStore:
         inner = f"SELECT a.rowid FROM articles a {join} {page_clause} ORDER BY {order} LIMIT ? OFFSET ?"
         inner_params = [*page_params, q.limit + 1, offset]
         if positive:
-            sql = ("SELECT a.rowid, a.id, a.doc, a.sort_at, snippet(articles_fts, 1, '[', ']', '…', 24), articles_fts.text"
-                   f" FROM articles a {join} WHERE articles_fts MATCH ? AND a.rowid IN ({inner}) ORDER BY {order}")
+            sql = ("SELECT a.rowid, a.id, d.doc, a.sort_at, snippet(articles_fts, 1, '[', ']', '…', 24), articles_fts.text"
+                   f" FROM articles a {join} JOIN article_docs d ON d.article = a.rowid WHERE articles_fts MATCH ? AND a.rowid IN ({inner}) ORDER BY {order}")
             rows = conn.execute(sql, [positive, *inner_params]).fetchall()
         else:
-            sql = ("SELECT a.rowid, a.id, a.doc, a.sort_at, NULL, (SELECT text FROM articles_fts f WHERE f.rowid = a.rowid)"
-                   f" FROM articles a WHERE a.rowid IN ({inner}) ORDER BY {order}")
+            sql = ("SELECT a.rowid, a.id, d.doc, a.sort_at, NULL, (SELECT text FROM articles_fts f WHERE f.rowid = a.rowid)"
+                   f" FROM articles a JOIN article_docs d ON d.article = a.rowid WHERE a.rowid IN ({inner}) ORDER BY {order}")
             rows = conn.execute(sql, inner_params).fetchall()
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
             results=[self._article(r[2], r[5]) for r in rows],
             snippets={r[1]: r[4] for r in rows if r[4]},
-            facets=self._facets(conn, base, params) if q.facets else None,
+            facets=facets,
             next_cursor=next_cursor(q, (rows[-1][3], rows[-1][0]) if more else None, offset),
         )
 
@@ -298,18 +393,25 @@ class SqliteStore:
         articles = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0  # ~count, O(log n)
         return total * total > articles * (limit + 1)
 
-    def _facets(self, conn: sqlite3.Connection, base: str, params: list[object]) -> dict[str, dict[str, int]]:
-        """Every facet from one statement over the hits, found once into a temp table."""
-        conn.execute("DROP TABLE IF EXISTS temp.hits")
-        conn.execute(f"CREATE TEMP TABLE hits AS SELECT a.rowid AS id {base}", params)
-        # CROSS JOIN fixes the loop order (hits outside, the per-article index inside): the planner has
-        # no statistics on the temp table and would otherwise scan every tag of a kind.
-        rows = conn.execute(
-            "SELECT t.kind, max(t.value), count(*) FROM temp.hits h CROSS JOIN article_tags t"
-            " ON t.article = h.id AND t.kind IN ('country', 'topic', 'organization', 'person') GROUP BY t.kind, t.key"
-            " UNION ALL SELECT 'site', a.site_name, count(*) FROM temp.hits h CROSS JOIN articles a ON a.rowid = h.id"
-            " WHERE a.site_name IS NOT NULL GROUP BY a.site_name"
-            " UNION ALL SELECT 'day', substr(a.sort_at, 1, 10), count(*) FROM temp.hits h CROSS JOIN articles a"
-            " ON a.rowid = h.id GROUP BY 2").fetchall()
-        conn.execute("DROP TABLE temp.hits")
+    @staticmethod
+    def _facets(conn: sqlite3.Connection, tags: str | None, sites: str | None, days: str | None) -> dict[str, dict[str, int]]:
+        """Counts over the hits' facet_tags (joined by ","), site names (joined by the unit separator) and
+        days. Tags are counted by id; display values are looked up only for the ids that can make a
+        facet's top FACET_SIZE (ties are ordered by value)."""
+        by_kind: dict[str, list[tuple[int, str]]] = {}
+        for code, n in Counter(tags.split(",") if tags else ()).items():
+            by_kind.setdefault(code[0], []).append((n, code))
+        wanted: dict[int, int] = {}  # tag id -> hits
+        for counted in by_kind.values():
+            counted.sort(reverse=True)
+            floor = counted[min(FACET_SIZE, len(counted)) - 1][0]
+            wanted.update((int(code[1:]), n) for n, code in counted if n >= floor)
+        rows: list[tuple[str, str, int]] = []
+        ids = list(wanted)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows += [(kind, value, wanted[tag_id]) for tag_id, kind, value in conn.execute(
+                f"SELECT id, kind, value FROM tags WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        rows += [("site", site, n) for site, n in Counter(sites.split("\x1f") if sites else ()).items()]
+        rows += [("day", day, n) for day, n in Counter(days.split(",") if days else ()).items()]
         return rank_facets(rows)

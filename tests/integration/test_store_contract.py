@@ -203,6 +203,18 @@ def _first_seen(store, aid):
     return store._conn().execute("SELECT first_seen_at FROM articles WHERE id=?", (aid,)).fetchone()[0]
 
 
+def test_facets_keep_the_top_values_ties_by_value(store):
+    from newsflow.index.query import FACET_SIZE
+
+    batch = [make(f"f{i:02d}", f"Facet story {i}", "Routine facet report.", keywords=["facetcase"],
+                  people=[f"Person {13 - i:02d}", *(["Zoe Zed"] if i < 3 else [])], topics=["politics"])
+             for i in range(14)]
+    store.upsert(batch)
+    people = search(store, keyword="facetcase", facets=True).facets["person"]
+    assert len(people) == FACET_SIZE
+    assert list(people.items()) == [("Zoe Zed", 3)] + [(f"Person {i:02d}", 1) for i in range(FACET_SIZE - 1)]
+
+
 def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
