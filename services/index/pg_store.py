@@ -5,7 +5,6 @@ each once."""
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -207,12 +206,13 @@ class PostgresStore:
             params.append(q.until)
         if q.near:
             n = q.near
-            dlat = n.km / 111.0
-            dlon = n.km / max(1e-6, 111.0 * math.cos(math.radians(min(89.9, abs(n.lat)))))
-            box = " AND p.lon BETWEEN %s AND %s" if dlon < 180 else ""
+            min_lat, max_lat, lons = n.box()
+            box = ""
+            if lons:
+                box = " AND p.lon BETWEEN %s AND %s" if lons[0] <= lons[1] else " AND (p.lon >= %s OR p.lon <= %s)"
             where.append("EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq"
                          f" AND p.lat BETWEEN %s AND %s{box} AND newsflow_distance_km(%s, %s, p.lat, p.lon) <= %s)")
-            params += [n.lat - dlat, n.lat + dlat] + ([n.lon - dlon, n.lon + dlon] if box else []) + [n.lat, n.lon, n.km]
+            params += [min_lat, max_lat, *(lons or ()), n.lat, n.lon, n.km]
         if q.bbox:
             b = q.bbox
             lon = "p.lon BETWEEN %s AND %s" if b.min_lon <= b.max_lon else "(p.lon >= %s OR p.lon <= %s)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import shlex
 from collections.abc import Iterable
@@ -26,10 +27,33 @@ FACET_SIZE = 10
 FACET_DAYS = 31
 
 
+EARTH_RADIUS_KM = 6371.0088
+
+
 class Near(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     km: float = Field(gt=0, le=20_000)
+
+    def box(self) -> tuple[float, float, tuple[float, float] | None]:
+        """(min lat, max lat, (west lon, east lon) or None for every longitude): the smallest lat/lon
+        box holding the circle (bounding coordinates, J. P. Matuschek). West is east of east when the
+        box crosses the antimeridian."""
+        r = self.km / EARTH_RADIUS_KM
+        lat = math.radians(self.lat)
+        low, high = math.degrees(lat - r), math.degrees(lat + r)
+        if low <= -90 or high >= 90:  # a pole is inside
+            return max(low, -90.0), min(high, 90.0), None
+        dlon = math.degrees(math.asin(min(1.0, math.sin(r) / math.cos(lat))))
+        if dlon >= 180:
+            return low, high, None
+        wrap = lambda lon: (lon + 180) % 360 - 180  # noqa: E731
+        return low, high, (wrap(self.lon - dlon), wrap(self.lon + dlon))
+
+    def haversine_limit(self) -> float:
+        """The haversine term (sin²(Δlat/2) + cos lat1 cos lat2 sin²(Δlon/2)) at `km`: it grows with the
+        distance, so comparing it with this is the great-circle check without an asin per row."""
+        return math.sin(self.km / (2 * EARTH_RADIUS_KM)) ** 2
 
     @classmethod
     def parse(cls, value: str) -> Near:

@@ -13,7 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 from newsflow.index.query import (
+    EARTH_RADIUS_KM,
     FACET_SIZE,
+    Near,
     SearchPage,
     SearchQuery,
     decode_cursor,
@@ -84,7 +86,8 @@ MIGRATIONS = [
     # one article row per hit; with the JSON document beside them a row spanned pages, so the document
     # moves to its own table. Tags become ids in a dictionary (a tag row is two integers). Facets read
     # `facet_tags`, the article's counted tags as "<kind letter><tag id>" joined by commas, as Lucene
-    # reads doc values: one row per hit instead of ten tag rows grouped through a sorter.
+    # reads doc values: one row per hit instead of ten tag rows grouped through a sorter. The place index
+    # covers the article, so a geo filter reads no table rows.
     """
     CREATE TABLE article_docs (
         article INTEGER PRIMARY KEY REFERENCES articles(rowid) ON DELETE CASCADE,
@@ -110,6 +113,8 @@ MIGRATIONS = [
     DROP TABLE article_tags;
     ALTER TABLE article_tag_ids RENAME TO article_tags;
     CREATE INDEX article_tags_tag ON article_tags(tag, article);
+    DROP INDEX article_places_lat;
+    CREATE INDEX article_places_lat ON article_places(lat, lon, article);
     ALTER TABLE articles ADD COLUMN facet_tags TEXT NOT NULL DEFAULT '';
     UPDATE articles SET facet_tags = coalesce((SELECT group_concat(substr(g.kind, 1, 1) || g.id, ',')
         FROM article_tags t JOIN tags g ON g.id = t.tag
@@ -126,7 +131,25 @@ FACET_LETTER = {kind: letter for letter, kind in TAG_FACETS.items()}
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     la1, lo1, la2, lo2 = map(math.radians, (lat1, lon1, lat2, lon2))
     h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    return 6371.0088 * 2 * math.asin(math.sqrt(min(1.0, h)))
+    return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def within(near: Near, math_functions: bool) -> tuple[str, list[float]]:
+    """A condition on a place row's lat and lon: inside the circle, first by its box (the index narrows
+    the candidates), then on the great circle. With SQLite's math functions the haversine term is
+    compared in SQL; a build without them calls a Python function per row, ~2x slower."""
+    min_lat, max_lat, lons = near.box()
+    sql, params = "lat BETWEEN ? AND ?", [min_lat, max_lat]
+    if lons:
+        sql += " AND lon BETWEEN ? AND ?" if lons[0] <= lons[1] else " AND (lon >= ? OR lon <= ?)"
+        params += list(lons)
+    if not math_functions:
+        return f"{sql} AND distance_km(?, ?, lat, lon) <= ?", [*params, near.lat, near.lon, near.km]
+    half = "sin(radians({0} - ?) / 2)"
+    sql += (f" AND {half.format('lat')} * {half.format('lat')} + ? * cos(radians(lat))"
+            f" * {half.format('lon')} * {half.format('lon')} <= ?")
+    return sql, [*params, near.lat, near.lat, math.cos(math.radians(near.lat)), near.lon, near.lon,
+                 near.haversine_limit()]
 
 
 def _phrase(term: str) -> str:
@@ -154,6 +177,7 @@ class SqliteStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._tag_ids: dict[tuple[str, str], int] = {}
+        self._math_functions = False
         self._migrate()
 
     def _conn(self) -> sqlite3.Connection:
@@ -172,6 +196,11 @@ class SqliteStore:
             conn.execute("PRAGMA mmap_size=4294967296")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.create_function("distance_km", 4, distance_km, deterministic=True)
+            try:
+                conn.execute("SELECT sin(0), radians(0)")
+                self._math_functions = True
+            except sqlite3.OperationalError:  # SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS
+                self._math_functions = False
             self._local.conn = conn
         return conn
 
@@ -316,14 +345,9 @@ class SqliteStore:
             where.append("a.sort_at < ?")
             params.append(format_utc(q.until))
         if q.near:
-            n = q.near
-            dlat = n.km / 111.0
-            dlon = n.km / max(1e-6, 111.0 * math.cos(math.radians(min(89.9, abs(n.lat)))))
-            # The box narrows the candidates through the index; the great-circle distance decides.
-            box = " AND lon BETWEEN ? AND ?" if dlon < 180 else ""
-            where.append(f"{rowid} IN (SELECT article FROM article_places WHERE lat BETWEEN ? AND ?{box}"
-                         " AND distance_km(?, ?, lat, lon) <= ?)")
-            params += [n.lat - dlat, n.lat + dlat] + ([n.lon - dlon, n.lon + dlon] if box else []) + [n.lat, n.lon, n.km]
+            condition, condition_params = within(q.near, self._math_functions)
+            where.append(f"{rowid} IN (SELECT article FROM article_places WHERE {condition})")
+            params += condition_params
         if q.bbox:
             b = q.bbox
             lon = "lon BETWEEN ? AND ?" if b.min_lon <= b.max_lon else "(lon >= ? OR lon <= ?)"  # across 180°

@@ -130,6 +130,9 @@ def test_geo_filters(store):
     assert ids(search(store, near=Near.parse("41.39,2.17,600"))) == ["a2"]
     assert ids(search(store, bbox=BBox.parse("-10,35,5,44"))) == ["a2"]
     assert ids(search(store, bbox=BBox.parse("170,-25,-170,-10"))) == ["a4"]  # across the antimeridian
+    assert ids(search(store, near=Near.parse("-18.14,-179.9,250"))) == ["a4"]  # Suva, ~175 km across it
+    assert ids(search(store, near=Near.parse("-18.14,-179.9,150"))) == []
+    assert ids(search(store, near=Near.parse("90,0,6000"))) == ["a2"]  # around the pole: Madrid, not Bamako
 
 
 def test_date_sort_and_cursor_pagination(store):

@@ -37,3 +37,32 @@ def test_cursor_round_trip():
 def test_parse_terms():
     assert parse_terms('mali "wagner group" OR kremlin -france') == ([["mali"], ["wagner group", "kremlin"]], ["france"])
     assert parse_terms('"unbalanced') == ([["unbalanced"]], [])
+
+
+def test_a_near_box_holds_its_whole_circle():
+    """Points sampled on and just inside each circle's edge all fall in its box, poles and the
+    antimeridian included; the box is not much larger than the circle."""
+    import math
+    import random
+
+    from newsflow.index.query import EARTH_RADIUS_KM, Near
+
+    rng = random.Random(7)
+    centres = [(0, 0), (60, 10), (-18.14, 179.9), (-18.14, -179.9), (89.5, 30), (-85, -120), (45, 170)]
+    for lat, lon in centres:
+        for km in (5, 200, 1500, 6000):
+            near = Near(lat=lat, lon=lon, km=km)
+            min_lat, max_lat, lons = near.box()
+            for _ in range(400):
+                bearing, d = rng.uniform(0, 2 * math.pi), km * rng.uniform(0.95, 0.9999) / EARTH_RADIUS_KM
+                la1, lo1 = math.radians(lat), math.radians(lon)
+                la2 = math.asin(math.sin(la1) * math.cos(d) + math.cos(la1) * math.sin(d) * math.cos(bearing))
+                lo2 = lo1 + math.atan2(math.sin(bearing) * math.sin(d) * math.cos(la1),
+                                       math.cos(d) - math.sin(la1) * math.sin(la2))
+                plat, plon = math.degrees(la2), (math.degrees(lo2) + 180) % 360 - 180
+                assert min_lat <= plat <= max_lat, (lat, lon, km, plat)
+                if lons:
+                    west, east = lons
+                    inside = west <= plon <= east if west <= east else (plon >= west or plon <= east)
+                    assert inside, (lat, lon, km, plon, lons)
+            assert max_lat - min_lat <= 2 * km / 111.0
