@@ -156,7 +156,6 @@ def main() -> None:
     if hasattr(store, "pool"):
         with store.pool.connection() as conn:
             conn.execute("VACUUM ANALYZE articles")
-            conn.execute("ANALYZE article_tags")
             conn.execute("ANALYZE article_places")
     else:
         store._conn().execute("PRAGMA optimize")

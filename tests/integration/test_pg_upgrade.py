@@ -1,0 +1,64 @@
+"""A PostgreSQL store written by an earlier version is upgraded in place on start, its articles kept."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from newsflow.index import pg_store
+from newsflow.index.query import SearchQuery
+from newsflow.index.store import article_tags
+from tests.integration.test_store_contract import ARTICLES
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def old_database(postgres_url):
+    """A database at migration 1: tags as rows of `article_tags`, no `facet_tags`, no `tag_names`."""
+    admin_url = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"newsflow_upgrade_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres_url.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE newsflow_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(pg_store.MIGRATIONS[0])
+        conn.execute("INSERT INTO newsflow_migrations (version) VALUES (1)")
+        for a in ARTICLES:
+            tags = article_tags(a)
+            seq = conn.execute(
+                "INSERT INTO articles (id, doc, title, body, site_name, language, published_at, sort_at, first_seen_at,"
+                " updated_at, tags) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING seq",
+                (a.id, Jsonb(a.model_dump(mode="json", exclude={"text"})), a.title, a.text, a.site_name, a.language,
+                 a.published_at, a.published_at, a.published_at, a.published_at,
+                 [f"{kind}:{key}" for kind, key, _ in tags])).fetchone()[0]
+            for kind, key, value in tags:
+                conn.execute("INSERT INTO article_tags (article, kind, key, value) VALUES (%s,%s,%s,%s)",
+                             (seq, kind, key, value))
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_a_migration_1_database_is_upgraded_with_its_articles(old_database):
+    store = pg_store.PostgresStore(old_database)
+    try:
+        assert store.count() == len(ARTICLES)
+        page = store.search(SearchQuery(q="Wagner", facets=True))
+        assert sorted(a.id for a in page.results) == ["a1", "a3"]
+        assert page.facets["organization"] == {"Wagner Group": 2, "AFP": 1}
+        assert page.facets["country"] == {"ML": 2, "RU": 1}
+        store.upsert([ARTICLES[0].model_copy(update={"id": "a9"})])
+        assert store.search(SearchQuery(organization="AFP", facets=True)).facets["organization"]["AFP"] == 2
+    finally:
+        store.close()
+    # Started again: nothing left to migrate, nothing lost.
+    again = pg_store.PostgresStore(old_database)
+    try:
+        assert again.count() == len(ARTICLES) + 1
+    finally:
+        again.close()
