@@ -9,6 +9,7 @@ town of the same name, and a town in a country the story mentions beats a larger
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter, defaultdict
@@ -348,6 +349,27 @@ def focus_of(resolved: list[tuple[Mention, Entry, float]], title_countries: Iter
             return Focus(country_code=top, name=e.name, lat=e.lat, lon=e.lon, geonameid=e.geonameid,
                          feature=e.feature), countries
     return focus, countries
+
+
+# Where a sentence ends: after . ! ? (and a closing quote or bracket) before a capital or a quote, or at
+# a line break.
+SENTENCE_END = re.compile(r"""[.!?]["'\u201d)\]]*\s+(?=[A-Z"\u201c'(])|\n+""")
+
+
+def sentence_windows(text: str, mentions: Iterable[Mention]) -> list[tuple[int, int]]:
+    """(start, end) of the sentences holding a mention, merged where they touch, in text order."""
+    ends = [m.end() for m in SENTENCE_END.finditer(text)]
+    windows: list[tuple[int, int]] = []
+    for m in sorted(mentions, key=lambda m: m.start):
+        i = bisect.bisect_right(ends, m.start)
+        start = ends[i - 1] if i else 0
+        j = bisect.bisect_left(ends, m.end)
+        end = ends[j] if j < len(ends) else len(text)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return windows
 
 
 def geoparse(

@@ -30,7 +30,10 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
         async with running(IngestHandler(settings), settings), running(EnrichHandler(settings), settings), \
                 running(IndexHandler(settings), settings):
             async def indexed():
-                return (await read_trace(redis, settings, pushed[0].id, store)).state == "indexed"
+                # Each stage records its step just after its MULTI, so the store can hold the article a
+                # moment before the last steps are recorded: wait for the steps too.
+                t = await read_trace(redis, settings, pushed[0].id, store)
+                return t.state == "indexed" and {"enriched", "indexed"} <= {s["step"] for s in t.steps}
 
             await wait_for(indexed, timeout=60)
             t_ok = await read_trace(redis, settings, ok.replace("?utm_source=x", ""), store)  # another spelling

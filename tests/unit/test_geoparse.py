@@ -45,6 +45,13 @@ def test_niger_is_the_country_not_a_town(enriched):
     assert _resolved(enriched)["Niger"].feature == "country"
 
 
+def test_places_of_a_text_are_those_enrich_finds_in_the_body(enricher, enriched):
+    """`newsflow geoparse` (Enricher.places: the NER component alone, on the sentences with mentions)
+    and the enrich worker (the whole pipeline on the whole text) resolve the same places."""
+    body = [p for p in enriched.places if p.field != "captions"]
+    assert body and enricher.places(enriched.text) == body
+
+
 def test_offsets_point_at_the_mention(enriched):
     for p in enriched.places:
         assert enriched.text[p.start:p.end] == p.name
@@ -160,3 +167,15 @@ def test_a_small_town_inside_a_longer_name_is_not_a_place_but_a_county_is_found(
     assert set(places) == {"Laurel County"}
     county = places["Laurel County"]
     assert county.country_code == "US" and county.confidence <= 0.5
+
+
+def test_sentence_windows_hold_each_mention_and_merge_neighbours():
+    from newsflow.enrich.geoparse import Mention, sentence_windows
+
+    text = 'Troops left Mali. Nothing else. "Bamako is calm," he said. Then Niger.\nA line on Chad.'
+    at = {w: text.index(w) for w in ("Mali", "Bamako", "Niger", "Chad")}
+    mentions = [Mention(at[w], at[w] + len(w), w, []) for w in ("Niger", "Mali", "Bamako", "Chad")]
+    windows = [text[a:b].strip() for a, b in sentence_windows(text, mentions)]
+    # Sentences with mentions that follow one another are one window; "Nothing else." is left out.
+    assert windows == ["Troops left Mali.", '"Bamako is calm," he said. Then Niger.\nA line on Chad.']
+    assert sentence_windows(text, []) == []
