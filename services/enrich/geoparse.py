@@ -159,9 +159,14 @@ def _in_capitalised_phrase(text: str, m: Mention) -> bool:
     return bool(before) and not _sentence_initial(text, before.start())
 
 
+_DATELINE_AFTER = re.compile(r",\s*[A-Z]|\s*(?:\(|--|\u2014|\u2013|:)")
+
+
 def _dateline(text: str, m: Mention) -> bool:
-    """"COLUMBUS, Ohio —": a town in capitals opening a line, followed by where it is."""
-    return (m.start == 0 or text[m.start - 1] == "\n") and bool(re.match(r",\s*[A-Z]", text[m.end:m.end + 3]))
+    """"COLUMBUS, Ohio —", "BEIRUT (AP) —", "NEWARK --", "BEIRUT:": a place in capitals opening a line
+    or following a headline's full stop, then where it is, the agency or a dash."""
+    opens = m.start == 0 or text[m.start - 1] == "\n" or text[max(0, m.start - 2):m.start] == ". "
+    return opens and bool(_DATELINE_AFTER.match(text, m.end))
 
 
 def _entity_name(text: str, ent: Span) -> tuple[int, str]:
@@ -181,6 +186,8 @@ def _covering(spans: list[Span], start: int, end: int) -> Span | None:
 def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span] | None) -> list[Mention]:
     spans = entities or []
     kept = []
+    named_like_a_person: list[Mention] = []
+    confirmed: set[str] = set()  # names found as places with evidence: the model's label, a "…, State"
     for m in mentions:
         kinds = {c.feature for c in m.candidates}
         city_only = kinds <= {"city", "admin1"}
@@ -192,6 +199,9 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         if m.abbreviation:
             if not m.dateline_only or text[:m.start].rstrip().endswith(","):
                 kept.append(m)
+            continue
+        if m.text.isupper() and len(m.text) > 2 and _dateline(text, m):
+            kept.append(m)
             continue
         ent = _covering(spans, m.start, m.end)
         name_start, name = _entity_name(text, ent) if ent is not None else (-1, "")
@@ -210,6 +220,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             if city_only and ent.label in ("PERSON", "FAC"):
                 largest = max(c.population for c in m.candidates)
                 if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else 100_000):
+                    named_like_a_person.append(m)
                     continue
         one_word = " " not in m.text
         tagged_as_place = exact and ent is not None and ent.label in PLACE_LABELS
@@ -228,6 +239,14 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             ):
                 continue
         kept.append(m)
+        if tagged_as_place or re.match(r",\s*[A-Z]", text[m.end:m.end + 3]):
+            confirmed.add(fold(m.text))
+    # One sense per discourse: a town the model took for a person here ("A Gainesville restaurant") is
+    # the town when the same name is a place elsewhere in the story, by the model or by a following
+    # "…, State" ("Gainesville, Fla.").
+    if named_like_a_person and confirmed:
+        kept += [m for m in named_like_a_person if fold(m.text) in confirmed]
+        kept.sort(key=lambda m: m.start)
     return kept
 
 

@@ -179,3 +179,17 @@ def test_sentence_windows_hold_each_mention_and_merge_neighbours():
     # Sentences with mentions that follow one another are one window; "Nothing else." is left out.
     assert windows == ["Troops left Mali.", '"Bamako is calm," he said. Then Niger.\nA line on Chad.']
     assert sentence_windows(text, []) == []
+
+
+def test_datelines_in_capitals(enricher):
+    for text, name in [("BEIRUT (AP) — A Kurdish militia spokesman says the fighting stopped.", "BEIRUT"),
+                       ("Viaduct on pace; steel is key. COLUMBUS -- The warmer weather helps the crews.", "COLUMBUS"),
+                       ("Drug dealer arrested near airport . BEIRUT: A major dealer was arrested.", "BEIRUT")]:
+        assert name in [p.name for p in enricher.places(text)], text
+
+
+def test_a_town_taken_for_a_person_is_the_town_named_elsewhere_in_the_story(enricher):
+    text = ("Gainesville, Fla. — Police are looking for an armed man. A Gainesville restaurant was robbed on "
+            "Monday, and Gainesville officers found the car on Tuesday.")
+    found = [p for p in enricher.places(text) if p.name == "Gainesville"]
+    assert len(found) == 3 and {p.country_code for p in found} == {"US"}
