@@ -382,10 +382,13 @@ class SqliteStore:
             facet_job = self._facet_pool().submit(self._count_and_facets, base, params)
             if q.by_date and not positive:  # the plan of the page depends on the total
                 total, facets = facet_job.result()
-        elif where == ["articles_fts MATCH ?"]:
-            # Text alone: counted in the full-text index, without a lookup of each hit's article row
-            # (every indexed text has its article: both are written in one transaction).
-            total = conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", params).fetchone()[0]
+        elif positive and not (q.language or q.since or q.until):
+            # Text and row-id filters only: counted in the full-text index, without a lookup of each
+            # hit's article row (every indexed text has its article: both are written in one
+            # transaction). "clutches" in India, 11,057 hits: 14 -> 9 ms.
+            fts_where, fts_params = self._filters(q, rowid="+articles_fts.rowid")  # "+": the text drives
+            total = conn.execute(f"SELECT count(*) FROM articles_fts WHERE {' AND '.join(fts_where)}",
+                                 fts_params).fetchone()[0]
         else:
             total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
 
