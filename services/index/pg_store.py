@@ -25,6 +25,7 @@ from newsflow.index.store import article_tags
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 PARALLEL_MIN_PART = 50  # below this many articles a part, a second connection costs more than it saves
+TAG_CACHE_MAX = 500_000  # tags remembered as written; past it the memory is let go, misses ask the database
 MIGRATION_LOCK = 7_202_611  # pg_advisory_xact_lock key: one migrating process at a time
 
 MIGRATIONS = [
@@ -72,8 +73,8 @@ MIGRATIONS = [
     CREATE INDEX article_places_article ON article_places (article);
     """,
     # Facets from the articles' own arrays: `facet_tags` holds the counted kinds' tags, and display
-    # values live once per tag in `tag_names`. The per-article tag rows (36 an article) are gone: they
-    # cost a third of indexing and an index lookup per hit in every facet query.
+    # values live once per tag in `tag_names`. The per-article tag rows (36 an article) are gone: facets
+    # read one array per hit instead of looking up its rows (100k bench articles: p50 155 -> 79 ms).
     """
     CREATE TABLE tag_names (tag text PRIMARY KEY, value text NOT NULL);
     INSERT INTO tag_names (tag, value) SELECT kind || ':' || key, max(value) FROM article_tags GROUP BY kind, key;
@@ -175,6 +176,8 @@ class PostgresStore:
                 for seq, a in zip(seqs, latest, strict=True):
                     for row in {(p.geonameid, p.lat, p.lon) for p in a.places}:
                         copy.write_row((seq, *row))
+        if len(self._known_tags) > TAG_CACHE_MAX:  # a long-running indexer's memory stays bounded
+            self._known_tags.clear()
         self._known_tags.update(new_names)  # committed
 
     @staticmethod
@@ -279,9 +282,9 @@ class PostgresStore:
             page_clause = ("WHERE " + " AND ".join(page_where)) if page_where else ""
             # Every match is ranked, so on a first page the total comes with the rows (count(*) OVER ()),
             # one pass instead of two. The rank is computed below the window, on narrow rows: above it,
-            # the window kept each match's tsvector (~5.6 kB) and spilled to disk past work_mem
-            # (measured: "purchased", 9,633 matches, 167 -> 40 ms). OFFSET 0 keeps the planner from
-            # merging the two levels.
+            # the window carried each match's tsvector, and with tsvectors stored inline (tried) it
+            # spilled to disk past work_mem ("purchased", 9,633 matches: 167 -> 40 ms). OFFSET 0 keeps
+            # the planner from merging the two levels.
             total_col = "count(*) OVER ()" if not cursor else "NULL::bigint"
             page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
                         f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("

@@ -126,6 +126,8 @@ MIGRATIONS = [
     """,
 ]
 
+TAG_CACHE_MAX = 500_000  # tag ids remembered; past it the memory is let go, misses ask the database
+
 # The facets counted from tags, in the order of their code in `facet_tags` (tag id × 4 + this index, as
 # migration 4 writes it); site and day are counted from their columns.
 TAG_FACETS = ("country", "topic", "organization", "person")
@@ -255,6 +257,8 @@ class SqliteStore:
             conn.execute("ROLLBACK")
             raise
         # Cached once committed: a rolled-back transaction's ids do not exist.
+        if len(self._tag_ids) > TAG_CACHE_MAX:  # a long-running indexer's memory stays bounded
+            self._tag_ids.clear()
         self._tag_ids.update(new_tags)
 
     def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now: str,

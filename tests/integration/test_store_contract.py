@@ -218,6 +218,20 @@ def test_facets_keep_the_top_values_ties_by_value(store):
     assert list(people.items()) == [("Zoe Zed", 3)] + [(f"Person {i:02d}", 1) for i in range(FACET_SIZE - 1)]
 
 
+def test_a_full_tag_cache_is_let_go_and_tags_still_resolve(store, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.modules[type(store).__module__], "TAG_CACHE_MAX", 2)
+    store.upsert([make("t1", "Tags", "Text.", orgs=["Tag Org One", "Tag Org Two", "Tag Org Three"],
+                       keywords=["tagcache"])])
+    cache = store._tag_ids if hasattr(store, "_tag_ids") else store._known_tags
+    assert len(cache) > 2  # filled past the cap by this batch, let go at the next
+    store.upsert([make("t2", "Tags again", "Text.", orgs=["Tag Org One"], keywords=["tagcache"])])
+    assert len(cache) < 10
+    assert search(store, keyword="tagcache", facets=True).facets["organization"] == {
+        "Tag Org One": 2, "Tag Org Three": 1, "Tag Org Two": 1}
+
+
 def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
