@@ -29,6 +29,7 @@ from newsflow.index.query import BBox, Near, SearchQuery
 from newsflow.index.store import open_store
 from newsflow.schemas import EnrichedArticle, Focus, Place
 from newsflow.settings import Settings
+from newsflow.urls import article_id
 
 
 def vocabulary(size: int, rng: random.Random) -> list[str]:
@@ -78,7 +79,8 @@ class Generator:
         published = self.now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
         title = self.text(rng.randint(6, 12)).rstrip(".")
         return EnrichedArticle(
-            id=f"bench{i:09d}", url=f"https://news{i % 200}.example.com/story/{i}",
+            # Ids as the pipeline makes them (a hash of the URL): random, as real ones land in the id index.
+            id=article_id(f"https://news{i % 200}.example.com/story/{i}"), url=f"https://news{i % 200}.example.com/story/{i}",
             canonical_url=f"https://news{i % 200}.example.com/story/{i}", title=title,
             text=self.text(rng.randint(450, 900)), site_name=self.sites[i % len(self.sites)], language="en",
             authors=[rng.choice(self.people)], published_at=published, places=places,
