@@ -6,26 +6,17 @@ each once."""
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from newsflow.index.query import (
-    FACET_SIZE,
-    SearchPage,
-    SearchQuery,
-    decode_cursor,
-    next_cursor,
-    parse_terms,
-    rank_facets,
-)
-from newsflow.index.store import article_tags
+from newsflow.index import query
+from newsflow.index.query import SearchPage, SearchQuery, decode_cursor, next_cursor, parse_terms
+from newsflow.index.store import TAG_CACHE_MAX, article_tags, background
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 PARALLEL_MIN_PART = 50  # below this many articles a part, a second connection costs more than it saves
-TAG_CACHE_MAX = 500_000  # tags remembered as written; past it the memory is let go, misses ask the database
 MIGRATION_LOCK = 7_202_611  # pg_advisory_xact_lock key: one migrating process at a time
 
 MIGRATIONS = [
@@ -85,7 +76,6 @@ MIGRATIONS = [
     """,
 ]
 
-FACET_KINDS = ("country", "topic", "organization", "person")  # as migration 2 writes facet_tags
 
 UPSERT = """
 INSERT INTO articles (id, doc, title, body, site_name, language, published_at, sort_at, first_seen_at, updated_at, tags,
@@ -106,8 +96,7 @@ class PostgresStore:
         self.url = url
         self.write_parallelism = write_parallelism or max(1, min(pool_size - 1, os.cpu_count() or 1))
         self._known_tags: set[str] = set()  # in tag_names, committed
-        self._lock = threading.Lock()
-        self._threads: ThreadPoolExecutor | None = None
+        self.tag_cache_max = TAG_CACHE_MAX
         # JIT compiling costs 50-200 ms on a broad search's first rows and saves less than that here.
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size,
                                    kwargs={"autocommit": True, "options": "-c jit=off"}, open=True)
@@ -125,9 +114,6 @@ class PostgresStore:
                     conn.execute("INSERT INTO newsflow_migrations (version) VALUES (%s)", (number,))
 
     def close(self) -> None:
-        if self._threads is not None:
-            self._threads.shutdown()
-            self._threads = None
         self.pool.close()
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
@@ -163,7 +149,7 @@ class PostgresStore:
                 {"id": a.id, "doc": a.model_dump_json(exclude={"text"}), "title": a.title or "", "body": a.text,
                  "site": a.site_name, "lang": (a.language or "").lower() or None, "published": a.published_at,
                  "now": now, "tags": [f"{kind}:{key}" for kind, key, _ in t],
-                 "facet_tags": [f"{kind}:{key}" for kind, key, _ in t if kind in FACET_KINDS]}
+                 "facet_tags": [f"{kind}:{key}" for kind, key, _ in t if kind in query.TAG_FACETS]}
                 for a, t in zip(latest, tags, strict=True)
             ], returning=True)
             seqs = []
@@ -176,7 +162,7 @@ class PostgresStore:
                 for seq, a in zip(seqs, latest, strict=True):
                     for row in {(p.geonameid, p.lat, p.lon) for p in a.places}:
                         copy.write_row((seq, *row))
-        if len(self._known_tags) > TAG_CACHE_MAX:  # a long-running indexer's memory stays bounded
+        if len(self._known_tags) > self.tag_cache_max:  # a long-running indexer's memory stays bounded
             self._known_tags.clear()
         self._known_tags.update(new_names)  # committed
 
@@ -293,7 +279,7 @@ class PostgresStore:
                         " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC")
             page_args = [*text_params, *text_params, *page_params, q.limit + 1, offset]
         # Facets on a second connection (another server process), while this one finds the page.
-        facet_job = self._background().submit(self._facets, clause, params) if q.facets else None
+        facet_job = background().submit(self._facets, clause, params) if q.facets else None
         with self.pool.connection() as conn:
             rows = conn.execute(page_sql, page_args).fetchall()
             if rows and rows[0][5] is not None:
@@ -310,12 +296,6 @@ class PostgresStore:
             next_cursor=next_cursor(q, (format_utc(rows[-1][3]), rows[-1][0]) if more else None, offset),
         )
 
-    def _background(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._threads is None:
-                self._threads = ThreadPoolExecutor(2, thread_name_prefix="pg-facets")
-            return self._threads
-
     def _facets(self, clause: str, params: list[Any]) -> dict[str, dict[str, int]]:
         """Every facet from one statement: the matches are found once, then counted; display values are
         looked up for the tags that can make a facet's top FACET_SIZE (rank() keeps the ties)."""
@@ -327,5 +307,5 @@ class PostgresStore:
             " UNION ALL SELECT 'site', site_name, count(*) FROM hits WHERE site_name IS NOT NULL GROUP BY site_name"
             " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2")
         with self.pool.connection() as conn:
-            rows = conn.execute(sql, [*params, FACET_SIZE]).fetchall()
-        return rank_facets(rows)
+            rows = conn.execute(sql, [*params, query.FACET_SIZE]).fetchall()
+        return query.rank_facets(rows)

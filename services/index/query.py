@@ -22,7 +22,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from newsflow.schemas import EnrichedArticle
 from newsflow.text import fold
 
-FACETS = ("country", "topic", "organization", "person", "site", "day")
+# Counted from each article's tags; site and day come from its columns.
+TAG_FACETS = ("country", "topic", "organization", "person")
+FACETS = (*TAG_FACETS, "site", "day")
 FACET_SIZE = 10
 FACET_DAYS = 31
 

@@ -10,7 +10,6 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from newsflow.index.query import (
     EARTH_RADIUS_KM,
     FACET_SIZE,
+    TAG_FACETS,
     Near,
     SearchPage,
     SearchQuery,
@@ -27,7 +27,7 @@ from newsflow.index.query import (
     parse_terms,
     rank_facets,
 )
-from newsflow.index.store import article_tags
+from newsflow.index.store import TAG_CACHE_MAX, article_tags, background
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 # Each step runs once, in order, recorded in PRAGMA user_version; re-running is a no-op.
@@ -127,11 +127,7 @@ MIGRATIONS = [
     """,
 ]
 
-TAG_CACHE_MAX = 500_000  # tag ids remembered; past it the memory is let go, misses ask the database
-
-# The facets counted from tags, in the order of their code in `facet_tags` (tag id × 4 + this index, as
-# migration 4 writes it); site and day are counted from their columns.
-TAG_FACETS = ("country", "topic", "organization", "person")
+# A counted tag's code in `facet_tags` is tag id × 4 + its facet's index here (as migration 4 writes it).
 FACET_CODE = {kind: i for i, kind in enumerate(TAG_FACETS)}
 
 
@@ -185,8 +181,8 @@ class SqliteStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
-        self._facet_threads: ThreadPoolExecutor | None = None
         self._tag_ids: dict[tuple[str, str], int] = {}
+        self.tag_cache_max = TAG_CACHE_MAX
         self._math_functions = False
         self._migrate()
 
@@ -233,9 +229,6 @@ class SqliteStore:
 
     def close(self) -> None:
         """Closes every thread's connection: call it once nothing else uses the store."""
-        if self._facet_threads is not None:
-            self._facet_threads.shutdown()
-            self._facet_threads = None
         with self._lock:
             connections, self._connections = self._connections, []
         for conn in connections:
@@ -258,7 +251,7 @@ class SqliteStore:
             conn.execute("ROLLBACK")
             raise
         # Cached once committed: a rolled-back transaction's ids do not exist.
-        if len(self._tag_ids) > TAG_CACHE_MAX:  # a long-running indexer's memory stays bounded
+        if len(self._tag_ids) > self.tag_cache_max:  # a long-running indexer's memory stays bounded
             self._tag_ids.clear()
         self._tag_ids.update(new_tags)
 
@@ -388,7 +381,7 @@ class SqliteStore:
         if q.facets:
             # On another connection, in another thread, while this one finds the page: SQLite releases
             # the GIL while it steps, so a broad query's two passes overlap (measured on 100k articles: facet queries p50 31 → 25 ms).
-            facet_job = self._facet_pool().submit(self._count_and_facets, base, params)
+            facet_job = background().submit(self._count_and_facets, base, params)
             if q.by_date and not positive:  # the plan of the page depends on the total
                 total, facets = facet_job.result()
         elif positive and not (q.language or q.since or q.until):
@@ -447,12 +440,6 @@ class SqliteStore:
     def _dense(conn: sqlite3.Connection, total: int, limit: int) -> bool:
         articles = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0  # ~count, O(log n)
         return total * total > articles * (limit + 1)
-
-    def _facet_pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._facet_threads is None:
-                self._facet_threads = ThreadPoolExecutor(2, thread_name_prefix="sqlite-facets")
-            return self._facet_threads
 
     def _count_and_facets(self, base: str, params: list[object]) -> tuple[int, dict[str, dict[str, int]]]:
         """The hits are read once, for the total and every facet; their values come back as three

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -20,6 +21,16 @@ class Store(Protocol):
     def count(self) -> int: ...
     def size_bytes(self) -> int: ...
     def close(self) -> None: ...
+
+
+TAG_CACHE_MAX = 500_000  # tags a store remembers; past it the memory is let go and misses ask the database
+
+
+@lru_cache(maxsize=1)
+def background() -> ThreadPoolExecutor:
+    """Threads that run a search's facet statement on a second connection while the page is found;
+    one pool for every store of the process."""
+    return ThreadPoolExecutor(2, thread_name_prefix="store-facets")
 
 
 # Tag values repeat across articles (countries, topics, busy people and organisations): folding each

@@ -219,9 +219,7 @@ def test_facets_keep_the_top_values_ties_by_value(store):
 
 
 def test_a_full_tag_cache_is_let_go_and_tags_still_resolve(store, monkeypatch):
-    import sys
-
-    monkeypatch.setattr(sys.modules[type(store).__module__], "TAG_CACHE_MAX", 2)
+    monkeypatch.setattr(store, "tag_cache_max", 2)
     store.upsert([make("t1", "Tags", "Text.", orgs=["Tag Org One", "Tag Org Two", "Tag Org Three"],
                        keywords=["tagcache"])])
     cache = store._tag_ids if hasattr(store, "_tag_ids") else store._known_tags
