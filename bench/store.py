@@ -138,12 +138,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=Settings().index_batch_size,
                     help="articles per upsert (default: the index worker's NEWSFLOW_INDEX_BATCH_SIZE)")
     ap.add_argument("--rounds", type=int, default=40, help="rounds of the 12-query mix")
+    ap.add_argument("--pg-text-index", choices=("gin", "rum"), default=Settings().pg_text_index,
+                    help="PostgreSQL's text index (default: NEWSFLOW_PG_TEXT_INDEX)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/newsflow-bench"))
     args = ap.parse_args()
 
     gen = Generator(args.seed, args.data_dir)
-    store = open_store(args.store)
+    store = open_store(args.store, args.pg_text_index)
     empty(store)
     upsert_s = 0.0
     started = time.perf_counter()
@@ -179,7 +181,8 @@ def main() -> None:
         hits.setdefault(kind, []).append(page.total)
     everything = [v for vs in latencies.values() for v in vs]
 
-    print(f"store            {args.store.split('@')[-1]}")
+    print(f"store            {args.store.split('@')[-1]}"
+          + (f" (text index {store.text_index})" if hasattr(store, "text_index") else ""))
     print(f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)")
     print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
     print(f"queries          {len(everything)} ({args.rounds} rounds of {len(latencies)} kinds)")

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         app.state.redis = Redis.from_url(resolve_redis_url(settings))
-        app.state.store = open_store(settings.effective_store_url)
+        app.state.store = open_store(settings.effective_store_url, settings.pg_text_index)
         yield
         await app.state.redis.aclose()
         app.state.store.close()

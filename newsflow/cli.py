@@ -112,7 +112,7 @@ def bootstrap() -> None:
     _with_redis(settings, lambda r: ensure_groups(r, settings))
     for st in stages(settings).values():
         _out(f"group {st.group} on {st.input}: ready")
-    open_store(settings.effective_store_url).close()  # opening runs the migrations, safe to run twice
+    open_store(settings.effective_store_url, settings.pg_text_index).close()  # opening runs the migrations, safe to run twice
     _out(f"store {redact(settings.effective_store_url)}: migrated")
 
 
@@ -234,7 +234,7 @@ def search(
     except (ValueError, ValidationError) as exc:
         typer.echo(f"newsflow: bad search: {exc}", err=True)
         raise typer.Exit(2) from exc
-    store = open_store(settings.effective_store_url)
+    store = open_store(settings.effective_store_url, settings.pg_text_index)
     try:
         page = store.search(q)
     finally:
@@ -275,7 +275,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
     settings = _settings()
     try:
-        store = open_store(settings.effective_store_url)
+        store = open_store(settings.effective_store_url, settings.pg_text_index)
         articles: int | None = store.count()
         store.close()
     except Exception:  # noqa: BLE001 - status reports what it can reach
@@ -301,7 +301,7 @@ def trace(
 
     settings = _settings()
     try:
-        store = open_store(settings.effective_store_url)
+        store = open_store(settings.effective_store_url, settings.pg_text_index)
     except Exception as exc:  # noqa: BLE001 - the trace in Redis is still worth showing
         typer.echo(f"newsflow: store not reachable ({type(exc).__name__}); showing the stream trace only", err=True)
         store = None

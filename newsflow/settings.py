@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # commands find it through the stack file in data_dir (see newsflow.stack).
     redis_url: str | None = None
     store_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/newsflow.db")
+    # PostgreSQL's text index. "gin" is core PostgreSQL: cheap to write, ranks by reading every match.
+    # "rum" (the RUM extension) ranks from the index, so searches are faster, but each article written
+    # costs ~3 ms and ~0.6 MB of WAL (doc/choices.md). Every process of a deployment must agree: the
+    # store builds its index, and drops the other, on start.
+    pg_text_index: str = Field(default="gin", pattern="^(rum|gin)$")
     data_dir: Path = Field(default_factory=_default_data_dir)
     redis_server_bin: str | None = Field(
         default=None, description="redis-server binary for the embedded Redis; default: the newest found"

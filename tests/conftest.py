@@ -90,3 +90,20 @@ def postgres_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_rum_url(postgres_url: str) -> str:
+    """The test database, on a PostgreSQL that offers the RUM extension (the compose image's text index).
+
+    Without it the RUM tests skip, except under CI=true (`.ci/run` installs the Debian package)."""
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        offered = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone()
+    if offered is None:
+        message = "this PostgreSQL has no RUM extension (Debian: postgresql-<version>-rum)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " (CI=true: the RUM store tests must run, not skip)")
+        pytest.skip(message)
+    return postgres_url

@@ -1,7 +1,8 @@
-"""The deployment store: PostgreSQL full text (tsvector + GIN, websearch_to_tsquery, ts_rank_cd),
-tags as a text[] with a GIN index, and a geo filter by bounding box plus great-circle distance in
-plain SQL (no PostGIS, no extension to create). Migrations run on start, under an advisory lock,
-each once."""
+"""The deployment store: PostgreSQL full text (tsvector, websearch_to_tsquery), tags as a text[] with a
+GIN index, and a geo filter by bounding box plus great-circle distance in plain SQL (no PostGIS). The
+text index is core PostgreSQL's GIN, ranked by ts_rank_cd over every match, or, chosen by setting, RUM
+(an extension), which ranks from the index by its own score. Migrations run on start, under an advisory
+lock, each once."""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from newsflow.index import query
 from newsflow.index.query import SearchPage, SearchQuery, decode_cursor, next_cursor, parse_terms
 from newsflow.index.store import TAG_CACHE_MAX, article_tags, background
+from newsflow.logs import get_logger
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 PARALLEL_MIN_PART = 50  # below this many articles a part, a second connection costs more than it saves
 MIGRATION_LOCK = 7_202_611  # pg_advisory_xact_lock key: one migrating process at a time
+TEXT_INDEXES = {"gin": "articles_tsv", "rum": "articles_tsv_rum"}
+RANK_CHUNK = 256  # matches fetched at a time past the first page's, while they tie with the page's last
+
+log = get_logger("newsflow.store")
 
 MIGRATIONS = [
     """
@@ -92,7 +99,9 @@ RETURNING seq
 
 
 class PostgresStore:
-    def __init__(self, url: str, pool_size: int = 4, write_parallelism: int | None = None):
+    def __init__(self, url: str, pool_size: int = 6, write_parallelism: int | None = None, text_index: str = "gin"):
+        if text_index not in TEXT_INDEXES:
+            raise ValueError(f"text_index must be rum or gin, not {text_index!r}")
         self.url = url
         self.write_parallelism = write_parallelism or max(1, min(pool_size - 1, os.cpu_count() or 1))
         self._known_tags: set[str] = set()  # in tag_names, committed
@@ -100,9 +109,9 @@ class PostgresStore:
         # JIT compiling costs 50-200 ms on a broad search's first rows and saves less than that here.
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size,
                                    kwargs={"autocommit": True, "options": "-c jit=off"}, open=True)
-        self._migrate()
+        self.text_index = self._migrate(text_index)
 
-    def _migrate(self) -> None:
+    def _migrate(self, text_index: str) -> str:
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS newsflow_migrations"
@@ -112,6 +121,35 @@ class PostgresStore:
                 if number not in done:
                     conn.execute(script)
                     conn.execute("INSERT INTO newsflow_migrations (version) VALUES (%s)", (number,))
+            return self._ensure_text_index(conn, text_index)
+
+    @staticmethod
+    def _ensure_text_index(conn: psycopg.Connection, chosen: str) -> str:
+        """Builds the chosen text index if missing and drops the other: RUM answers the same matches as
+        GIN, and two would double the writing cost. Runs under the migration lock, so concurrent starts
+        build it once (a CREATE INDEX that locks writes: ~20 s for RUM over 100,000 articles)."""
+        if chosen == "rum":
+            offered = conn.execute("SELECT installed_version IS NOT NULL FROM pg_available_extensions"
+                                   " WHERE name = 'rum'").fetchone()
+            if offered is None:
+                raise RuntimeError("NEWSFLOW_PG_TEXT_INDEX=rum, but the server has no RUM extension"
+                                   " (Debian: postgresql-<version>-rum; compose: deploy/compose.rum.yaml)")
+            if not offered[0]:
+                try:
+                    with conn.transaction():  # a savepoint: the error below is the one to report
+                        conn.execute("CREATE EXTENSION rum")
+                except psycopg.errors.InsufficientPrivilege as exc:
+                    raise RuntimeError(f"NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"
+                                       f" ({exc.diag.message_primary}); a superuser can create it") from exc
+        present = {kind for kind, name in TEXT_INDEXES.items()
+                   if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None}
+        if present != {chosen}:
+            log.info("store_text_index_switch", index=chosen, was=sorted(present))
+            method = "rum (tsv rum_tsvector_ops)" if chosen == "rum" else "gin (tsv)"
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {TEXT_INDEXES[chosen]} ON articles USING {method}")
+            for other in present - {chosen}:
+                conn.execute(f"DROP INDEX {TEXT_INDEXES[other]}")
+        return chosen
 
     def close(self) -> None:
         self.pool.close()
@@ -246,14 +284,18 @@ class PostgresStore:
         where, params = self._filters(q)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         cursor = decode_cursor(q.cursor) if q.cursor else {}
-        page_where, page_params = list(where), list(params)
         offset = 0
         tsq = self._tsquery(q.q)
         text_params = list(tsq[1]) if tsq else []
         # Headlines are costly: made for the page's rows only, in the outer query.
         snippet = (f"ts_headline('english', {{}}.body, ({tsq[0]}),"
                    " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')") if tsq else "NULL"
+        # Facets (and, with RUM, the total) on other connections, other server processes, while this one
+        # finds the page.
+        facet_job = background().submit(self._facets, clause, params) if q.facets else None
+        total = None
         if q.by_date:
+            page_where, page_params = list(where), list(params)
             if "t" in cursor:
                 page_where.append("(a.sort_at, a.seq) < (%s::timestamptz, %s)")
                 page_params += [cursor["t"], cursor["s"]]
@@ -261,11 +303,22 @@ class PostgresStore:
             page_sql = (f"SELECT h.seq, h.id, h.doc, h.sort_at, {snippet.format('h')}, NULL::bigint, h.body FROM ("
                         f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
                         " ORDER BY a.sort_at DESC, a.seq DESC LIMIT %s) h")
-            page_args = [*text_params, *page_params, q.limit + 1]
-        else:
+            with self.pool.connection() as conn:
+                rows = conn.execute(page_sql, [*text_params, *page_params, q.limit + 1]).fetchall()
+        elif self.text_index == "rum":
             assert tsq is not None  # relevance order needs query text (SearchQuery.by_date)
             offset = int(cursor.get("o", 0))
-            page_clause = ("WHERE " + " AND ".join(page_where)) if page_where else ""
+            count_job = background().submit(self._count, clause, params)
+            with self.pool.connection() as conn:
+                seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
+                rows = conn.execute(f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
+                                    " a.body FROM articles a WHERE a.seq = ANY(%s)", [*text_params, seqs]).fetchall()
+            place = {seq: i for i, seq in enumerate(seqs)}
+            rows.sort(key=lambda r: place[r[0]])
+            total = count_job.result()
+        else:
+            assert tsq is not None
+            offset = int(cursor.get("o", 0))
             # Every match is ranked, so on a first page the total comes with the rows (count(*) OVER ()),
             # one pass instead of two. The rank is computed below the window, on narrow rows: above it,
             # the window carried each match's tsvector, and with tsvectors stored inline (tried) it
@@ -274,18 +327,15 @@ class PostgresStore:
             total_col = "count(*) OVER ()" if not cursor else "NULL::bigint"
             page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
                         f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
-                        f"SELECT a.seq, a.sort_at, ts_rank_cd(a.tsv, ({tsq[0]})) AS rank FROM articles a {page_clause}"
+                        f"SELECT a.seq, a.sort_at, ts_rank_cd(a.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
                         " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
                         " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC")
-            page_args = [*text_params, *text_params, *page_params, q.limit + 1, offset]
-        # Facets on a second connection (another server process), while this one finds the page.
-        facet_job = background().submit(self._facets, clause, params) if q.facets else None
-        with self.pool.connection() as conn:
-            rows = conn.execute(page_sql, page_args).fetchall()
+            with self.pool.connection() as conn:
+                rows = conn.execute(page_sql, [*text_params, *text_params, *params, q.limit + 1, offset]).fetchall()
             if rows and rows[0][5] is not None:
                 total = rows[0][5]
-            else:
-                total = conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
+        if total is None:
+            total = self._count(clause, params)
         facets = facet_job.result() if facet_job else None
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
@@ -295,6 +345,33 @@ class PostgresStore:
             facets=facets,
             next_cursor=next_cursor(q, (format_utc(rows[-1][3]), rows[-1][0]) if more else None, offset),
         )
+
+    @staticmethod
+    def _ranked_by_index(conn: psycopg.Connection, tsq: tuple[str, list[Any]], clause: str, params: list[Any],
+                         offset: int, count: int) -> list[int]:
+        """The seqs of matches offset..offset+count in relevance order, from RUM's ordered index scan.
+        Matches come best first with their distance (1 / RUM's score: ts_rank's for one word, a cover
+        density for several) from the positions the index stores, so only the page's are read, and those
+        tied with its last. Ties are ordered by date, then seq, as on GIN, and a tie can straddle the
+        page's end: one word's matches share a few distinct scores."""
+        need = offset + count
+        ranked: list[tuple[int, Any, float]] = []
+        with conn.transaction(), conn.cursor(name="newsflow_ranked") as cur:
+            cur.execute(f"SELECT a.seq, a.sort_at, a.tsv <=> ({tsq[0]}) FROM articles a {clause}"
+                        f" ORDER BY a.tsv <=> ({tsq[0]})", [*tsq[1], *params, *tsq[1]])
+            size = need
+            while True:
+                rows = cur.fetchmany(size)
+                ranked += rows
+                if len(rows) < size or ranked[-1][2] > ranked[need - 1][2]:
+                    break
+                size = RANK_CHUNK
+        ranked.sort(key=lambda r: (r[2], -r[1].timestamp(), -r[0]))
+        return [r[0] for r in ranked[offset:need]]
+
+    def _count(self, clause: str, params: list[Any]) -> int:
+        with self.pool.connection() as conn:
+            return conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
 
     def _facets(self, clause: str, params: list[Any]) -> dict[str, dict[str, int]]:
         """Every facet from one statement: the matches are found once, then counted; display values are

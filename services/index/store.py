@@ -28,9 +28,9 @@ TAG_CACHE_MAX = 500_000  # tags a store remembers; past it the memory is let go 
 
 @lru_cache(maxsize=1)
 def background() -> ThreadPoolExecutor:
-    """Threads that run a search's facet statement on a second connection while the page is found;
+    """Threads that run a search's facets (and total) on other connections while the page is found;
     one pool for every store of the process."""
-    return ThreadPoolExecutor(2, thread_name_prefix="store-facets")
+    return ThreadPoolExecutor(4, thread_name_prefix="store-background")
 
 
 # Tag values repeat across articles (countries, topics, busy people and organisations): folding each
@@ -65,7 +65,7 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
     return [(kind, key, value) for (kind, key), value in seen.items()]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, pg_text_index: str = "gin") -> Store:
     if url.startswith("sqlite:///"):
         from newsflow.index.sqlite_store import SqliteStore  # noqa: PLC0415
 
@@ -73,6 +73,6 @@ def open_store(url: str) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         from newsflow.index.pg_store import PostgresStore  # noqa: PLC0415
 
-        return PostgresStore(url)
+        return PostgresStore(url, text_index=pg_text_index)
     scheme = url.split(":", 1)[0]
     raise ValueError(f"unsupported store URL scheme {scheme!r} (supported: sqlite:///PATH, postgresql://…)")

@@ -23,7 +23,7 @@ class IndexHandler:
         self.store: Store | None = None
 
     async def start(self, redis: Redis) -> None:
-        self.store = open_store(self.settings.effective_store_url)
+        self.store = open_store(self.settings.effective_store_url, self.settings.pg_text_index)
 
     async def stop(self) -> None:
         if self.store:

@@ -46,7 +46,8 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres-gin", marks=pytest.mark.postgres),
+                        pytest.param("postgres-rum", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     if request.param == "sqlite":
         from newsflow.index.sqlite_store import SqliteStore
@@ -55,7 +56,10 @@ def store(request, tmp_path):
     else:
         from newsflow.index.pg_store import PostgresStore
 
-        s = PostgresStore(request.getfixturevalue("postgres_url"))
+        text_index = request.param.removeprefix("postgres-")
+        url = request.getfixturevalue("postgres_rum_url" if text_index == "rum" else "postgres_url")
+        s = PostgresStore(url, text_index=text_index)
+        assert s.text_index == text_index
         with s.pool.connection() as conn:
             conn.execute("TRUNCATE articles CASCADE")
     s.upsert(ARTICLES)
@@ -157,6 +161,25 @@ def test_relevance_cursor_pagination(store):
     assert ids(first) + ids(second) == everything and second.next_cursor is None
 
 
+def test_relevance_ties_straddling_pages_are_ordered_by_date(store):
+    """Equal ranks are common (one word, once, in same-length texts): ties go newest first, and pages
+    cut through a tie without losing or repeating an article."""
+    tied = [make(f"t{i:02d}", "Locust report", "Swarms of locust crossed the border today.",
+                 published=datetime(2023, 5, 1 + i % 28, i % 24, tzinfo=UTC)) for i in range(45)]
+    best = make("tbest", "Locust locust report", "Locust swarms: locust after locust crossed the border.",
+                published=datetime(2020, 1, 1, tzinfo=UTC))
+    store.upsert([*tied, best])
+    expected = ["tbest"] + [a.id for a in sorted(tied, key=lambda a: a.published_at, reverse=True)]
+    seen, cursor = [], None
+    while True:
+        page = search(store, q="locust", limit=20, cursor=cursor)
+        assert page.total == 46
+        seen += ids(page)
+        if not (cursor := page.next_cursor):
+            break
+    assert seen == expected
+
+
 def test_facets_count_the_current_query(store):
     facets = search(store, country="ML", facets=True).facets
     assert facets["country"] == {"ML": 3, "RU": 1}
@@ -237,7 +260,7 @@ def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
 
     url = f"postgresql{store.url.split('postgresql', 1)[1]}" if hasattr(store, "pool") else f"sqlite:///{store.path}"
     with ThreadPoolExecutor(4) as pool:
-        others = list(pool.map(lambda _: open_store(url), range(4)))
+        others = list(pool.map(lambda _: open_store(url, getattr(store, "text_index", "auto")), range(4)))
     try:
         assert all(o.count() == 5 for o in others)
     finally:

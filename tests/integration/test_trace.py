@@ -21,7 +21,7 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
                                            "claim_idle_ms": 60_000})
     ok, missing, failing = server.url("/ok?utm_source=x"), server.url("/404"), server.url("/503")
     pushed = await push_urls(redis, settings, [ok, missing, failing])
-    store = open_store(settings.effective_store_url)
+    store = open_store(settings.effective_store_url, settings.pg_text_index)
     try:
         # Before any worker: queued on news.urls.
         t = await read_trace(redis, settings, ok, store)

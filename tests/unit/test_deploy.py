@@ -80,6 +80,23 @@ def test_redis_and_postgres_keep_their_data_and_report_health():
     assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
 
 
+def test_the_rum_override_builds_postgres_with_rum_and_every_newsflow_service_uses_it():
+    """deploy/compose.rum.yaml: the RUM extension for the server's major version, and the store's text
+    index set to it for every service that opens the store."""
+    override = yaml.safe_load((DEPLOY / "compose.rum.yaml").read_text())["services"]
+    postgres = override["postgres"]
+    dockerfile = (DEPLOY / postgres["build"]["context"] / postgres["build"]["dockerfile"]).read_text()
+    base = re.search(r"^FROM postgres:(\d+)-(\w+)$", dockerfile, re.M)
+    assert base and base.group(2) != "alpine"  # RUM comes from the PostgreSQL apt repository
+    assert SERVICES["postgres"]["image"].startswith(f"postgres:{base.group(1)}-")  # same major: same volume
+    assert postgres["image"].endswith(f":{base.group(1)}") and postgres["pull_policy"] == "build"
+    assert re.search(r'apt-get install .*"postgresql-\$\{PG_MAJOR\}-rum"', dockerfile)
+    assert set(newsflow_services()) <= set(override)
+    for name in newsflow_services():
+        assert override[name]["environment"]["NEWSFLOW_PG_TEXT_INDEX"] == "rum", name
+    assert Settings(pg_text_index="rum").pg_text_index == "rum"
+
+
 def test_prometheus_scrapes_the_api_and_every_worker_replica_on_their_metrics_port():
     for name in ("prometheus", "grafana"):
         assert SERVICES[name]["profiles"] == ["monitoring"]
