@@ -140,16 +140,23 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=40, help="rounds of the 12-query mix")
     ap.add_argument("--pg-text-index", choices=("gin", "rum"), default=Settings().pg_text_index,
                     help="PostgreSQL's text index (default: NEWSFLOW_PG_TEXT_INDEX)")
+    ap.add_argument("--slowest", type=int, default=0, help="also print the N slowest queries")
+    ap.add_argument("--queries-only", action="store_true",
+                    help="time the queries on what an earlier run with the same --n and --seed loaded")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/newsflow-bench"))
     args = ap.parse_args()
 
     gen = Generator(args.seed, args.data_dir)
     store = open_store(args.store, args.pg_text_index)
-    empty(store)
+    if args.queries_only:
+        if store.count() != args.n:
+            sys.exit(f"--queries-only: the store holds {store.count():,} articles, not --n {args.n:,}")
+    else:
+        empty(store)
     upsert_s = 0.0
     started = time.perf_counter()
-    for start in range(0, args.n, args.batch):
+    for start in range(0, 0 if args.queries_only else args.n, args.batch):
         batch = [gen.article(i) for i in range(start, min(args.n, start + args.batch))]
         t = time.perf_counter()
         store.upsert(batch)
@@ -160,7 +167,11 @@ def main() -> None:
     if hasattr(store, "pool"):
         with store.pool.connection() as conn:
             conn.execute("VACUUM ANALYZE articles")
+            conn.execute("VACUUM ANALYZE article_text")
             conn.execute("ANALYZE article_places")
+            # The load's dirty pages written now, as the SQLite run checkpoints its WAL below, rather
+            # than by the checkpointer in the middle of the timed queries.
+            conn.execute("CHECKPOINT")
     else:
         store._conn().execute("PRAGMA optimize")
         store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -174,17 +185,21 @@ def main() -> None:
         store.search(q)
     latencies: dict[str, list[float]] = {}
     hits: dict[str, list[int]] = {}
-    for kind, q in mix:
+    timed: list[tuple[float, int, str, SearchQuery, int]] = []
+    for i, (kind, q) in enumerate(mix):
         t = time.perf_counter()
         page = store.search(q)
-        latencies.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        ms = (time.perf_counter() - t) * 1000
+        latencies.setdefault(kind, []).append(ms)
         hits.setdefault(kind, []).append(page.total)
+        timed.append((ms, i, kind, q, page.total))
     everything = [v for vs in latencies.values() for v in vs]
 
     print(f"store            {args.store.split('@')[-1]}"
           + (f" (text index {store.text_index})" if hasattr(store, "text_index") else ""))
     print(f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)")
-    print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
+    if upsert_s:
+        print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
     print(f"queries          {len(everything)} ({args.rounds} rounds of {len(latencies)} kinds)")
     print(f"latency ms       p50 {percentile(everything, 50):.1f}  p95 {percentile(everything, 95):.1f}  "
           f"p99 {percentile(everything, 99):.1f}  max {max(everything):.1f}")
@@ -192,6 +207,9 @@ def main() -> None:
         print(f"  {kind:<16} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}  "
               f"p99 {percentile(values, 99):7.1f}   median hits {statistics.median(hits[kind]):,.0f}")
     print(f"database size    {store.size_bytes() / 1e6:,.0f} MB")
+    for ms, i, kind, q, total in sorted(timed, key=lambda t: t[0], reverse=True)[:args.slowest]:
+        shown = q.model_dump(exclude_defaults=True, exclude={"limit"})
+        print(f"  slow #{i:<4} {ms:7.1f} ms  {kind:<16} {total:>7,} hits  {shown}")
     store.close()
 
 

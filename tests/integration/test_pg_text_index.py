@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from newsflow.index.pg_store import PostgresStore
+from newsflow.index.pg_store import TEXT_INDEXES, TEXT_JOIN, PostgresStore
 from newsflow.index.query import SearchQuery
 from tests.integration.test_store_contract import make
 
@@ -61,10 +61,10 @@ def expected_order(store: PostgresStore, query: dict) -> list[str]:
     """Every match in the store's score order, ties newest first, computed apart from the index scan."""
     where, params = store._filters(SearchQuery(**query))
     tsq, text_params = store._tsquery(query["q"])
-    score = f"a.tsv <=> ({tsq})" if store.text_index == "rum" else f"-ts_rank_cd(a.tsv, ({tsq}))"
+    score = f"t.tsv <=> ({tsq})" if store.text_index == "rum" else f"-ts_rank_cd(t.tsv, ({tsq}))"
     with store.pool.connection() as conn:
         conn.execute("SET enable_indexscan = off")  # the score from the stored tsvector, not the index
-        rows = conn.execute(f"SELECT a.id FROM articles a WHERE {' AND '.join(where)}"
+        rows = conn.execute(f"SELECT a.id FROM articles a {TEXT_JOIN} WHERE {' AND '.join(where)}"
                             f" ORDER BY {score}, a.sort_at DESC, a.seq DESC", [*params, *text_params]).fetchall()
         conn.execute("RESET enable_indexscan")
     return [r[0] for r in rows]
@@ -72,8 +72,8 @@ def expected_order(store: PostgresStore, query: dict) -> list[str]:
 
 def indexes(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
-        return {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'articles'"
-                                           " AND indexname LIKE 'articles_tsv%'")}
+        return {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'article_text'"
+                                           " AND indexname = ANY(%s)", (list(TEXT_INDEXES.values()),))}
 
 
 def search_everything(url: str, text_index: str, load: bool = False) -> list[tuple[list[str], int]]:
@@ -93,9 +93,9 @@ def search_everything(url: str, text_index: str, load: bool = False) -> list[tup
 
 def test_rum_and_gin_find_the_same_matches_each_in_its_order_and_the_store_switches(postgres_rum_url):
     on_gin = search_everything(postgres_rum_url, "gin", load=True)
-    assert indexes(postgres_rum_url) == {"articles_tsv"}
+    assert indexes(postgres_rum_url) == {"article_text_gin"}
     on_rum = search_everything(postgres_rum_url, "rum")
-    assert indexes(postgres_rum_url) == {"articles_tsv_rum"}
+    assert indexes(postgres_rum_url) == {"article_text_rum"}
     for query, (gin_ids, gin_total), (rum_ids, rum_total) in zip(QUERIES, on_gin, on_rum, strict=True):
         assert gin_total == rum_total == len(gin_ids) > 0, query
         assert sorted(rum_ids) == sorted(gin_ids), query
@@ -123,7 +123,7 @@ def test_rum_refused_says_why_and_changes_nothing(postgres_rum_url, unprivileged
     store.close()
     with pytest.raises(RuntimeError, match="NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"):
         PostgresStore(unprivileged_url, text_index="rum")
-    assert indexes(unprivileged_url) == {"articles_tsv"}
+    assert indexes(unprivileged_url) == {"article_text_gin"}
     store = PostgresStore(unprivileged_url)
     try:
         assert pages(store, {"q": "drought"})[1] > 0

@@ -54,6 +54,12 @@ def test_a_migration_1_database_is_upgraded_with_its_articles(old_database):
         assert page.facets["country"] == {"ML": 2, "RU": 1}
         store.upsert([ARTICLES[0].model_copy(update={"id": "a9"})])
         assert store.search(SearchQuery(organization="AFP", facets=True)).facets["organization"]["AFP"] == 2
+        # Migration 3: the tsvectors moved to article_text, one per article, with the text index.
+        assert sorted(a.id for a in store.search(SearchQuery(q='"Wagner mercenaries"')).results) == ["a1", "a9"]
+        with store.pool.connection() as conn:
+            assert conn.execute("SELECT count(*) FROM article_text").fetchone()[0] == len(ARTICLES) + 1
+            assert conn.execute("SELECT count(*) FROM information_schema.columns"
+                                " WHERE table_name = 'articles' AND column_name = 'tsv'").fetchone()[0] == 0
     finally:
         store.close()
     # Started again: nothing left to migrate, nothing lost.

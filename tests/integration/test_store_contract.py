@@ -122,6 +122,12 @@ def test_relevance_order(store):
     ({"since": "2024-03-01"}, {"a2", "a3", "a4"}),
     ({"until": "2024-03-01"}, {"a1", "a5"}),
     ({"since": "2024-01-01", "until": "2024-12-31", "topic": "politics"}, {"a3", "a5"}),
+    # Text with tags, and with both kinds of tag filter (a store may keep tags beside the text).
+    ({"q": "Bamako", "country": "RU"}, {"a1"}),
+    ({"q": "Bamako OR Madrid", "topic": "politics", "person": "Assimi Goita"}, {"a1", "a3"}),
+    ({"q": "Bamako", "tag": "wagner group"}, {"a1", "a3"}),
+    ({"q": "heat", "country": "ML"}, set()),
+    ({"q": "Bamako", "country": "ML", "sort": "date", "language": "en"}, {"a1", "a3"}),
 ])
 def test_filters(store, kw, expected):
     assert set(ids(search(store, **kw))) == expected
@@ -202,6 +208,8 @@ def test_upsert_replaces_and_keeps_first_seen(store):
     assert ids(search(store, q="mercenaries")) == []
     assert set(ids(search(store, place="timbuktu"))) == {"a1", "a3"}
     assert ids(search(store, organization="AFP")) == []
+    assert ids(search(store, q="advisers", organization="AFP")) == []  # text and the replaced tags
+    assert ids(search(store, q="advisers", country="ML")) == ["a1"]
     assert _first_seen(store, "a1") == first_seen
 
 
