@@ -87,6 +87,8 @@ class Article(BaseModel):
     captions: list[str] = Field(default_factory=list, description="captions and alt texts of the article's images")
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
+    credits: list[str] = Field(
+        default_factory=list, description="news agencies the page credits as sources (its credit line)")
     published_at: UtcDatetime | None = None
     modified_at: UtcDatetime | None = None
     language: str | None = None

@@ -76,6 +76,9 @@ class Enricher:
                       for m, e, c in in_captions]
         focus, countries = focus_of(resolved + after_text, title_countries)
         people, orgs = entities_of(doc, self.gazetteer) if doc is not None else ([], [])
+        # The credited agencies are sources the text rarely names; after the text's organisations.
+        known = {o.casefold() for o in orgs}
+        orgs += [c for c in article.credits if c.casefold() not in known]
         language, confidence = detect_language(article.text)
         return EnrichedArticle(
             **article.model_dump(exclude={"language"}),

@@ -12,6 +12,7 @@ import trafilatura
 from readability import Document
 
 from newsflow.ingest.consensus import choose_body
+from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.metadata import normalize_language, parse_datetime, read_metadata
 from newsflow.schemas import Article, utcnow
 from newsflow.urls import InvalidUrl, id_for_url
@@ -63,8 +64,9 @@ def _readability_text(html: str, url: str | None) -> str:
     return tree.text_content()
 
 
-def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str]:
-    """(trafilatura's document with its metadata, body text, image captions, which extractor won).
+def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, list[str]]:
+    """(trafilatura's document with its metadata, body text, image captions, which extractor won, the
+    agencies of the credit line).
 
     Three extractions vote (newsflow.ingest.consensus): trafilatura in precision mode, trafilatura in
     its default mode, and readability-lxml. Captions come from the default-mode pass, which keeps the
@@ -81,8 +83,10 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str]:
     captions = list(dict.fromkeys(c for m in IMAGE_MARKDOWN.finditer(with_images)
                                   if len(c := " ".join(m.group(1).split())) >= MIN_CAPTION_CHARS))
     default = IMAGE_MARKDOWN.sub("", with_images)
-    body, which = choose_body(getattr(doc, "text", None) or "", default, lambda: _readability_text(html, url))
-    return doc, body, captions, which
+    # readability keeps the agencies' credit line, which both trafilatura modes drop as a byline.
+    readable = _readability_text(html, url)
+    body, which = choose_body(getattr(doc, "text", None) or "", default, lambda: readable)
+    return doc, body, captions, which, agency_credits(readable)
 
 
 def extract_article(
@@ -94,7 +98,7 @@ def extract_article(
     min_text_chars: int = MIN_TEXT_CHARS,
 ) -> Article:
     base = final_url or url or ""
-    doc, body, captions, _ = extract_body(html, base or None)
+    doc, body, captions, _, credits = extract_body(html, base or None)
     md = read_metadata(html, base)
     # Declared headlines first; trafilatura's title (which strips "| Site") before the raw <title>.
     title = md.title or getattr(doc, "title", None) or md.html_title
@@ -121,6 +125,7 @@ def extract_article(
         captions=captions,
         description=md.description or getattr(doc, "description", None),
         authors=authors,
+        credits=credits,
         published_at=published,
         modified_at=parse_datetime(md.modified),
         language=md.language or normalize_language(getattr(doc, "language", None)),

@@ -128,7 +128,7 @@ def test_pushed_page_is_found_clean_and_geolocated(stack, pages):
         assert abs(places[name]["lat"] - lat) < 0.05 and abs(places[name]["lon"] - lon) < 0.05, name
         assert places[name]["country_code"] == "ML"
     assert article["focus"]["country_code"] == "ML"
-    assert {"Wagner Group", "AFP", "Kremlin"} <= set(article["organizations"])
+    assert {"Wagner Group", "AFP", "Reuters", "Kremlin"} <= set(article["organizations"])  # Reuters: credit line
     # The search filters of the CLI.
     assert [h["id"] for h in search_json(env, "--near", "16.77,-3.0,50")] == [article_id]
     assert search_json(env, "--near", "40.4,-3.7,100") == []

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.extract import ExtractionError, extract_article
 from newsflow.ingest.metadata import parse_datetime
 
@@ -34,6 +35,9 @@ def test_dw_page_metadata(dw_html):
     assert a.image_url == "https://static.dw.com/image/60355976_6.jpg"
     assert a.section == "Africa"
     assert "Wagner Group" in a.page_keywords
+    # The closing credit line ("wd/sms (AFP, Reuters, epd)"): its agencies, kept out of the body.
+    assert a.credits == ["AFP", "Reuters", "epd"]
+    assert "wd/sms" not in a.text
     assert a.id == extract_article(dw_html, "http://127.0.0.1:8000/dw-mali-russia.html").id
     assert '"published_at":"2022-01-07T17:41:00Z"' in a.model_dump_json()
 
@@ -64,3 +68,16 @@ def test_dates_normalise_to_utc(value, expected):
 
 def test_unparseable_date_is_none_not_a_guess():
     assert parse_datetime("sometime soon") is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Story.\n\nwd/sms (AFP, Reuters, epd)\n", ["AFP", "Reuters", "epd"]),
+    ("Story.\nab/cd/ef (dpa and AP)\nRelated: more", ["dpa", "AP"]),
+    ("Story.\nfb/rs (Agence France-Presse; KNA)", ["Agence France-Presse", "KNA"]),
+    ("Story.\n(Updated)", []),  # no initials: any bracketed aside
+    ("Story.\nwd (AFP)", []),  # one word before the bracket: not the writer/editor initials
+    ("Story.\nwd/sms (see photo: Getty, 2021)", []),  # not a list of names
+    ("wd/sms (AFP, Reuters)\n" + "A paragraph.\n" * 10, []),  # not near the end
+])
+def test_agency_credits(text, expected):
+    assert agency_credits(text) == expected

@@ -68,6 +68,17 @@ def test_organisations_found_and_not_places(enriched):
     assert not orgs & {"Mali", "Bamako", "Burkina Faso", "Niger"}
 
 
+def test_credited_agencies_are_organisations_once(enricher):
+    """As ingest gives the story: the credit line out of the body, its agencies in `credits`."""
+    body = BODY[:BODY.index("wd/sms")]
+    article = Article(id="seed", url="https://www.dw.com/en/a-60356191", canonical_url="https://www.dw.com/en/a-60356191",
+                      title="Russian military advisers arrive in Mali", text=body, credits=["AFP", "Reuters", "epd"],
+                      fetched_at=utcnow())
+    orgs = enricher.enrich(article).organizations
+    assert {"Wagner Group", "AFP", "Reuters", "Kremlin", "epd"} <= set(orgs)
+    assert orgs.count("AFP") == 1 and orgs[-2:] == ["Reuters", "epd"]
+
+
 def test_topics_and_language(enriched):
     assert "conflict" in enriched.topics
     assert enriched.language == "en"
