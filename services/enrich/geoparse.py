@@ -299,6 +299,10 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
             # A state first among its namesakes ("Indiana": the state, then Indiana County and the town
             # in Pennsylvania) is named as the state.
             regions[m.candidates[0].admin1] += 1
+    # Counties the story may name, and counties its towns may be in: a town and a county that fit
+    # each other are chosen together ("Paris" and "Henry County": Paris, Tennessee, in Henry County).
+    county_named = {c.county for m in mentions for c in m.candidates if c.feature == "admin2"}
+    county_of_towns = {c.county for m in mentions for c in m.candidates if c.feature == "city" and c.county}
     resolved = []
     for m in mentions:
         cands = m.candidates
@@ -308,9 +312,10 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         following, following_admin1 = _following(text, m.end, gazetteer)
         first = cands[0]
         # A country or continent keeps its name unless the story is elsewhere: "Georgia" in a story
-        # about Atlanta is the state.
+        # about Atlanta is the state, "Palestine" in a story that names Texas the town.
         if first.feature in ("country", "continent") and not following and not any(
                 c.feature == "admin1" and c.country_code in context and c.country_code != first.country_code
+                or c.feature == "city" and c.admin1 in regions and c.country_code != first.country_code
                 for c in cands):
             resolved.append((m, first, 0.7 if m.demonym else 0.9))
             continue
@@ -333,6 +338,8 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 score += 3.0
             if c.feature in ("city", "admin2") and c.admin1 in regions:
                 score += 2.0
+            if c.county and c.county in (county_named if c.feature == "city" else county_of_towns):
+                score += 2.5
             scores.append(score)
         best = max(range(len(cands)), key=scores.__getitem__)
         ordered = sorted(scores, reverse=True)

@@ -192,6 +192,27 @@ def test_a_county_is_looked_for_in_the_state_the_story_names(enricher):
     assert abs(lat - 40.05) < 0.5 and abs(lon + 86.47) < 0.5
 
 
+def test_a_town_and_a_county_that_fit_each_other_are_chosen_together(enricher):
+    """Paris, Tennessee is in Henry County, Tennessee; alone, each name means a larger namesake."""
+    places = {p.name: p for p in enricher.places("Henry County deputies searched a farm near Paris on Tuesday.")}
+    assert places["Paris"].country_code == "US" and abs(places["Paris"].lat - 36.30) < 0.1
+    assert abs(places["Henry County"].lat - 36.33) < 0.3 and abs(places["Henry County"].lon + 88.3) < 0.3
+    alone = {p.name: p for p in enricher.places("Henry County deputies searched a farm on Tuesday.")}
+    assert abs(alone["Henry County"].lat - 36.33) > 1
+
+
+def test_a_country_name_is_a_town_in_the_state_the_story_names(enricher):
+    def palestine(text):
+        return next((p.feature, p.country_code) for p in enricher.places(text) if p.name == "Palestine")
+
+    # Palestine, Texas is in Anderson County, Texas: the story's state and county outweigh the country.
+    assert palestine("The school board of Palestine met on Monday, Anderson County officials in Texas said.") == (
+        "city", "US")
+    assert palestine("Officials in Palestine and Israel met in Cairo.") == ("country", "PS")
+    # A state alone is weaker than the country, which the story names too.
+    assert palestine("Officials in Palestine and Israel met in Cairo, Texas officials said.") == ("country", "PS")
+
+
 def test_a_county_the_gazetteer_lacks_stands_on_its_namesake_town(enricher):
     places = {p.name: p for p in enricher.places("Deputies in Springfield County closed the road.")}
     assert places["Springfield County"].feature == "city" and places["Springfield County"].confidence <= 0.5
