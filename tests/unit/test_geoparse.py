@@ -213,6 +213,17 @@ def test_a_country_name_is_a_town_in_the_state_the_story_names(enricher):
     assert palestine("Officials in Palestine and Israel met in Cairo, Texas officials said.") == ("country", "PS")
 
 
+def test_regions_of_countries_by_their_everyday_names(enricher):
+    places = {p.name: p for p in enricher.places(
+        "Jihadist attacks spread across West Africa, while the Middle East and Southeast Asia watched."
+        " South Africa sent aid.")}
+    west = places["West Africa"]
+    assert (west.feature, west.resolved_name, west.country_code) == ("region", "Western Africa", None)
+    assert 5 < west.lat < 18 and -15 < west.lon < 5  # among Mali, Ghana, Nigeria..., not at Saint Helena
+    assert places["Middle East"].feature == places["Southeast Asia"].feature == "region"
+    assert (places["South Africa"].feature, places["South Africa"].country_code) == ("country", "ZA")
+
+
 def test_a_county_the_gazetteer_lacks_stands_on_its_namesake_town(enricher):
     places = {p.name: p for p in enricher.places("Deputies in Springfield County closed the road.")}
     assert places["Springfield County"].feature == "city" and places["Springfield County"].confidence <= 0.5
