@@ -109,6 +109,9 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     async def complete(entry: Entry, output: dict[str, str] | None, skipped: str | None = None) -> None:
         """Publish the output and acknowledge the input in one MULTI: a crash leaves both or neither."""
         publishes = output is not None and stage.output is not None
+        # Stamped before the MULTI: the next stage only sees the output once it commits, so its own step
+        # is stamped later, however late this stage gets to record its step after the MULTI.
+        finished_at = format_utc(utcnow())
         async with redis.pipeline(transaction=True) as pipe:
             if publishes:
                 pipe.xadd(stage.output, output)
@@ -125,7 +128,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         async with redis.pipeline(transaction=False) as pipe:
             rates.count(pipe, stage.name, "skipped" if skipped else "ok")
             record(pipe, settings, article_of(entry, output), {
-                f"{stage.name}_at": format_utc(utcnow()), f"{stage.name}_entry": entry.entry_id,
+                f"{stage.name}_at": finished_at, f"{stage.name}_entry": entry.entry_id,
                 **({f"{stage.name}_output": published} if published else {}),
                 **({f"{stage.name}_skipped": skipped[:300]} if skipped else {}),
             })
