@@ -234,7 +234,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             if one_word and (
                 m.text.lower() in COMMON_WORDS
                 or m.text.lower() in STOP_WORDS
-                or _sentence_initial(text, m.start)
+                or (_sentence_initial(text, m.start) and max(c.population for c in m.candidates) < 100_000)
                 or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
                 or (m.text.isupper() and not _dateline(text, m))
             ):

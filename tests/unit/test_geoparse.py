@@ -224,6 +224,12 @@ def test_regions_of_countries_by_their_everyday_names(enricher):
     assert (places["South Africa"].feature, places["South Africa"].country_code) == ("country", "ZA")
 
 
+def test_a_large_city_opening_a_sentence_is_a_place(enricher):
+    # Untagged by the model, a capitalised word opening a sentence is no evidence of a place, unless
+    # it names a city of 100,000 or more.
+    assert [p.name for p in enricher.places("Edmonton needs to start eating its vegetables.")] == ["Edmonton"]
+
+
 def test_a_county_the_gazetteer_lacks_stands_on_its_namesake_town(enricher):
     places = {p.name: p for p in enricher.places("Deputies in Springfield County closed the road.")}
     assert places["Springfield County"].feature == "city" and places["Springfield County"].confidence <= 0.5
