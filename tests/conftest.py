@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -79,10 +80,7 @@ def postgres_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(base, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL not reachable at {base}: {exc}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + " (CI=true: PostgreSQL tests must run, not skip)")
-        pytest.skip(message)
+        _missing(f"PostgreSQL not reachable at {base}: {exc}")
     name = f"newsflow_test_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -102,8 +100,12 @@ def postgres_rum_url(postgres_url: str) -> str:
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         offered = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone()
     if offered is None:
-        message = "this PostgreSQL has no RUM extension (Debian: postgresql-<version>-rum)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + " (CI=true: the RUM store tests must run, not skip)")
-        pytest.skip(message)
+        _missing("this PostgreSQL has no RUM extension (Debian: postgresql-<version>-rum)")
     return postgres_url
+
+
+def _missing(message: str) -> NoReturn:
+    """A service the tests need is absent: they skip, except under CI=true, where they must run."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " (CI=true: these tests must run, not skip)")
+    pytest.skip(message)

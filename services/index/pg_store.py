@@ -269,14 +269,15 @@ class PostgresStore:
             return None
         return " && ".join(parts), params
 
-    def _filters(self, q: SearchQuery) -> tuple[list[str], list[Any]]:
+    def _filters(self, q: SearchQuery, tsq: tuple[str, list[Any]] | None) -> tuple[str, list[str], list[Any]]:
+        """(join, conditions, parameters) over `articles a`. With query text, `article_text t` is joined,
+        and the tags are read beside the text (migration 3), so text and tags share one bitmap."""
         where: list[str] = []
         params: list[Any] = []
-        tsq = self._tsquery(q.q)
         if tsq:
-            where.append(f"t.tsv @@ ({tsq[0]})")  # t: article_text, joined by search() (TEXT_JOIN)
+            where.append(f"t.tsv @@ ({tsq[0]})")
             params += tsq[1]
-        tags = "t.tags" if tsq else "a.tags"  # beside the text when it is searched (migration 3)
+        tags = "t.tags" if tsq else "a.tags"
         required = [f"{kind}:{key}" for kind, key in q.required_tags()]
         if required:
             where.append(f"{tags} @> %s::text[]")
@@ -307,12 +308,11 @@ class PostgresStore:
             lon = "p.lon BETWEEN %s AND %s" if b.min_lon <= b.max_lon else "(p.lon >= %s OR p.lon <= %s)"
             where.append(f"EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq AND p.lat BETWEEN %s AND %s AND {lon})")
             params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
-        return where, params
+        return (TEXT_JOIN if tsq else ""), where, params
 
     def search(self, q: SearchQuery) -> SearchPage:
-        where, params = self._filters(q)
         tsq = self._tsquery(q.q)
-        join = TEXT_JOIN if tsq else ""
+        join, where, params = self._filters(q, tsq)
         clause = f"{join} WHERE {' AND '.join(where)}" if where else ""
         cursor = decode_cursor(q.cursor) if q.cursor else {}
         offset = 0

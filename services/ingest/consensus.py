@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
 
 _WORD = re.compile(r"\w+")
 # How much better the other two must agree with each other than with the precision output.
@@ -93,9 +92,9 @@ def _trim_tail(body: str, third: str) -> str:
     return "\n".join(lines)
 
 
-def choose_body(precise: str, default: str, readable: Callable[[], str]) -> tuple[str, str]:
-    """(body, which): the precision-mode text, unless the checks above say otherwise."""
-    third = readable()
+def choose_body(precise: str, default: str, third: str) -> tuple[str, str]:
+    """(body, which): the precision-mode text, unless the checks above say otherwise; `third` is
+    readability-lxml's text."""
     if (agreement(default, third) > max(agreement(precise, default), agreement(precise, third)) + MARGIN
             and contained(precise, third) < CONTAINED):
         return third, "readability"

@@ -85,7 +85,7 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
     default = IMAGE_MARKDOWN.sub("", with_images)
     # readability keeps the agencies' credit line, which both trafilatura modes drop as a byline.
     readable = _readability_text(html, url)
-    body, which = choose_body(getattr(doc, "text", None) or "", default, lambda: readable)
+    body, which = choose_body(getattr(doc, "text", None) or "", default, readable)
     return doc, body, captions, which, agency_credits(readable)
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from newsflow.index.pg_store import TEXT_INDEXES, TEXT_JOIN, PostgresStore
+from newsflow.index.pg_store import TEXT_INDEXES, PostgresStore
 from newsflow.index.query import SearchQuery
 from tests.integration.test_store_contract import make
 
@@ -59,12 +59,12 @@ def pages(store: PostgresStore, query: dict, limit: int = 7) -> tuple[list[str],
 
 def expected_order(store: PostgresStore, query: dict) -> list[str]:
     """Every match in the store's score order, ties newest first, computed apart from the index scan."""
-    where, params = store._filters(SearchQuery(**query))
     tsq, text_params = store._tsquery(query["q"])
+    join, where, params = store._filters(SearchQuery(**query), (tsq, text_params))
     score = f"t.tsv <=> ({tsq})" if store.text_index == "rum" else f"-ts_rank_cd(t.tsv, ({tsq}))"
     with store.pool.connection() as conn:
         conn.execute("SET enable_indexscan = off")  # the score from the stored tsvector, not the index
-        rows = conn.execute(f"SELECT a.id FROM articles a {TEXT_JOIN} WHERE {' AND '.join(where)}"
+        rows = conn.execute(f"SELECT a.id FROM articles a {join} WHERE {' AND '.join(where)}"
                             f" ORDER BY {score}, a.sort_at DESC, a.seq DESC", [*params, *text_params]).fetchall()
         conn.execute("RESET enable_indexscan")
     return [r[0] for r in rows]
