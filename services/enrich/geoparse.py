@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.lang.en.stop_words import STOP_WORDS  # the word list alone: no model is loaded
 
@@ -45,7 +45,7 @@ COMMON_WORDS = {
     "unity", "progress", "commerce", "industry", "justice", "president", "minister", "parliament", "city",
     "mission", "sale", "split", "deal", "orange", "temple", "bar", "mercedes", "florence", "chelsea",
     "federal", "officer", "street", "republic", "green", "valley", "bank", "ridge", "god", "liberal",
-    "olympic", "royal", "national", "senate", "court", "church", "castle", "park", "lake", "bay",
+    "olympic", "royal", "national", "senate", "court", "church", "castle", "park", "lake", "bay", "man",
 }
 # Regions of several countries are named by a direction or a role ("Central", "Capital").
 DIRECTIONS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
@@ -187,8 +187,26 @@ def _covering(spans: list[Span], start: int, end: int) -> Span | None:
     return None
 
 
+_TITLE_BEFORE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt|Det|Rev|Judge|Justice|Coach|coach|Officer"
+    r"|officer|President|Mayor|Chief|Sheriff|Commissioner|Councilman|Councilwoman)\.? $")
+
+
+def _person_words(text: str, spans: list[Span]) -> set[str]:
+    """The words of the story's full person names ("Mamie Underwood"): alone later ("Underwood said"),
+    such a word is that person, though the model may not say so at every mention."""
+    words: set[str] = set()
+    for span in spans:
+        if span.label == "PERSON":
+            parts = TOKEN.findall(_entity_name(text, span)[1])
+            if len(parts) >= 2:
+                words.update(fold(p) for p in parts)
+    return words
+
+
 def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span] | None) -> list[Mention]:
     spans = entities or []
+    person_words = _person_words(text, spans)
     kept = []
     named_like_a_person: list[Mention] = []
     confirmed: set[str] = set()  # names found as places with evidence: the model's label, a "…, State"
@@ -218,6 +236,19 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             leading = ent.label in LOCATED_LABELS and name_start == m.start and m.end < ent.end
             if not exact and not leading:
                 continue
+            # What the model calls an organisation or a building is not a town known by that name only
+            # as another ("Hamas" for Hamm; "the White House" for Casablanca, the town of White House
+            # in Tennessee remaining).
+            if city_only and ent.label in LOCATED_LABELS:
+                by_name = [c for c in m.candidates if fold(c.name) == fold(m.text)]
+                if not by_name:
+                    continue
+                if len(by_name) < len(m.candidates):
+                    m = replace(m, candidates=by_name)
+                    largest = max(c.population for c in by_name)
+            if city_only and ent.label == "ORG" and exact and largest < MIN_UNTAGGED_POPULATION:
+                named_like_a_person.append(m)
+                continue
             # "Florence", "Jackson": a person named like a town; "the White House": a building named like
             # one. The small model also calls big cities persons ("Porto Alegre"), so size decides: a
             # large city keeps its place reading. (Applied to organisations too, it lost more real
@@ -228,6 +259,14 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                     continue
         one_word = " " not in m.text
         tagged_as_place = exact and ent is not None and ent.label in PLACE_LABELS
+        # A small town's name that is a person here: after a title ("Ms. Underwood", "coach Ripley", which
+        # the model calls places), or a word of a person's full name met elsewhere in the story ("Burton"
+        # after "Nick Burton"), whatever the model calls this one.
+        if city_only and not m.county and largest < SMALL_TOWN_POPULATION \
+                and not re.match(r",\s*[A-Z]", text[m.end:m.end + 3]) \
+                and (_TITLE_BEFORE.search(text, max(0, m.start - 16), m.start)
+                     or fold(m.text) in person_words):
+            continue
         # A small town's name inside a longer capitalised name, even one the model calls a place
         # ("Wall Street", "Meadow Grove"), is part of that name.
         if city_only and not m.county and one_word and not tagged_as_place and _in_capitalised_phrase(text, m) \

@@ -259,3 +259,42 @@ def test_a_town_taken_for_a_person_is_the_town_named_elsewhere_in_the_story(enri
             "Monday, and Gainesville officers found the car on Tuesday.")
     found = [p for p in enricher.places(text) if p.name == "Gainesville"]
     assert len(found) == 3 and {p.country_code for p in found} == {"US"}
+
+
+def test_a_towns_name_that_is_a_person_here_is_not_a_place(enricher):
+    # The model calls "Underwood" and "Ripley" places in these sentences; a title before them, or the
+    # person's full name earlier in the story, says otherwise.
+    text = ('"She kept things moving," said her mother, Mamie Underwood. Ms. Underwood, 34, of Arlington, died'
+            ' on Tuesday. "We get stronger as the day goes on," said coach Ripley. Nick Burton runs a garden.'
+            ' Burton moved to Texas in 2001.')
+    names = [p.name for p in enricher.places(text)]
+    assert "Arlington" in names and "Texas" in names
+    assert not {"Underwood", "Ripley", "Burton"} & set(names)
+    # Without the person, the town stays.
+    assert [p.name for p in enricher.places("Flooding closed the road to Underwood, Iowa.")][0] == "Underwood"
+
+
+def test_an_organisation_or_building_known_only_as_another_places_other_name_is_not_a_place(enricher):
+    # "Hamas" is an alternate name of Hamm (Germany) and "White House" one of a town's: the model
+    # calls them an organisation and a building, and they are those.
+    names = [p.name for p in enricher.places(
+        "Officials at the White House said talks between Israel and Hamas had collapsed.")]
+    assert names == ["Israel"]
+
+
+def test_headline_words_that_are_towns_are_not_places(enricher):
+    assert enricher.places("Man, 34, struck and killed by car on the highway.") == []
+
+
+def test_country_points_and_names_the_sources_lack(enricher):
+    us = enricher.places("The United States said so.")[0]
+    # The centre of the contiguous states (Lebanon, Kansas), within 161 km of GeoNames' point for 6252001.
+    assert (round(us.lat), round(us.lon), us.geonameid) == (40, -99, 6252001)
+    places = {p.name: p for p in enricher.places(
+        "Kosovo and the DPRK were named; Saudi officials spoke of the Mideast.")}
+    kosovo = places["Kosovo"]
+    # countryinfo has no point for Kosovo: it stands at the middle of its towns.
+    assert (kosovo.feature, kosovo.country_code) == ("country", "XK") and 41.8 < kosovo.lat < 43.3
+    assert (places["DPRK"].feature, places["DPRK"].country_code) == ("country", "KP")
+    assert places["Saudi"].country_code == "SA"
+    assert places["Mideast"].feature == "region"
