@@ -56,7 +56,8 @@ class Place(BaseModel):
     lon: float
     country_code: str | None = Field(description="ISO 3166-1 alpha-2")
     geonameid: int | None
-    feature: str = Field(description="country, city, admin1 (a state or province), admin2 (a county), region or continent")
+    feature: str = Field(description="country, city, admin1 (a state or province), admin2 (a county), region (of"
+                         " countries), continent or sea (an ocean, sea, gulf or lake)")
     resolved_name: str | None = Field(default=None, description="the gazetteer's name for the referent")
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 

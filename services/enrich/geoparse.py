@@ -36,6 +36,8 @@ MIN_UNTAGGED_POPULATION = 15_000
 # Below this, a town's name is as likely part of something else: a longer name ("Main Street"), a
 # sentence's opening word, a two-word person's name.
 SMALL_TOWN_POPULATION = 100_000
+# A state named like a city is the state when the story names a town in it this far from that city.
+STATE_TOWN_KM = 100
 # A one-word city the model tags as a person is believed only when at least this large.
 PERSON_CITY_MIN_POPULATION = 1_000_000
 COMMON_WORDS = {
@@ -323,6 +325,13 @@ def _following(text: str, end: int, gazetteer: Gazetteer) -> tuple[set[str], set
     return codes, admin1
 
 
+def _state_of_its_towns(state: Entry, cands: list[Entry], towns_in: dict[str, list[Entry]]) -> bool:
+    """A state named like a city ("New York", "Washington") is the state when the story's other towns
+    in it are away from that city: Utica and Whitestown make "New York" the state, Brooklyn does not."""
+    namesakes = [c for c in cands if c.feature == "city" and c.admin1 == state.admin1]
+    return any(all(_distance_km(town, city) > STATE_TOWN_KM for city in namesakes) for town in towns_in.get(state.admin1, ()))
+
+
 def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tuple[Mention, Entry, float]]:
     # The story's countries: those it names outright (or by demonym), and those of the places it names
     # that can only be in one country ("Ohio"). They are the context for every ambiguous name.
@@ -330,6 +339,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     # Likewise the states and provinces it names, or that its unambiguous towns are in: "Paris" in a
     # story that names Tennessee is Paris, Tennessee.
     regions: Counter[str] = Counter()
+    towns_in: dict[str, list[Entry]] = defaultdict(list)  # the story's unambiguous towns, by state
     for m in mentions:
         codes = {c.country_code for c in m.candidates}
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
@@ -337,6 +347,8 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         admin1 = {c.admin1 for c in m.candidates}
         if len(admin1) == 1 and m.candidates[0].admin1 and m.candidates[0].feature in ("admin1", "admin2", "city"):
             regions[m.candidates[0].admin1] += 1
+            if m.candidates[0].feature == "city":
+                towns_in[m.candidates[0].admin1].append(m.candidates[0])
         elif m.candidates[0].feature == "admin1" and not m.abbreviation:
             # A state first among its namesakes ("Indiana": the state, then Indiana County and the town
             # in Pennsylvania) is named as the state.
@@ -353,9 +365,9 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
             continue
         following, following_admin1 = _following(text, m.end, gazetteer)
         first = cands[0]
-        # A country or continent keeps its name unless the story is elsewhere: "Georgia" in a story
+        # A country, continent or sea keeps its name unless the story is elsewhere: "Georgia" in a story
         # about Atlanta is the state, "Palestine" in a story that names Texas the town.
-        if first.feature in ("country", "continent") and not following and not any(
+        if first.feature in ("country", "continent", "sea") and not following and not any(
                 c.feature == "admin1" and c.country_code in context and c.country_code != first.country_code
                 or c.feature == "city" and c.admin1 in regions and c.country_code != first.country_code
                 for c in cands):
@@ -368,7 +380,9 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         scores = []
         for c in cands:
             score = math.log10(c.population + 10)
-            if c.feature == "admin1" and c.admin1 in cities_in:
+            if c.feature == "admin1" and _state_of_its_towns(c, cands, towns_in):
+                score += 3.0
+            elif c.feature == "admin1" and c.admin1 in cities_in:
                 score -= 3.0
             elif c.feature == "admin1" and large_city:
                 score -= 1.5

@@ -201,9 +201,14 @@ def test_a_town_and_a_county_that_fit_each_other_are_chosen_together(enricher):
     assert abs(alone["Henry County"].lat - 36.33) > 1
 
 
+def _resolved_as(enricher, name, text):
+    """(feature, country) of the first mention of `name` in `text`."""
+    return next((p.feature, p.country_code) for p in enricher.places(text) if p.name == name)
+
+
 def test_a_country_name_is_a_town_in_the_state_the_story_names(enricher):
     def palestine(text):
-        return next((p.feature, p.country_code) for p in enricher.places(text) if p.name == "Palestine")
+        return _resolved_as(enricher, "Palestine", text)
 
     # Palestine, Texas is in Anderson County, Texas: the story's state and county outweigh the country.
     assert palestine("The school board of Palestine met on Monday, Anderson County officials in Texas said.") == (
@@ -298,3 +303,18 @@ def test_country_points_and_names_the_sources_lack(enricher):
     assert (places["DPRK"].feature, places["DPRK"].country_code) == ("country", "KP")
     assert places["Saudi"].country_code == "SA"
     assert places["Mideast"].feature == "region"
+
+
+def test_oceans_and_seas_are_places_not_towns_named_after_them(enricher):
+    places = {p.name: p for p in enricher.places(
+        "Storms formed over the Atlantic and moved into the Gulf of Mexico; the Black Sea stayed calm.")}
+    assert places["Atlantic"].feature == "sea" and places["Atlantic"].resolved_name == "Atlantic Ocean"
+    assert -30 < places["Atlantic"].lon < -10  # not Atlantic, Iowa
+    assert places["Gulf of Mexico"].feature == places["Black Sea"].feature == "sea"
+    assert places["Atlantic"].country_code is None
+
+
+def test_a_state_named_like_a_city_is_the_state_when_the_storys_towns_are_away_from_the_city(enricher):
+    assert _resolved_as(enricher, "Washington", "Wildfires burned near Spokane and Yakima. Washington declared"
+                        " an emergency.") == ("admin1", "US")
+    assert _resolved_as(enricher, "Washington", "Lawmakers in Washington met on Monday.") == ("city", "US")
