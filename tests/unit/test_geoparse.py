@@ -318,3 +318,12 @@ def test_a_state_named_like_a_city_is_the_state_when_the_storys_towns_are_away_f
     assert _resolved_as(enricher, "Washington", "Wildfires burned near Spokane and Yakima. Washington declared"
                         " an emergency.") == ("admin1", "US")
     assert _resolved_as(enricher, "Washington", "Lawmakers in Washington met on Monday.") == ("city", "US")
+
+
+def test_british_counties_by_their_own_names(enricher):
+    places = {p.name: p for p in enricher.places(
+        "Bird flu was found on a farm in Norfolk, and Suffolk and Cambridgeshire officials were warned.")}
+    assert {(p.feature, p.country_code) for p in places.values()} == {("admin2", "GB")}
+    assert 52 < places["Norfolk"].lat < 53.2 and 0.2 < places["Norfolk"].lon < 1.8  # East Anglia
+    assert _resolved_as(enricher, "Norfolk", "The ship returned to Norfolk, Virginia, on Monday.") == ("city", "US")
+    assert _resolved_as(enricher, "Kent", "Police in Kent, Ohio, closed the road.") == ("city", "US")
