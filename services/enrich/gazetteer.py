@@ -51,8 +51,8 @@ _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z\u00c0-\u024f'’. -]{2,}$")
 # Short upper-case codes are ambiguous in prose ("IT", "US" the pronoun); only these stand for places.
 COUNTRY_CODES_AS_NAMES = {"UK", "US", "USA", "UAE", "DRC", "PRC", "ROK", "DPRK"}
 # countryinfo's point for the United States (38, -97) is on the Kansas-Oklahoma line. The geographic
-# centre of the contiguous states (Lebanon, Kansas, as the US Geological Survey gives it) is where maps
-# and GeoNames place the country: GeoNames' record 6252001, the id emitted for it, lies 11 km away.
+# centre of the contiguous states, near Lebanon, Kansas, is where maps centre the country, and GeoNames'
+# point for its record 6252001, the id emitted for it, is 11 km from there.
 COUNTRY_POINTS = {"US": (39.83, -98.58)}
 # Names news writing uses that the sources lack: dotted abbreviations and everyday country names.
 COUNTRY_ALIASES = {"U.S.": "US", "U.S.A.": "US", "America": "US", "U.K.": "GB", "Britain": "GB",
@@ -283,14 +283,13 @@ def _build() -> Gazetteer:
     if europe is not None:
         for alias in ("European Union", "EU"):
             add_name(alias, europe)
+    country_at = {e.country_code: i for i, e in enumerate(entries) if e.feature == "country"}
     for alias, iso in COUNTRY_ALIASES.items():
-        country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
-        if country is not None:
-            add_name(alias, country)
+        if iso in country_at:
+            add_name(alias, country_at[iso])
     for demonym, iso in DEMONYM_ALIASES.items():
-        country = next((i for i, e in enumerate(entries) if e.feature == "country" and e.country_code == iso), None)
-        if country is not None:
-            demonyms.setdefault(fold(demonym), country)
+        if iso in country_at:
+            demonyms.setdefault(fold(demonym), country_at[iso])
 
     _add_regions(entries, names, add_name)
     for name, lat, lon, aliases in WATER_BODIES:

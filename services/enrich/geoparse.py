@@ -248,6 +248,8 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 if len(by_name) < len(m.candidates):
                     m = replace(m, candidates=by_name)
                     largest = max(c.population for c in by_name)
+            # A small town the model calls an organisation ("El Niño") is believed, like one it calls a
+            # person, only where the story names it as a place elsewhere.
             if city_only and ent.label == "ORG" and exact and largest < MIN_UNTAGGED_POPULATION:
                 named_like_a_person.append(m)
                 continue
@@ -326,8 +328,8 @@ def _following(text: str, end: int, gazetteer: Gazetteer) -> tuple[set[str], set
 
 
 def _state_of_its_towns(state: Entry, cands: list[Entry], towns_in: dict[str, list[Entry]]) -> bool:
-    """A state named like a city ("New York", "Washington") is the state when the story's other towns
-    in it are away from that city: Utica and Whitestown make "New York" the state, Brooklyn does not."""
+    """A state named like a city ("Washington", "New York") is the state when the story's towns in it
+    are away from that city: Spokane makes "Washington" the state; Brooklyn leaves "New York" the city."""
     namesakes = [c for c in cands if c.feature == "city" and c.admin1 == state.admin1]
     return any(all(_distance_km(town, city) > STATE_TOWN_KM for city in namesakes) for town in towns_in.get(state.admin1, ()))
 
