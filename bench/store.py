@@ -168,6 +168,7 @@ def main() -> None:
         with store.pool.connection() as conn:
             conn.execute("VACUUM ANALYZE articles")
             conn.execute("VACUUM ANALYZE article_text")
+            conn.execute("VACUUM ANALYZE article_facet_tags")
             conn.execute("ANALYZE article_places")
             # The load's dirty pages written now, as the SQLite run checkpoints its WAL below, rather
             # than by the checkpointer in the middle of the timed queries.

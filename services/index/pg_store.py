@@ -102,6 +102,21 @@ MIGRATIONS = [
     ALTER TABLE articles DROP COLUMN tsv;
     ANALYZE article_text;
     """,
+    # Browsing a country, topic, person or organisation newest first: the counted kinds' tags once more,
+    # each beside its article's date, in a btree. The page is then the index's first rows and the total
+    # an index-only count: through the tags' GIN index, both read every hit's row (100k bench, the US's
+    # 27,938 articles: count 241 -> 5 ms). The other filters keep the GIN path.
+    """
+    CREATE TABLE article_facet_tags (
+        article bigint NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
+        tag text NOT NULL,
+        sort_at timestamptz NOT NULL
+    );
+    INSERT INTO article_facet_tags (article, tag, sort_at) SELECT a.seq, t, a.sort_at FROM articles a, unnest(a.facet_tags) t;
+    CREATE INDEX article_facet_tags_tag ON article_facet_tags (tag, sort_at DESC, article DESC);
+    CREATE INDEX article_facet_tags_article ON article_facet_tags (article);
+    ANALYZE article_facet_tags;
+    """,
 ]
 
 
@@ -124,6 +139,18 @@ FROM a
 ON CONFLICT (seq) DO UPDATE SET tsv = EXCLUDED.tsv, tags = EXCLUDED.tags
 RETURNING seq
 """
+
+
+def _date_range(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
+    """The conditions and parameters of a search's published-date range on `column`."""
+    where, params = [], []
+    if q.since:
+        where.append(f"{column} >= %s")
+        params.append(q.since)
+    if q.until:
+        where.append(f"{column} < %s")
+        params.append(q.until)
+    return where, params
 
 
 class PostgresStore:
@@ -224,6 +251,11 @@ class PostgresStore:
                 if not cur.nextset():
                     break
             cur.execute("DELETE FROM article_places WHERE article = ANY(%s)", (seqs,))
+            # From the rows just written: an article's date is decided in SQL (its first sighting when it
+            # has no publication date).
+            cur.execute("DELETE FROM article_facet_tags WHERE article = ANY(%s)", (seqs,))
+            cur.execute("INSERT INTO article_facet_tags (article, tag, sort_at) SELECT a.seq, t, a.sort_at"
+                        " FROM articles a, unnest(a.facet_tags) t WHERE a.seq = ANY(%s)", (seqs,))
             with cur.copy("COPY article_places (article, geonameid, lat, lon) FROM STDIN") as copy:
                 for seq, a in zip(seqs, latest, strict=True):
                     for row in {(p.geonameid, p.lat, p.lon) for p in a.places}:
@@ -249,7 +281,7 @@ class PostgresStore:
         with self.pool.connection() as conn:
             return conn.execute(
                 "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_text',"
-                "'tag_names','article_places']::regclass[]) c").fetchone()[0] or 0
+                "'tag_names','article_places','article_facet_tags']::regclass[]) c").fetchone()[0] or 0
 
     @staticmethod
     def _tsquery(q: str) -> tuple[str, list[Any]] | None:
@@ -288,12 +320,9 @@ class PostgresStore:
         if q.language:
             where.append("a.language = %s")
             params.append(q.language.lower())
-        if q.since:
-            where.append("a.sort_at >= %s")
-            params.append(q.since)
-        if q.until:
-            where.append("a.sort_at < %s")
-            params.append(q.until)
+        where_dates, date_params = _date_range(q, "a.sort_at")
+        where += where_dates
+        params += date_params
         if q.near:
             n = q.near
             min_lat, max_lat, lons = n.box()
@@ -324,7 +353,10 @@ class PostgresStore:
         # finds the page.
         facet_job = background().submit(self._facets, clause, params) if q.facets else None
         total = None
-        if q.by_date:
+        browsed = self._browsed_tag(q, tsq)
+        if browsed:
+            rows, total = self._browse(q, browsed, cursor)
+        elif q.by_date:
             page_where, page_params = list(where), list(params)
             if "t" in cursor:
                 page_where.append("(a.sort_at, a.seq) < (%s::timestamptz, %s)")
@@ -398,6 +430,33 @@ class PostgresStore:
                 size = RANK_CHUNK
         ranked.sort(key=lambda r: (r[2], -r[1].timestamp(), -r[0]))
         return [r[0] for r in ranked[offset:need]]
+
+    @staticmethod
+    def _browsed_tag(q: SearchQuery, tsq: tuple[str, list[Any]] | None) -> str | None:
+        """The tag of a search that browses one country, topic, person or organisation by date (and
+        nothing else but a date range), which article_facet_tags answers alone."""
+        required = q.required_tags()
+        if tsq or len(required) != 1 or required[0][0] not in query.TAG_FACETS or q.any_tag() \
+                or q.language or q.near or q.bbox:
+            return None
+        return f"{required[0][0]}:{required[0][1]}"
+
+    def _browse(self, q: SearchQuery, tag: str, cursor: dict[str, Any]) -> tuple[list[Any], int]:
+        """A page and the total of one tag's articles newest first, from article_facet_tags alone."""
+        where_dates, date_params = _date_range(q, "f.sort_at")
+        where, params = ["f.tag = %s", *where_dates], [tag, *date_params]
+        count_sql = f"SELECT count(*) FROM article_facet_tags f WHERE {' AND '.join(where)}"
+        count_params = list(params)
+        if "t" in cursor:
+            where.append("(f.sort_at, f.article) < (%s::timestamptz, %s)")
+            params += [cursor["t"], cursor["s"]]
+        page_sql = ("SELECT a.seq, a.id, a.doc, a.sort_at, NULL, NULL::bigint, a.body FROM article_facet_tags f"
+                    f" JOIN articles a ON a.seq = f.article WHERE {' AND '.join(where)}"
+                    " ORDER BY f.sort_at DESC, f.article DESC LIMIT %s")
+        with self.pool.connection() as conn:
+            rows = conn.execute(page_sql, [*params, q.limit + 1]).fetchall()
+            total = conn.execute(count_sql, count_params).fetchone()[0]
+        return rows, total
 
     def _count(self, clause: str, params: list[Any]) -> int:
         with self.pool.connection() as conn:

@@ -60,6 +60,11 @@ def test_a_migration_1_database_is_upgraded_with_its_articles(old_database):
             assert conn.execute("SELECT count(*) FROM article_text").fetchone()[0] == len(ARTICLES) + 1
             assert conn.execute("SELECT count(*) FROM information_schema.columns"
                                 " WHERE table_name = 'articles' AND column_name = 'tsv'").fetchone()[0] == 0
+            # Migration 4: the counted kinds' tags of the articles already there, each with its date.
+            assert conn.execute("SELECT count(DISTINCT article) FROM article_facet_tags"
+                                " WHERE tag = 'organization:wagner group'").fetchone()[0] == 3
+        page = store.search(SearchQuery(organization="Wagner Group", sort="date"))
+        assert (page.total, [a.id for a in page.results]) == (3, ["a3", "a9", "a1"])  # a9: a1 again, later
     finally:
         store.close()
     # Started again: nothing left to migrate, nothing lost.

@@ -213,6 +213,20 @@ def test_upsert_replaces_and_keeps_first_seen(store):
     assert _first_seen(store, "a1") == first_seen
 
 
+def test_a_replaced_articles_tags_and_date_are_what_browsing_sees(store):
+    """Browsing one tag newest first may be answered from its own index (PostgreSQL): a replaced
+    article leaves the old tag's list and moves in the new one's to its new date."""
+    assert ids(search(store, country="ML", sort="date")) == ["a3", "a5", "a1"]
+    moved = make("a1", "Russian advisers leave Mali", "The advisers went home.", countries=("ML", "FR"),
+                 topics=["politics"], published=datetime(2024, 6, 1, tzinfo=UTC))
+    store.upsert([moved])
+    assert ids(search(store, country="ML", sort="date")) == ["a1", "a3", "a5"]
+    assert ids(search(store, country="RU")) == []
+    page = search(store, country="FR", since="2024-01-01", until="2024-12-31")
+    assert (ids(page), page.total) == (["a1"], 1)
+    assert search(store, topic="conflict").total == 0
+
+
 def test_get_count_size(store):
     assert store.get("nope") is None
     assert store.get("a2").site_name == "The Example Courier"
