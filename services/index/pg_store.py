@@ -349,8 +349,8 @@ class PostgresStore:
         # Headlines are costly: made for the page's rows only, in the outer query.
         snippet = (f"ts_headline('english', {{}}.body, ({tsq[0]}),"
                    " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')") if tsq else "NULL"
-        # Facets (and, with RUM, the total) on other connections, other server processes, while this one
-        # finds the page.
+        # Facets, with the number of matches, on another connection, another server process, while this
+        # one finds the page.
         facet_job = background().submit(self._facets, clause, params) if q.facets else None
         total = None
         browsed = self._browsed_tag(q, tsq)
@@ -370,14 +370,15 @@ class PostgresStore:
         elif self.text_index == "rum":
             assert tsq is not None  # relevance order needs query text (SearchQuery.by_date)
             offset = int(cursor.get("o", 0))
-            count_job = background().submit(self._count, clause, params)
+            # The facets, when asked for, count the matches too: one scan of them, not two at once.
+            count_job = None if facet_job else background().submit(self._count, clause, params)
             with self.pool.connection() as conn:
                 seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
                 rows = conn.execute(f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
                                     " a.body FROM articles a WHERE a.seq = ANY(%s)", [*text_params, seqs]).fetchall()
             place = {seq: i for i, seq in enumerate(seqs)}
             rows.sort(key=lambda r: place[r[0]])
-            total = count_job.result()
+            total = count_job.result() if count_job else None
         else:
             assert tsq is not None
             offset = int(cursor.get("o", 0))
@@ -396,9 +397,12 @@ class PostgresStore:
                 rows = conn.execute(page_sql, [*text_params, *text_params, *params, q.limit + 1, offset]).fetchall()
             if rows and rows[0][5] is not None:
                 total = rows[0][5]
+        facets = None
+        if facet_job:
+            counted, facets = facet_job.result()
+            total = counted if total is None else total
         if total is None:
             total = self._count(clause, params)
-        facets = facet_job.result() if facet_job else None
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
@@ -462,16 +466,19 @@ class PostgresStore:
         with self.pool.connection() as conn:
             return conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
 
-    def _facets(self, clause: str, params: list[Any]) -> dict[str, dict[str, int]]:
-        """Every facet from one statement: the matches are found once, then counted; display values are
-        looked up for the tags that can make a facet's top FACET_SIZE (rank() keeps the ties)."""
+    def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The number of matches and every facet, from one statement: the matches are found once, then
+        counted; display values are looked up for the tags that can make a facet's top FACET_SIZE (rank()
+        keeps the ties)."""
         sql = (
             f"WITH hits AS MATERIALIZED (SELECT a.facet_tags, a.site_name, a.sort_at FROM articles a {clause}),"
             " counted AS (SELECT t, count(*) AS n FROM hits, unnest(hits.facet_tags) t GROUP BY t),"
             " ranked AS (SELECT t, n, rank() OVER (PARTITION BY split_part(t, ':', 1) ORDER BY n DESC) AS r FROM counted)"
             " SELECT split_part(r.t, ':', 1), tn.value, r.n FROM ranked r JOIN tag_names tn ON tn.tag = r.t WHERE r.r <= %s"
             " UNION ALL SELECT 'site', site_name, count(*) FROM hits WHERE site_name IS NOT NULL GROUP BY site_name"
-            " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2")
+            " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2"
+            " UNION ALL SELECT 'total', NULL, count(*) FROM hits")
         with self.pool.connection() as conn:
             rows = conn.execute(sql, [*params, query.FACET_SIZE]).fetchall()
-        return query.rank_facets(rows)
+        total = next(n for facet, _, n in rows if facet == "total")
+        return total, query.rank_facets(r for r in rows if r[0] != "total")
