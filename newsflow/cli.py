@@ -361,7 +361,7 @@ def extract(
 
 @app.command()
 def geoparse(
-    files: Annotated[list[Path] | None, typer.Argument(help="plain-text files")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="plain-text files; - or none: the text on stdin")] = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","text"} lines on stdin')] = False,
 ) -> None:
     """Recognise and resolve places in text, offline (the enrich worker's own code)."""
@@ -369,6 +369,7 @@ def geoparse(
 
     _settings()
     enricher = Enricher()
+    status = 0
     if jsonl:
         for line in sys.stdin:
             if line.strip():
@@ -377,9 +378,16 @@ def geoparse(
                 _out(json.dumps({"id": item.get("id"), "places": [p.model_dump() for p in places]},
                                 ensure_ascii=False))
         return
-    for path in files or []:
-        places = enricher.places(path.read_text())
+    for path in files or [Path("-")]:
+        try:
+            text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:  # one unreadable file is reported, the others are still parsed
+            typer.echo(f"newsflow: {path}: {exc.strerror or exc}", err=True)
+            status = 2
+            continue
+        places = enricher.places(text)
         _out(json.dumps({"id": str(path), "places": [p.model_dump() for p in places]}, ensure_ascii=False))
+    raise typer.Exit(status)
 
 
 @app.command()

@@ -327,3 +327,21 @@ def test_british_counties_by_their_own_names(enricher):
     assert 52 < places["Norfolk"].lat < 53.2 and 0.2 < places["Norfolk"].lon < 1.8  # East Anglia
     assert _resolved_as(enricher, "Norfolk", "The ship returned to Norfolk, Virginia, on Monday.") == ("city", "US")
     assert _resolved_as(enricher, "Kent", "Police in Kent, Ohio, closed the road.") == ("city", "US")
+
+
+def test_the_geoparse_command_reads_stdin_and_reports_an_unreadable_file(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    story = tmp_path / "story.txt"
+    story.write_text("Troops left Bamako for Timbuktu.")
+    result = CliRunner().invoke(app, ["geoparse", "-", str(story), str(tmp_path / "missing.txt")],
+                                input="Storms crossed the Atlantic.")
+    assert result.exit_code == 2  # the missing file, after the others were parsed
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(d["id"], [p["name"] for p in d["places"]]) for d in lines] == [
+        ("-", ["Atlantic"]), (str(story), ["Bamako", "Timbuktu"])]
+    assert "missing.txt" in result.stderr
