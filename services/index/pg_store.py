@@ -388,13 +388,27 @@ class PostgresStore:
             # spilled to disk past work_mem ("purchased", 9,633 matches: 167 -> 40 ms). OFFSET 0 keeps
             # the planner from merging the two levels.
             total_col = "count(*) OVER ()" if not cursor else "NULL::bigint"
-            page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
-                        f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
-                        f"SELECT a.seq, a.sort_at, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
-                        " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
-                        " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC")
+            if not any("a." in condition for condition in where):
+                # Text and tag filters only: the matches are ranked from article_text alone, and only
+                # the best (with whatever ties the page's last) meet `articles` for their dates, the tie
+                # order. Joining every match there read all of `articles` ("create", 18,154 matches:
+                # 218 -> 116 ms).
+                page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
+                            f"SELECT m.seq, m.rank, {total_col} AS total FROM ("
+                            f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM article_text t"
+                            f" WHERE {' AND '.join(where)} OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
+                            " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, a.sort_at DESC, a.seq DESC"
+                            " LIMIT %s OFFSET %s")
+                page_params = [*text_params, *text_params, *params, offset + q.limit + 1, q.limit + 1, offset]
+            else:
+                page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
+                            f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
+                            f"SELECT a.seq, a.sort_at, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
+                            " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
+                            " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC")
+                page_params = [*text_params, *text_params, *params, q.limit + 1, offset]
             with self.pool.connection() as conn:
-                rows = conn.execute(page_sql, [*text_params, *text_params, *params, q.limit + 1, offset]).fetchall()
+                rows = conn.execute(page_sql, page_params).fetchall()
             if rows and rows[0][5] is not None:
                 total = rows[0][5]
         facets = None
