@@ -343,6 +343,9 @@ class PostgresStore:
         tsq = self._tsquery(q.q)
         join, where, params = self._filters(q, tsq)
         clause = f"{join} WHERE {' AND '.join(where)}" if where else ""
+        # Text and tag filters only: article_text alone answers which articles match, without `articles`.
+        text_only = tsq is not None and not any("a." in condition for condition in where)
+        matches = f"article_text t WHERE {' AND '.join(where)}" if text_only else f"articles a {clause}"
         cursor = decode_cursor(q.cursor) if q.cursor else {}
         offset = 0
         text_params = list(tsq[1]) if tsq else []
@@ -371,7 +374,7 @@ class PostgresStore:
             assert tsq is not None  # relevance order needs query text (SearchQuery.by_date)
             offset = int(cursor.get("o", 0))
             # The facets, when asked for, count the matches too: one scan of them, not two at once.
-            count_job = None if facet_job else background().submit(self._count, clause, params)
+            count_job = None if facet_job else background().submit(self._count, matches, params)
             with self.pool.connection() as conn:
                 seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
                 rows = conn.execute(f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
@@ -388,15 +391,15 @@ class PostgresStore:
             # spilled to disk past work_mem ("purchased", 9,633 matches: 167 -> 40 ms). OFFSET 0 keeps
             # the planner from merging the two levels.
             total_col = "count(*) OVER ()" if not cursor else "NULL::bigint"
-            if not any("a." in condition for condition in where):
+            if text_only:
                 # Text and tag filters only: the matches are ranked from article_text alone, and only
                 # the best (with whatever ties the page's last) meet `articles` for their dates, the tie
                 # order. Joining every match there read all of `articles` ("create", 18,154 matches:
                 # 218 -> 116 ms).
                 page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
                             f"SELECT m.seq, m.rank, {total_col} AS total FROM ("
-                            f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM article_text t"
-                            f" WHERE {' AND '.join(where)} OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
+                            f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM {matches}"
+                            " OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
                             " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, a.sort_at DESC, a.seq DESC"
                             " LIMIT %s OFFSET %s")
                 page_params = [*text_params, *text_params, *params, offset + q.limit + 1, q.limit + 1, offset]
@@ -416,7 +419,7 @@ class PostgresStore:
             counted, facets = facet_job.result()
             total = counted if total is None else total
         if total is None:
-            total = self._count(clause, params)
+            total = self._count(matches, params)
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
@@ -476,9 +479,9 @@ class PostgresStore:
             total = conn.execute(count_sql, count_params).fetchone()[0]
         return rows, total
 
-    def _count(self, clause: str, params: list[Any]) -> int:
+    def _count(self, matches: str, params: list[Any]) -> int:
         with self.pool.connection() as conn:
-            return conn.execute(f"SELECT count(*) FROM articles a {clause}", params).fetchone()[0]
+            return conn.execute(f"SELECT count(*) FROM {matches}", params).fetchone()[0]
 
     def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
         """The number of matches and every facet, from one statement: the matches are found once, then
