@@ -385,31 +385,8 @@ class PostgresStore:
         else:
             assert tsq is not None
             offset = int(cursor.get("o", 0))
-            # Every match is ranked, so on a first page the total comes with the rows (count(*) OVER ()),
-            # one pass instead of two. The rank is computed below the window, on narrow rows: above it,
-            # the window carried each match's tsvector, and with tsvectors stored inline (tried) it
-            # spilled to disk past work_mem ("purchased", 9,633 matches: 167 -> 40 ms). OFFSET 0 keeps
-            # the planner from merging the two levels.
-            total_col = "count(*) OVER ()" if not cursor else "NULL::bigint"
-            if text_only:
-                # Text and tag filters only: the matches are ranked from article_text alone, and only
-                # the best (with whatever ties the page's last) meet `articles` for their dates, the tie
-                # order. Joining every match there read all of `articles` ("create", 18,154 matches:
-                # 218 -> 116 ms).
-                page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
-                            f"SELECT m.seq, m.rank, {total_col} AS total FROM ("
-                            f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM {matches}"
-                            " OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
-                            " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, a.sort_at DESC, a.seq DESC"
-                            " LIMIT %s OFFSET %s")
-                page_params = [*text_params, *text_params, *params, offset + q.limit + 1, q.limit + 1, offset]
-            else:
-                page_sql = (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
-                            f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
-                            f"SELECT a.seq, a.sort_at, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
-                            " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
-                            " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC")
-                page_params = [*text_params, *text_params, *params, q.limit + 1, offset]
+            page_sql, page_params = self._ranked_page(tsq, snippet, not cursor, text_only, matches, clause, params,
+                                                      offset, q.limit + 1)
             with self.pool.connection() as conn:
                 rows = conn.execute(page_sql, page_params).fetchall()
             if rows and rows[0][5] is not None:
@@ -428,6 +405,33 @@ class PostgresStore:
             facets=facets,
             next_cursor=next_cursor(q, (format_utc(rows[-1][3]), rows[-1][0]) if more else None, offset),
         )
+
+    @staticmethod
+    def _ranked_page(tsq: tuple[str, list[Any]], snippet: str, first_page: bool, text_only: bool, matches: str,
+                     clause: str, params: list[Any], offset: int, count: int) -> tuple[str, list[Any]]:
+        """The statement of a GIN search's page in relevance order, and its parameters. Every match is
+        ranked, so on a first page the total comes with the rows (count(*) OVER ()), one pass instead of
+        two. The rank is computed below the window, on narrow rows: above it, the window carried each
+        match's tsvector, and with tsvectors stored inline (tried) it spilled to disk past work_mem
+        ("purchased", 9,633 matches: 167 -> 40 ms). OFFSET 0 keeps the planner from merging the levels."""
+        text = list(tsq[1])
+        total_col = "count(*) OVER ()" if first_page else "NULL::bigint"
+        if text_only:
+            # The matches are ranked from article_text alone, and only the best (with whatever ties the
+            # page's last) meet `articles` for their dates, the tie order. Joining every match there read
+            # all of `articles` ("create", 18,154 matches: 218 -> 116 ms).
+            return (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
+                    f"SELECT m.seq, m.rank, {total_col} AS total FROM ("
+                    f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM {matches}"
+                    " OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
+                    " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, a.sort_at DESC, a.seq DESC"
+                    " LIMIT %s OFFSET %s"), [*text, *text, *params, offset + count, count, offset]
+        return (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
+                f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
+                f"SELECT a.seq, a.sort_at, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
+                " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
+                " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC"), \
+            [*text, *text, *params, count, offset]
 
     @staticmethod
     def _ranked_by_index(conn: psycopg.Connection, tsq: tuple[str, list[Any]], clause: str, params: list[Any],
