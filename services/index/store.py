@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from newsflow.index.query import SearchPage, SearchQuery
 from newsflow.schemas import EnrichedArticle
+from newsflow.settings import Settings
 from newsflow.text import fold
 
 
@@ -63,6 +64,12 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
     for kind, value in pairs:
         seen.setdefault((kind, _fold(value)), value)
     return [(kind, key, value) for (kind, key), value in seen.items()]
+
+
+def open_configured_store(settings: Settings) -> Store:
+    """The store the settings name, opened as every process of a deployment must open it: with the
+    same PostgreSQL text index, since opening builds that index and drops the other."""
+    return open_store(settings.effective_store_url, settings.pg_text_index)
 
 
 def open_store(url: str, pg_text_index: str = "gin") -> Store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from newsflow.errors import Quarantine
-from newsflow.index.store import Store, open_store
+from newsflow.index.store import Store, open_configured_store
 from newsflow.logs import get_logger
 from newsflow.runtime import Entry
 from newsflow.schemas import EnrichedArticle
@@ -23,7 +23,7 @@ class IndexHandler:
         self.store: Store | None = None
 
     async def start(self, redis: Redis) -> None:
-        self.store = open_store(self.settings.effective_store_url, self.settings.pg_text_index)
+        self.store = open_configured_store(self.settings)
 
     async def stop(self) -> None:
         if self.store:

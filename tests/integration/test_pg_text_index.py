@@ -60,7 +60,7 @@ def pages(store: PostgresStore, query: dict, limit: int = 7) -> tuple[list[str],
 def expected_order(store: PostgresStore, query: dict) -> list[str]:
     """Every match in the store's score order, ties newest first, computed apart from the index scan."""
     tsq, text_params = store._tsquery(query["q"])
-    join, where, params = store._filters(SearchQuery(**query), (tsq, text_params))
+    join, where, params, _ = store._filters(SearchQuery(**query), (tsq, text_params))
     score = f"t.tsv <=> ({tsq})" if store.text_index == "rum" else f"-ts_rank_cd(t.tsv, ({tsq}))"
     with store.pool.connection() as conn:
         conn.execute("SET enable_indexscan = off")  # the score from the stored tsvector, not the index

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsflow.enrich.worker import EnrichHandler
-from newsflow.index.store import open_store
+from newsflow.index.store import open_configured_store
 from newsflow.index.worker import IndexHandler
 from newsflow.ingest.worker import IngestHandler
 from newsflow.push import push_urls
@@ -21,7 +21,7 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
                                            "claim_idle_ms": 60_000})
     ok, missing, failing = server.url("/ok?utm_source=x"), server.url("/404"), server.url("/503")
     pushed = await push_urls(redis, settings, [ok, missing, failing])
-    store = open_store(settings.effective_store_url, settings.pg_text_index)
+    store = open_configured_store(settings)
     try:
         # Before any worker: queued on news.urls.
         t = await read_trace(redis, settings, ok, store)
