@@ -210,31 +210,41 @@ class PostgresStore:
         self.pool.close()
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
-        """Large batches are split over parallel connections: to_tsvector costs ~0.7 ms an article on
+        """Large batches are split over parallel connections: to_tsvector costs ~0.6 ms an article on
         the server, so one backend caps indexing. Each part commits on its own; a failed part fails the
         call and the caller retries the batch, which upserts (idempotently) what had committed."""
         # The last version of an id within one batch wins, as it would across batches.
         latest = list({a.id: a for a in articles}.values())
         if not latest:
             return
+        tags = [article_tags(a) for a in latest]
+        self._add_tag_names(tags)
         parts = max(1, min(self.write_parallelism, len(latest) // PARALLEL_MIN_PART))
         if parts == 1:
-            self._upsert(latest)
+            self._upsert(latest, tags)
             return
-        chunks = [latest[i::parts] for i in range(parts)]
         with ThreadPoolExecutor(parts) as pool:
-            for future in [pool.submit(self._upsert, chunk) for chunk in chunks]:
+            for future in [pool.submit(self._upsert, latest[i::parts], tags[i::parts]) for i in range(parts)]:
                 future.result()
 
-    def _upsert(self, latest: list[EnrichedArticle]) -> None:
-        now = utcnow()
-        tags = [article_tags(a) for a in latest]
+    def _add_tag_names(self, tags: list[list[tuple[str, str, str]]]) -> None:
+        """Display values of tags not seen before, committed before any article that holds them (facets
+        look them up). In a transaction of its own: inside the parts', a name new to two parts made the
+        second wait on `ON CONFLICT` until the first part committed, and the parts ran one after the
+        other (100k bench: a third of the samples of a load waited there)."""
         names = {f"{kind}:{key}": value for t in tags for kind, key, value in t}
-        new_names = sorted(set(names) - self._known_tags)  # in one order everywhere: no deadlock between parts
+        new_names = sorted(set(names) - self._known_tags)
+        if new_names:
+            with self.pool.connection() as conn:
+                conn.execute("INSERT INTO tag_names (tag, value) SELECT * FROM unnest(%s::text[], %s::text[])"
+                             " ON CONFLICT DO NOTHING", (new_names, [names[t] for t in new_names]))
+        if len(self._known_tags) > self.tag_cache_max:  # a long-running indexer's memory stays bounded
+            self._known_tags.clear()
+        self._known_tags.update(new_names)  # committed
+
+    def _upsert(self, latest: list[EnrichedArticle], tags: list[list[tuple[str, str, str]]]) -> None:
+        now = utcnow()
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            if new_names:
-                cur.execute("INSERT INTO tag_names (tag, value) SELECT * FROM unnest(%s::text[], %s::text[])"
-                            " ON CONFLICT DO NOTHING", (new_names, [names[t] for t in new_names]))
             cur.executemany(UPSERT, [
                 # The body lives once, in its column; the document holds the rest (measured: the body
                 # in both cost ~0.6 ms an article in JSONB and TOAST work).
@@ -260,9 +270,6 @@ class PostgresStore:
                 for seq, a in zip(seqs, latest, strict=True):
                     for row in {(p.geonameid, p.lat, p.lon) for p in a.places}:
                         copy.write_row((seq, *row))
-        if len(self._known_tags) > self.tag_cache_max:  # a long-running indexer's memory stays bounded
-            self._known_tags.clear()
-        self._known_tags.update(new_names)  # committed
 
     @staticmethod
     def _article(doc: dict[str, Any], body: str) -> EnrichedArticle:
