@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from newsflow import __version__
-from newsflow.index.query import SearchPage, SearchParams
+from newsflow.index.query import SearchPage, SearchParams, SearchTimeout
 from newsflow.index.store import Store, open_configured_store
+from newsflow.logs import get_logger
 from newsflow.metrics import (
     DEAD_LETTERS,
     STORE_ARTICLES,
@@ -28,6 +29,8 @@ from newsflow.schemas import EnrichedArticle
 from newsflow.settings import Settings, get_settings
 from newsflow.stack import resolve_redis_url
 from newsflow.status import collect_status
+
+log = get_logger("newsflow.api")
 
 MAX_URLS_PER_REQUEST = 1000
 
@@ -148,13 +151,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         URLS_PUSHED.inc(len(queued))
         return PushOut(queued=queued, rejected=rejected)
 
-    @app.get("/v1/search", response_model=SearchPage)
+    @app.get("/v1/search", response_model=SearchPage,
+             responses={504: {"description": "the search ran past NEWSFLOW_SEARCH_TIMEOUT_S and was stopped"}})
     def search(store: Annotated[Store, Depends(store_of)], params: Annotated[SearchParams, Query()]) -> SearchPage:
         try:
             query = params.to_query()
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
-        return store.search(query)
+        try:
+            return store.search(query)
+        except SearchTimeout as exc:
+            log.warning("search_timeout", query=query.model_dump(exclude_defaults=True, mode="json"),
+                        timeout_s=exc.seconds)
+            raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc)) from exc
 
     @app.get("/v1/articles/{article_id}", response_model=EnrichedArticle)
     def get_article(article_id: str, store: Annotated[Store, Depends(store_of)]) -> EnrichedArticle:

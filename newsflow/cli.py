@@ -222,7 +222,7 @@ def search(
     """Search the store (the running stack's, or NEWSFLOW_STORE_URL)."""
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from newsflow.index.query import SearchParams  # noqa: PLC0415
+    from newsflow.index.query import SearchParams, SearchTimeout  # noqa: PLC0415
     from newsflow.index.store import open_configured_store  # noqa: PLC0415
 
     settings = _settings()
@@ -237,6 +237,9 @@ def search(
     store = open_configured_store(settings)
     try:
         page = store.search(q)
+    except SearchTimeout as exc:
+        typer.echo(f"newsflow: {exc} (NEWSFLOW_SEARCH_TIMEOUT_S)", err=True)
+        raise typer.Exit(1) from exc
     finally:
         store.close()
     if as_json:

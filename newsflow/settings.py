@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # costs ~3 ms and ~0.6 MB of WAL (doc/choices.md). Every process of a deployment must agree: the
     # store builds its index, and drops the other, on start.
     pg_text_index: str = Field(default="gin", pattern="^(rum|gin)$")
+    # A search still running after this many seconds is stopped: the API answers 504 and the CLI exits 1.
+    # Some queries cost in proportion to the archive (a phrase of two common words on GIN rechecks
+    # every article holding both), and one of them must not hold a connection and a core for minutes.
+    # 0: no limit.
+    search_timeout_s: float = Field(default=10.0, ge=0)
     data_dir: Path = Field(default_factory=_default_data_dir)
     redis_server_bin: str | None = Field(
         default=None, description="redis-server binary for the embedded Redis; default: the newest found"

@@ -7,15 +7,23 @@ lock, each once."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from newsflow.index import query
-from newsflow.index.query import SearchPage, SearchQuery, decode_cursor, next_cursor, parse_terms
-from newsflow.index.store import TAG_CACHE_MAX, article_tags, background
+from newsflow.index.query import (
+    SearchPage,
+    SearchQuery,
+    SearchTimeout,
+    decode_cursor,
+    next_cursor,
+    parse_terms,
+)
+from newsflow.index.store import TAG_CACHE_MAX, article_tags, side_jobs
 from newsflow.logs import get_logger
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
@@ -154,16 +162,26 @@ def _date_range(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
 
 
 class PostgresStore:
-    def __init__(self, url: str, pool_size: int = 6, write_parallelism: int | None = None, text_index: str = "gin"):
+    def __init__(self, url: str, pool_size: int = 6, write_parallelism: int | None = None, text_index: str = "gin",
+                 search_timeout_s: float | None = None):
         if text_index not in TEXT_INDEXES:
             raise ValueError(f"text_index must be rum or gin, not {text_index!r}")
         self.url = url
+        self.search_timeout_s = search_timeout_s
         self.write_parallelism = write_parallelism or max(1, min(pool_size - 1, os.cpu_count() or 1))
         self._known_tags: set[str] = set()  # in tag_names, committed
         self.tag_cache_max = TAG_CACHE_MAX
         # JIT compiling costs 50-200 ms on a broad search's first rows and saves less than that here.
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size,
                                    kwargs={"autocommit": True, "options": "-c jit=off"}, open=True)
+        self.search_pool = self.pool
+        if search_timeout_s:
+            # Searches run on connections of their own whose every statement is bounded (a search's page
+            # and its facets each): no round trip to set the limit, and writes, migrations and a BEGIN
+            # never meet it. Opened at the first search: an indexer never makes one.
+            limit = f"-c statement_timeout={max(1, round(search_timeout_s * 1000))}"
+            self.search_pool = ConnectionPool(url, min_size=0, max_size=pool_size,
+                                              kwargs={"autocommit": True, "options": f"-c jit=off {limit}"}, open=True)
         self.text_index = self._migrate(text_index)
 
     def _migrate(self, text_index: str) -> str:
@@ -207,6 +225,8 @@ class PostgresStore:
         return chosen
 
     def close(self) -> None:
+        if self.search_pool is not self.pool:
+            self.search_pool.close()
         self.pool.close()
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
@@ -350,6 +370,13 @@ class PostgresStore:
         return (TEXT_JOIN if tsq else ""), where, params, bool(tsq) and on_text == len(where)
 
     def search(self, q: SearchQuery) -> SearchPage:
+        try:
+            with side_jobs() as submit:
+                return self._search(q, submit)
+        except psycopg.errors.QueryCanceled as exc:  # statement_timeout, on this connection or a facet's
+            raise SearchTimeout(self.search_timeout_s or 0) from exc
+
+    def _search(self, q: SearchQuery, submit: Callable[..., Future]) -> SearchPage:
         tsq = self._tsquery(q.q)
         join, where, params, text_only = self._filters(q, tsq)
         clause = f"{join} WHERE {' AND '.join(where)}" if where else ""
@@ -362,7 +389,7 @@ class PostgresStore:
                    " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')") if tsq else "NULL"
         # Facets, with the number of matches, on another connection, another server process, while this
         # one finds the page.
-        facet_job = background().submit(self._facets, clause, params) if q.facets else None
+        facet_job = submit(self._facets, clause, params) if q.facets else None
         total = None
         browsed = self._browsed_tag(q, tsq)
         if browsed:
@@ -376,14 +403,14 @@ class PostgresStore:
             page_sql = (f"SELECT h.seq, h.id, h.doc, h.sort_at, {snippet.format('h')}, NULL::bigint, h.body FROM ("
                         f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
                         " ORDER BY a.sort_at DESC, a.seq DESC LIMIT %s) h")
-            with self.pool.connection() as conn:
+            with self.search_pool.connection() as conn:
                 rows = conn.execute(page_sql, [*text_params, *page_params, q.limit + 1]).fetchall()
         elif self.text_index == "rum":
             assert tsq is not None  # relevance order needs query text (SearchQuery.by_date)
             offset = int(cursor.get("o", 0))
             # The facets, when asked for, count the matches too: one scan of them, not two at once.
-            count_job = None if facet_job else background().submit(self._count, matches, params)
-            with self.pool.connection() as conn:
+            count_job = None if facet_job else submit(self._count, matches, params)
+            with self.search_pool.connection() as conn:
                 seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
                 rows = conn.execute(f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
                                     " a.body FROM articles a WHERE a.seq = ANY(%s)", [*text_params, seqs]).fetchall()
@@ -395,7 +422,7 @@ class PostgresStore:
             offset = int(cursor.get("o", 0))
             page_sql, page_params = self._ranked_page(tsq, snippet, not cursor, text_only, matches, clause, params,
                                                       offset, q.limit + 1)
-            with self.pool.connection() as conn:
+            with self.search_pool.connection() as conn:
                 rows = conn.execute(page_sql, page_params).fetchall()
             if rows and rows[0][5] is not None:
                 total = rows[0][5]
@@ -486,13 +513,13 @@ class PostgresStore:
         page_sql = ("SELECT a.seq, a.id, a.doc, a.sort_at, NULL, NULL::bigint, a.body FROM article_facet_tags f"
                     f" JOIN articles a ON a.seq = f.article WHERE {' AND '.join(where)}"
                     " ORDER BY f.sort_at DESC, f.article DESC LIMIT %s")
-        with self.pool.connection() as conn:
+        with self.search_pool.connection() as conn:
             rows = conn.execute(page_sql, [*params, q.limit + 1]).fetchall()
             total = conn.execute(count_sql, count_params).fetchone()[0]
         return rows, total
 
     def _count(self, matches: str, params: list[Any]) -> int:
-        with self.pool.connection() as conn:
+        with self.search_pool.connection() as conn:
             return conn.execute(f"SELECT count(*) FROM {matches}", params).fetchone()[0]
 
     def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
@@ -507,7 +534,7 @@ class PostgresStore:
             " UNION ALL SELECT 'site', site_name, count(*) FROM hits WHERE site_name IS NOT NULL GROUP BY site_name"
             " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2"
             " UNION ALL SELECT 'total', NULL, count(*) FROM hits")
-        with self.pool.connection() as conn:
+        with self.search_pool.connection() as conn:
             rows = conn.execute(sql, [*params, query.FACET_SIZE]).fetchall()
         total = next(n for facet, _, n in rows if facet == "total")
         return total, query.rank_facets(r for r in rows if r[0] != "total")

@@ -32,6 +32,15 @@ FACET_DAYS = 31
 EARTH_RADIUS_KM = 6371.0088
 
 
+class SearchTimeout(Exception):
+    """A search ran past the store's time limit (NEWSFLOW_SEARCH_TIMEOUT_S) and was stopped."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"the search took longer than {seconds:g} s and was stopped; a filter, a date range"
+                         " or rarer words make it cheaper")
+        self.seconds = seconds
+
+
 class Near(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)

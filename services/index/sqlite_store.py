@@ -9,7 +9,11 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
 
@@ -22,12 +26,13 @@ from newsflow.index.query import (
     Near,
     SearchPage,
     SearchQuery,
+    SearchTimeout,
     decode_cursor,
     next_cursor,
     parse_terms,
     rank_facets,
 )
-from newsflow.index.store import TAG_CACHE_MAX, article_tags, background
+from newsflow.index.store import TAG_CACHE_MAX, article_tags, side_jobs
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 # Each step runs once, in order, recorded in PRAGMA user_version; re-running is a no-op.
@@ -173,9 +178,13 @@ def fts_expression(q: str) -> tuple[str | None, str | None]:
     return positive, negative
 
 
+PROGRESS_STEPS = 10_000  # SQLite VM steps between two looks at a search's deadline: well under a millisecond
+
+
 class SqliteStore:
-    def __init__(self, path: str):
+    def __init__(self, path: str, search_timeout_s: float | None = None):
         self.path = path
+        self.search_timeout_s = search_timeout_s
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -371,8 +380,31 @@ class SqliteStore:
             params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
         return where, params
 
+    @contextmanager
+    def _time_limit(self, conn: sqlite3.Connection, deadline: float | None) -> Iterator[None]:
+        """The statements run inside are interrupted past the deadline (SearchTimeout): SQLite calls the
+        handler every PROGRESS_STEPS steps, and a true answer stops the statement."""
+        if deadline is None:
+            yield
+            return
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if str(exc) == "interrupted" and time.monotonic() > deadline:
+                raise SearchTimeout(self.search_timeout_s or 0) from exc
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)  # the connection's other statements (upserts) run unbounded
+
     def search(self, q: SearchQuery) -> SearchPage:
         conn = self._conn()
+        deadline = time.monotonic() + self.search_timeout_s if self.search_timeout_s else None
+        with side_jobs() as submit, self._time_limit(conn, deadline):
+            return self._search(conn, q, deadline, submit)
+
+    def _search(self, conn: sqlite3.Connection, q: SearchQuery, deadline: float | None,
+                submit: Callable[..., Future]) -> SearchPage:
         where, params = self._filters(q)
         positive = fts_expression(q.q)[0]
         join = "JOIN articles_fts ON articles_fts.rowid = a.rowid" if positive else ""
@@ -381,7 +413,7 @@ class SqliteStore:
         if q.facets:
             # On another connection, in another thread, while this one finds the page: SQLite releases
             # the GIL while it steps, so a broad query's two passes overlap (measured on 100k articles: facet queries p50 31 → 25 ms).
-            facet_job = background().submit(self._count_and_facets, base, params)
+            facet_job = submit(self._count_and_facets, base, params, deadline)
             if q.by_date and not positive:  # the plan of the page depends on the total
                 total, facets = facet_job.result()
         elif positive and not (q.language or q.since or q.until):
@@ -441,13 +473,15 @@ class SqliteStore:
         articles = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0  # ~count, O(log n)
         return total * total > articles * (limit + 1)
 
-    def _count_and_facets(self, base: str, params: list[object]) -> tuple[int, dict[str, dict[str, int]]]:
+    def _count_and_facets(self, base: str, params: list[object],
+                          deadline: float | None) -> tuple[int, dict[str, dict[str, int]]]:
         """The hits are read once, for the total and every facet; their values come back as three
         strings (group_concat runs in C), not a row object per hit."""
         conn = self._conn()
-        total, tags, sites, days = conn.execute(
-            "SELECT count(*), group_concat(nullif(a.facet_tags, ''), ','), group_concat(a.site_name, char(31)),"
-            f" group_concat(substr(a.sort_at, 1, 10), ',') {base}", params).fetchone()
+        with self._time_limit(conn, deadline):
+            total, tags, sites, days = conn.execute(
+                "SELECT count(*), group_concat(nullif(a.facet_tags, ''), ','), group_concat(a.site_name, char(31)),"
+                f" group_concat(substr(a.sort_at, 1, 10), ',') {base}", params).fetchone()
         return total, self._facets(conn, tags, sites, days)
 
     @staticmethod

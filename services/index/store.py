@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -32,6 +34,25 @@ def background() -> ThreadPoolExecutor:
     """Threads that run a search's facets (and total) on other connections while the page is found;
     one pool for every store of the process."""
     return ThreadPoolExecutor(4, thread_name_prefix="store-background")
+
+
+@contextmanager
+def side_jobs() -> Iterator[Callable[..., Future]]:
+    """A submit function for work beside a search (its facets, its total) on background(); all of it is
+    waited for on the way out, when the search fails too. A job left running holds a connection of a
+    store that may be closed next, and SQLite must not close a connection another thread is stepping
+    (`newsflow search` died of SIGSEGV once, in a test run, after its search was stopped at the time
+    limit while the facets ran; not reproduced since, but this leaves no such window)."""
+    jobs: list[Future] = []
+
+    def submit(fn: Callable[..., object], *args: object) -> Future:
+        jobs.append(background().submit(fn, *args))
+        return jobs[-1]
+
+    try:
+        yield submit
+    finally:
+        wait(jobs)
 
 
 # Tag values repeat across articles (countries, topics, busy people and organisations): folding each
@@ -69,17 +90,18 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
 def open_configured_store(settings: Settings) -> Store:
     """The store the settings name, opened as every process of a deployment must open it: with the
     same PostgreSQL text index, since opening builds that index and drops the other."""
-    return open_store(settings.effective_store_url, settings.pg_text_index)
+    return open_store(settings.effective_store_url, settings.pg_text_index, settings.search_timeout_s or None)
 
 
-def open_store(url: str, pg_text_index: str = "gin") -> Store:
+def open_store(url: str, pg_text_index: str = "gin", search_timeout_s: float | None = None) -> Store:
+    """search_timeout_s: a search running longer is stopped with SearchTimeout (None: no limit)."""
     if url.startswith("sqlite:///"):
         from newsflow.index.sqlite_store import SqliteStore  # noqa: PLC0415
 
-        return SqliteStore(url.removeprefix("sqlite:///"))
+        return SqliteStore(url.removeprefix("sqlite:///"), search_timeout_s=search_timeout_s)
     if url.startswith(("postgresql://", "postgres://")):
         from newsflow.index.pg_store import PostgresStore  # noqa: PLC0415
 
-        return PostgresStore(url, text_index=pg_text_index)
+        return PostgresStore(url, text_index=pg_text_index, search_timeout_s=search_timeout_s)
     scheme = url.split(":", 1)[0]
     raise ValueError(f"unsupported store URL scheme {scheme!r} (supported: sqlite:///PATH, postgresql://…)")

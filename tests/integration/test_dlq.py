@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 def env_of(settings, **extra) -> dict[str, str]:
     """The environment of a newsflow process that sees what the test's settings say."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    for name in ("redis_url", "stream_urls", "stream_articles", "stream_enriched", "stream_dlq", "data_dir"):
+    for name in ("redis_url", "stream_urls", "stream_articles", "stream_enriched", "stream_dlq", "data_dir",
+                 "search_timeout_s"):
         env[f"NEWSFLOW_{name.upper()}"] = str(getattr(settings, name))
     env.update({f"NEWSFLOW_{k.upper()}": str(v) for k, v in extra.items()})
     return env

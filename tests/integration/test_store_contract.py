@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsflow.index.query import BBox, Near, SearchQuery
+from newsflow.index.query import BBox, Near, SearchQuery, SearchTimeout
 from newsflow.schemas import EnrichedArticle, Focus, Place, utcnow
 
 BAMAKO = Place(name="Bamako", start=0, end=6, lat=12.61, lon=-7.98, country_code="ML", geonameid=2460596, feature="city")
@@ -273,6 +273,38 @@ def test_a_full_tag_cache_is_let_go_and_tags_still_resolve(store, monkeypatch):
     assert len(cache) < 10
     assert search(store, keyword="tagcache", facets=True).facets["organization"] == {
         "Tag Org One": 2, "Tag Org Three": 1, "Tag Org Two": 1}
+
+
+def reopened(store, **kw):
+    """A second store on the same database as `store`, opened with other arguments."""
+    if hasattr(store, "pool"):
+        from newsflow.index.pg_store import PostgresStore
+
+        return PostgresStore(store.url, text_index=store.text_index, **kw)
+    from newsflow.index.sqlite_store import SqliteStore
+
+    return SqliteStore(store.path, **kw)
+
+
+def many(prefix, n):
+    """n articles that all match "flood", with 50 organisations and a keyword between them."""
+    return [make(f"{prefix}{i}", f"Flood report {i}", "Floods reached Bamako and the river rose again. " * 30,
+                 orgs=[f"Relief Org {i % 50}"], keywords=[prefix]) for i in range(n)]
+
+
+def test_a_search_past_the_time_limit_is_stopped_and_writes_are_not_limited(store):
+    # 1 ms (PostgreSQL's smallest statement_timeout); SQLite looks at the clock every 10,000 steps, and
+    # counting and faceting 2,000 hits takes far more steps than that, on any machine.
+    limited = reopened(store, search_timeout_s=0.001)
+    try:
+        limited.upsert(many("timelimit", 2000))  # a write statement of the limited store takes longer than 1 ms
+        with pytest.raises(SearchTimeout, match="longer than 0.001 s"):
+            limited.search(SearchQuery(q="flood", facets=True))
+        # Without a limit the same search completes.
+        page = store.search(SearchQuery(q="flood", keyword="timelimit", facets=True))
+        assert page.total == 2000 and page.facets["organization"]["Relief Org 0"] == 40
+    finally:
+        limited.close()
 
 
 def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
