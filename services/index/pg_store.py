@@ -253,7 +253,7 @@ class PostgresStore:
         second wait on `ON CONFLICT` until the first part committed, and the parts ran one after the
         other (100k bench: a third of the samples of a load waited there)."""
         names = {f"{kind}:{key}": value for t in tags for kind, key, value in t}
-        new_names = sorted(set(names) - self._known_tags)
+        new_names = sorted(set(names) - self._known_tags)  # in one order: two indexers never deadlock on them
         if new_names:
             with self.pool.connection() as conn:
                 conn.execute("INSERT INTO tag_names (tag, value) SELECT * FROM unnest(%s::text[], %s::text[])"
@@ -374,7 +374,9 @@ class PostgresStore:
             with side_jobs() as submit:
                 return self._search(q, submit)
         except psycopg.errors.QueryCanceled as exc:  # statement_timeout, on this connection or a facet's
-            raise SearchTimeout(self.search_timeout_s or 0) from exc
+            if not self.search_timeout_s:  # cancelled by someone else (pg_cancel_backend): not a time limit
+                raise
+            raise SearchTimeout(self.search_timeout_s) from exc
 
     def _search(self, q: SearchQuery, submit: Callable[..., Future]) -> SearchPage:
         tsq = self._tsquery(q.q)
