@@ -198,6 +198,13 @@ def main() -> None:
 
     print(f"store            {args.store.split('@')[-1]}"
           + (f" (text index {store.text_index})" if hasattr(store, "text_index") else ""))
+    if hasattr(store, "pool"):
+        with store.pool.connection() as conn:
+            # The server's settings decide much of the figures (doc/choices.md): printed with them.
+            server = conn.execute("SELECT current_setting('server_version'), string_agg(name || ' ' ||"
+                                  " current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN"
+                                  " ('shared_buffers', 'max_wal_size', 'wal_compression', 'work_mem')").fetchone()
+        print(f"server           PostgreSQL {server[0]}: {server[1]}")
     print(f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)")
     if upsert_s:
         print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
