@@ -17,10 +17,14 @@ from newsflow.text import fold
 
 class Store(Protocol):
     def upsert(self, articles: list[EnrichedArticle]) -> None:
-        """Insert or replace by id, all in one transaction; a replaced article keeps first_seen_at."""
+        """Insert or replace by id; a replaced article keeps first_seen_at. A call that fails may have
+        written part of the batch (PostgreSQL commits its parallel parts apart): retrying it is safe."""
 
     def get(self, article_id: str) -> EnrichedArticle | None: ...
-    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """One page of matches; raises SearchTimeout past the store's time limit (search_timeout_s)."""
+
     def count(self) -> int: ...
     def size_bytes(self) -> int: ...
     def close(self) -> None: ...
