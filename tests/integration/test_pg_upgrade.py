@@ -65,11 +65,17 @@ def test_a_migration_1_database_is_upgraded_with_its_articles(old_database):
                                 " WHERE tag = 'organization:wagner group'").fetchone()[0] == 3
         page = store.search(SearchQuery(organization="Wagner Group", sort="date"))
         assert (page.total, [a.id for a in page.results]) == (3, ["a3", "a9", "a1"])  # a9: a1 again, later
+        # Migration 5: a body long enough to be compressed is compressed with lz4 (this server has it).
+        long_text = " ".join(f"Paragraph {i} on the junta in Bamako and the Wagner Group." for i in range(300))
+        store.upsert([ARTICLES[0].model_copy(update={"id": "a10", "text": long_text})])
+        with store.pool.connection() as conn:
+            assert conn.execute("SELECT pg_column_compression(body) FROM articles WHERE id = 'a10'").fetchone()[0] == "lz4"
+        assert store.get("a10").text == long_text
     finally:
         store.close()
     # Started again: nothing left to migrate, nothing lost.
     again = pg_store.PostgresStore(old_database)
     try:
-        assert again.count() == len(ARTICLES) + 1
+        assert again.count() == len(ARTICLES) + 2
     finally:
         again.close()
