@@ -195,7 +195,11 @@ class PostgresStore:
             limit = f"-c statement_timeout={max(1, round(search_timeout_s * 1000))}"
             self.search_pool = ConnectionPool(url, min_size=0, max_size=pool_size,
                                               kwargs={"autocommit": True, "options": f"-c jit=off {limit}"}, open=True)
-        self.text_index = self._migrate(text_index)
+        try:
+            self.text_index = self._migrate(text_index)
+        except BaseException:
+            self.close()  # a refused start (RUM missing, a bad migration) leaves no pool threads behind
+            raise
 
     def _migrate(self, text_index: str) -> str:
         with self.pool.connection() as conn, conn.transaction():

@@ -172,15 +172,15 @@ def test_a_search_past_the_time_limit_is_a_504_in_the_api_and_exit_1_in_the_cli(
     from tests.integration.test_dlq import cli
     from tests.integration.test_store_contract import many
 
-    limited = settings.model_copy(update={"search_timeout_s": 0.001})
-    store = open_configured_store(limited)
+    strict = settings.model_copy(update={"search_timeout_s": 0.001})
+    store = open_configured_store(strict)
     store.upsert(many("apilimit", 2000))
     store.close()
-    with TestClient(create_app(limited)) as client:
+    with TestClient(create_app(strict)) as client:
         answer = client.get("/v1/search", params={"q": "flood", "facets": "true"})
         assert answer.status_code == 504
         assert "longer than 0.001 s" in answer.json()["detail"]
-        assert client.get("/v1/articles/apilimit7").status_code == 200  # reading one article is not limited
-    out = cli(limited, "search", "flood", "--facets")
+        assert client.get("/v1/articles/apilimit7").status_code == 200  # reading one article is not strict
+    out = cli(strict, "search", "flood", "--facets")
     assert out.returncode == 1 and "longer than 0.001 s" in out.stderr and "NEWSFLOW_SEARCH_TIMEOUT_S" in out.stderr
     assert cli(settings, "search", "flood", "--facets").returncode == 0  # the default limit (10 s) lets it finish
