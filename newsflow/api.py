@@ -3,6 +3,7 @@
 
 
 import secrets
+import time
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -18,6 +19,8 @@ from newsflow.index.store import Store, open_configured_store
 from newsflow.logs import get_logger
 from newsflow.metrics import (
     DEAD_LETTERS,
+    SEARCH_SECONDS,
+    SEARCHES,
     STORE_ARTICLES,
     STREAM_LAG,
     STREAM_LENGTH,
@@ -158,12 +161,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             query = params.to_query()
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
+        started = time.perf_counter()
         try:
-            return store.search(query)
+            page = store.search(query)
         except SearchTimeout as exc:
+            SEARCHES.labels("timeout").inc()
             log.warning("search_timeout", query=query.model_dump(exclude_defaults=True, mode="json"),
                         timeout_s=exc.seconds)
             raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc)) from exc
+        finally:
+            SEARCH_SECONDS.observe(time.perf_counter() - started)
+        SEARCHES.labels("ok").inc()
+        return page
 
     @app.get("/v1/articles/{article_id}", response_model=EnrichedArticle)
     def get_article(article_id: str, store: Annotated[Store, Depends(store_of)]) -> EnrichedArticle:

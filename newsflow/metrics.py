@@ -26,6 +26,14 @@ FETCH_RESPONSES = Counter(
     ["status"],
 )
 URLS_PUSHED = Counter("newsflow_urls_pushed_total", "URLs accepted by the API.")
+SEARCHES = Counter(
+    "newsflow_searches_total", "Searches the API ran, by outcome (ok, or timeout: stopped at NEWSFLOW_SEARCH_TIMEOUT_S).",
+    ["outcome"],
+)
+SEARCH_SECONDS = Histogram(
+    "newsflow_search_seconds", "Time the store took to answer an API search, facets included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 # Gauges of the shared state, set from Redis and the store when /metrics is scraped.
 STREAM_LENGTH = Gauge("newsflow_stream_length", "Entries in a stream.", ["stream"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import time
 
@@ -176,10 +177,16 @@ def test_a_search_past_the_time_limit_is_a_504_in_the_api_and_exit_1_in_the_cli(
     store = open_configured_store(strict)
     store.upsert(many("apilimit", 2000))
     store.close()
+    def timeouts(client) -> float:
+        found = re.search(r'^newsflow_searches_total\{outcome="timeout"\} (\S+)$', client.get("/metrics").text, re.M)
+        return float(found.group(1)) if found else 0.0
+
     with TestClient(create_app(strict)) as client:
+        before = timeouts(client)
         answer = client.get("/v1/search", params={"q": "flood", "facets": "true"})
         assert answer.status_code == 504
         assert "longer than 0.001 s" in answer.json()["detail"]
+        assert timeouts(client) == before + 1  # operators see them in Prometheus
         assert client.get("/v1/articles/apilimit7").status_code == 200  # reading one article is not strict
     out = cli(strict, "search", "flood", "--facets")
     assert out.returncode == 1 and "longer than 0.001 s" in out.stderr and "NEWSFLOW_SEARCH_TIMEOUT_S" in out.stderr

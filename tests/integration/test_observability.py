@@ -77,8 +77,10 @@ async def test_a_worker_process_exposes_its_metrics_and_status_counts_its_work(s
 def test_the_api_exposes_stream_store_and_dead_letter_gauges(settings):
     with TestClient(create_app(settings)) as api:
         api.post("/v1/urls", json=["https://example.com/a", "https://example.com/b"])
+        assert api.get("/v1/search", params={"q": "mali"}).status_code == 200
         text = api.get("/metrics").text
-    for metric in (f'newsflow_stream_length{{stream="{settings.stream_urls}"}} 2.0',
+    for metric in ('newsflow_searches_total{outcome="ok"} ', "newsflow_search_seconds_count ",
+                   f'newsflow_stream_length{{stream="{settings.stream_urls}"}} 2.0',
                    f'newsflow_stream_lag{{group="ingest",stream="{settings.stream_urls}"}} 2.0',
                    f'newsflow_stream_pending{{group="ingest",stream="{settings.stream_urls}"}} 0.0',
                    "newsflow_dead_letters 0.0", "newsflow_store_articles 0.0", "newsflow_urls_pushed_total "):
