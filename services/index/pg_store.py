@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from newsflow.index import query
 from newsflow.index.query import (
@@ -191,9 +191,11 @@ class PostgresStore:
         if search_timeout_s:
             # Searches run on connections of their own whose every statement is bounded (a search's page
             # and its facets each): no round trip to set the limit, and writes, migrations and a BEGIN
-            # never meet it. Opened at the first search: an indexer never makes one.
+            # never meet it. Opened at the first search: an indexer never makes one. Waiting for a free
+            # connection (every one busy with other searches) is bounded by the same limit, instead of
+            # the pool's 30 s.
             limit = f"-c statement_timeout={max(1, round(search_timeout_s * 1000))}"
-            self.search_pool = ConnectionPool(url, min_size=0, max_size=pool_size,
+            self.search_pool = ConnectionPool(url, min_size=0, max_size=pool_size, timeout=search_timeout_s,
                                               kwargs={"autocommit": True, "options": f"-c jit=off {limit}"}, open=True)
         try:
             self.text_index = self._migrate(text_index)
@@ -390,7 +392,7 @@ class PostgresStore:
         try:
             with side_jobs() as submit:
                 return self._search(q, submit)
-        except psycopg.errors.QueryCanceled as exc:  # statement_timeout, on this connection or a facet's
+        except (psycopg.errors.QueryCanceled, PoolTimeout) as exc:  # statement_timeout, or no free connection
             if not self.search_timeout_s:  # cancelled by someone else (pg_cancel_backend): not a time limit
                 raise
             raise SearchTimeout(self.search_timeout_s) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -303,6 +304,24 @@ def test_a_search_past_the_time_limit_is_stopped_and_writes_are_not_limited(stor
         # Without a limit the same search completes.
         page = store.search(SearchQuery(q="flood", keyword="timelimit", facets=True))
         assert page.total == 2000 and page.facets["organization"]["Relief Org 0"] == 40
+    finally:
+        limited.close()
+
+
+@pytest.mark.postgres
+def test_a_postgres_search_waiting_for_a_connection_longer_than_the_limit_is_stopped(postgres_url):
+    from newsflow.index.pg_store import PostgresStore
+
+    limited = PostgresStore(postgres_url, pool_size=1, search_timeout_s=0.2)
+    try:
+        limited.upsert(ARTICLES)
+        assert limited.search(SearchQuery(q="mercenaries")).total == 1
+        with limited.search_pool.connection():  # the one search connection is busy elsewhere
+            started = time.monotonic()
+            with pytest.raises(SearchTimeout):
+                limited.search(SearchQuery(q="mercenaries"))
+            assert time.monotonic() - started < 10  # the limit bounds the wait, not the pool's own 30 s
+        assert limited.search(SearchQuery(q="mercenaries")).total == 1  # free again
     finally:
         limited.close()
 
