@@ -7,6 +7,7 @@ lock, each once."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -187,16 +188,9 @@ class PostgresStore:
         # JIT compiling costs 50-200 ms on a broad search's first rows and saves less than that here.
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size,
                                    kwargs={"autocommit": True, "options": "-c jit=off"}, open=True)
-        self.search_pool = self.pool
-        if search_timeout_s:
-            # Searches run on connections of their own whose every statement is bounded (a search's page
-            # and its facets each): no round trip to set the limit, and writes, migrations and a BEGIN
-            # never meet it. Opened at the first search: an indexer never makes one. Waiting for a free
-            # connection (every one busy with other searches) is bounded by the same limit, instead of
-            # the pool's 30 s.
-            limit = f"-c statement_timeout={max(1, round(search_timeout_s * 1000))}"
-            self.search_pool = ConnectionPool(url, min_size=0, max_size=pool_size, timeout=search_timeout_s,
-                                              kwargs={"autocommit": True, "options": f"-c jit=off {limit}"}, open=True)
+        self._pool_size = pool_size
+        self._search_pool: ConnectionPool | None = None if search_timeout_s else self.pool
+        self._search_pool_lock = threading.Lock()
         try:
             self.text_index = self._migrate(text_index)
         except BaseException:
@@ -243,9 +237,25 @@ class PostgresStore:
                 conn.execute(f"DROP INDEX {TEXT_INDEXES[other]}")
         return chosen
 
+    @property
+    def search_pool(self) -> ConnectionPool:
+        """With a time limit, searches run on connections of their own whose every statement is bounded
+        (a search's page and its facets each): no round trip to set the limit, and writes, migrations
+        and a BEGIN never meet it. Waiting for a free one (every one busy with other searches) is bounded
+        by the same limit, instead of the pool's 30 s. Made at the first search: an indexer, which never
+        searches, has no such pool and no threads for it."""
+        with self._search_pool_lock:
+            if self._search_pool is None:
+                assert self.search_timeout_s
+                limit = f"-c statement_timeout={max(1, round(self.search_timeout_s * 1000))}"
+                self._search_pool = ConnectionPool(
+                    self.url, min_size=0, max_size=self._pool_size, timeout=self.search_timeout_s,
+                    kwargs={"autocommit": True, "options": f"-c jit=off {limit}"}, open=True)
+            return self._search_pool
+
     def close(self) -> None:
-        if self.search_pool is not self.pool:
-            self.search_pool.close()
+        if self._search_pool is not None and self._search_pool is not self.pool:
+            self._search_pool.close()
         self.pool.close()
 
     def upsert(self, articles: list[EnrichedArticle]) -> None:
