@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -118,6 +120,21 @@ def query_mix(gen: Generator, count: int, seed: int) -> list[tuple[str, SearchQu
     return kinds
 
 
+def machine_cpu() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of every core since boot, from /proc/stat; None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # idle and iowait are not work
+
+
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
@@ -154,13 +171,22 @@ def main() -> None:
             sys.exit(f"--queries-only: the store holds {store.count():,} articles, not --n {args.n:,}")
     else:
         empty(store)
-    upsert_s = 0.0
+    upsert_s = upsert_cpu_s = 0.0
+    busy_ticks = all_ticks = 0
     started = time.perf_counter()
     for start in range(0, 0 if args.queries_only else args.n, args.batch):
         batch = [gen.article(i) for i in range(start, min(args.n, start + args.batch))]
+        # What the upserts leave of the machine says whether more work fits in the write path; the
+        # generation between them, one busy core, is left out.
+        cpu_before, machine_before = own_cpu_s(), machine_cpu()
         t = time.perf_counter()
         store.upsert(batch)
         upsert_s += time.perf_counter() - t
+        upsert_cpu_s += own_cpu_s() - cpu_before
+        machine_after = machine_cpu()
+        if machine_before and machine_after:
+            busy_ticks += machine_after[0] - machine_before[0]
+            all_ticks += machine_after[1] - machine_before[1]
         if (start // args.batch) % 50 == 0:
             print(f"  loaded {start + len(batch):>8} ({(start + len(batch)) / upsert_s:,.0f} docs/s)", file=sys.stderr)
     wall = time.perf_counter() - started
@@ -208,6 +234,9 @@ def main() -> None:
     print(f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)")
     if upsert_s:
         print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
+        machine = (f"machine {busy_ticks / all_ticks:.0%} busy of {os.cpu_count()} cores, " if all_ticks else "")
+        where = "the rest is the server's" if hasattr(store, "pool") else "SQLite included, as it runs inside"
+        print(f"upsert cpu       {machine}this process {upsert_cpu_s / args.n * 1000:.3f} ms/article ({where})")
     print(f"queries          {len(everything)} ({args.rounds} rounds of {len(latencies)} kinds)")
     print(f"latency ms       p50 {percentile(everything, 50):.1f}  p95 {percentile(everything, 95):.1f}  "
           f"p99 {percentile(everything, 99):.1f}  max {max(everything):.1f}")

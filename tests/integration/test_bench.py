@@ -26,6 +26,7 @@ def run_bench(store_url: str, gazetteer_dir: Path) -> str:
 def assert_figures(stdout: str) -> None:
     assert re.search(r"^articles +300 ", stdout, re.M)
     assert re.search(r"^indexing +[\d,]+ docs/s", stdout, re.M)
+    assert re.search(r"^upsert cpu +machine \d+% busy of \d+ cores, this process [\d.]+ ms/article", stdout, re.M)
     assert re.search(r"^latency ms +p50 [\d.]+ +p95 [\d.]+ +p99 [\d.]+", stdout, re.M)
     assert len(re.findall(r"^  \w+ +p50 ", stdout, re.M)) == 12  # every kind of the mix
     assert re.search(r"^database size +[\d,]+ MB", stdout, re.M)
