@@ -124,7 +124,7 @@ def machine_cpu() -> tuple[int, int] | None:
     """(busy, total) clock ticks of every core since boot, from /proc/stat; None off Linux."""
     try:
         with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
+            ticks = [int(v) for v in f.readline().split()[1:9]]  # user … steal; guest is counted in user
     except (OSError, ValueError):
         return None
     return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # idle and iowait are not work
