@@ -20,6 +20,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                   help="newsflow: push news URLs; get clean, geolocated, tagged articles out.")
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: entries that failed for good, with the reason.")
 app.add_typer(dlq_app, name="dlq")
+store_app = typer.Typer(no_args_is_help=True, help="The search store: copy it into another.")
+app.add_typer(store_app, name="store")
 
 
 def _settings() -> Settings:
@@ -461,6 +463,60 @@ def dlq_purge(yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = F
         typer.confirm("Delete all dead letters?", abort=True)
 
     _out(f"purged {_with_redis(settings, lambda r: purge(r, settings))}")
+
+
+def _same_store(a: str, b: str) -> bool:
+    prefix = "sqlite:///"
+    if a.startswith(prefix) and b.startswith(prefix):
+        return Path(a.removeprefix(prefix)).resolve() == Path(b.removeprefix(prefix)).resolve()
+    return a.rstrip("/") == b.rstrip("/")
+
+
+@store_app.command("copy")
+def store_copy(
+    to: Annotated[str, typer.Option("--to", help="the store to fill: sqlite:///PATH or postgresql://…")],
+    source: Annotated[str | None, typer.Option(
+        "--from", help="the store to read (default: the running stack's, or NEWSFLOW_STORE_URL)")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="articles per upsert")] = 500,
+) -> None:
+    """Copy every article of one store into another (SQLite to PostgreSQL or back), each with its first
+    sighting. Safe to run again: articles are upserted by id. A PostgreSQL database keeps the text index
+    it has; a new one gets NEWSFLOW_PG_TEXT_INDEX's."""
+    from newsflow.index.store import copy_articles, open_store  # noqa: PLC0415
+    from newsflow.status import redact  # noqa: PLC0415
+
+    settings = _settings()
+    source_url = source or settings.effective_store_url
+    if _same_store(source_url, to):
+        typer.echo("newsflow: --from and --to name the same store", err=True)
+        raise typer.Exit(2)
+    if source_url.startswith("sqlite:///") and not Path(source_url.removeprefix("sqlite:///")).is_file():
+        typer.echo(f"newsflow: no store at {source_url}", err=True)  # opening would make an empty one
+        raise typer.Exit(2)
+    stores = []
+    try:
+        for url in (source_url, to):
+            stores.append(open_store(url, settings.pg_text_index, keep_text_index=True))
+    except Exception as exc:
+        for store in stores:
+            store.close()
+        typer.echo(f"newsflow: cannot open the store {redact(url)}: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, ValueError) else 1) from exc
+    src, dst = stores
+    total, started, step = src.count(), time.monotonic(), max(batch, 10_000)
+
+    def progress(copied: int) -> None:
+        if copied // step != (copied - batch) // step:
+            typer.echo(f"  {copied:,} of {total:,} articles", err=True)
+
+    try:
+        copied = copy_articles(src, dst, batch, progress)
+        held = dst.count()
+    finally:
+        src.close()
+        dst.close()
+    _out(f"copied {copied:,} articles from {redact(source_url)} to {redact(to)} in"
+         f" {time.monotonic() - started:.1f} s; it holds {held:,}")
 
 
 def main() -> None:

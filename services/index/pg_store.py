@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -24,7 +25,7 @@ from newsflow.index.query import (
     next_cursor,
     parse_terms,
 )
-from newsflow.index.store import TAG_CACHE_MAX, article_tags, side_jobs
+from newsflow.index.store import TAG_CACHE_MAX, StoredArticle, article_tags, side_jobs
 from newsflow.logs import get_logger
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
@@ -146,13 +147,14 @@ UPSERT = """
 WITH a AS (
 INSERT INTO articles (id, doc, title, body, site_name, language, published_at, sort_at, first_seen_at, updated_at, tags,
                       facet_tags)
-VALUES (%(id)s, %(doc)s::jsonb, %(title)s, %(body)s, %(site)s, %(lang)s, %(published)s, COALESCE(%(published)s, %(now)s),
-        %(now)s, %(now)s, %(tags)s, %(facet_tags)s)
+VALUES (%(id)s, %(doc)s::jsonb, %(title)s, %(body)s, %(site)s, %(lang)s, %(published)s,
+        COALESCE(%(published)s, %(first_seen)s), %(first_seen)s, %(now)s, %(tags)s, %(facet_tags)s)
 ON CONFLICT (id) DO UPDATE SET
     doc = EXCLUDED.doc, title = EXCLUDED.title, body = EXCLUDED.body, site_name = EXCLUDED.site_name,
     language = EXCLUDED.language, published_at = EXCLUDED.published_at,
-    sort_at = COALESCE(EXCLUDED.published_at, articles.first_seen_at), updated_at = EXCLUDED.updated_at,
-    tags = EXCLUDED.tags, facet_tags = EXCLUDED.facet_tags
+    first_seen_at = LEAST(articles.first_seen_at, EXCLUDED.first_seen_at),
+    sort_at = COALESCE(EXCLUDED.published_at, LEAST(articles.first_seen_at, EXCLUDED.first_seen_at)),
+    updated_at = EXCLUDED.updated_at, tags = EXCLUDED.tags, facet_tags = EXCLUDED.facet_tags
 RETURNING seq, title, body, tags
 )
 INSERT INTO article_text (seq, tsv, tags)
@@ -177,7 +179,9 @@ def _date_range(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
 
 class PostgresStore:
     def __init__(self, url: str, pool_size: int = 6, write_parallelism: int | None = None, text_index: str = "gin",
-                 search_timeout_s: float | None = None):
+                 search_timeout_s: float | None = None, keep_text_index: bool = False):
+        """keep_text_index: a database that has a text index keeps it, whatever `text_index` says (a copy
+        must not rebuild a deployment's index); `text_index` is then for a new database."""
         if text_index not in TEXT_INDEXES:
             raise ValueError(f"text_index must be rum or gin, not {text_index!r}")
         self.url = url
@@ -192,12 +196,12 @@ class PostgresStore:
         self._search_pool: ConnectionPool | None = None if search_timeout_s else self.pool
         self._search_pool_lock = threading.Lock()
         try:
-            self.text_index = self._migrate(text_index)
+            self.text_index = self._migrate(text_index, keep_text_index)
         except BaseException:
             self.close()  # a refused start (RUM missing, a bad migration) leaves no pool threads behind
             raise
 
-    def _migrate(self, text_index: str) -> str:
+    def _migrate(self, text_index: str, keep_text_index: bool) -> str:
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS newsflow_migrations"
@@ -207,13 +211,18 @@ class PostgresStore:
                 if number not in done:
                     conn.execute(script)
                     conn.execute("INSERT INTO newsflow_migrations (version) VALUES (%s)", (number,))
-            return self._ensure_text_index(conn, text_index)
+            return self._ensure_text_index(conn, text_index, keep_text_index)
 
     @staticmethod
-    def _ensure_text_index(conn: psycopg.Connection, chosen: str) -> str:
+    def _ensure_text_index(conn: psycopg.Connection, chosen: str, keep: bool = False) -> str:
         """Builds the chosen text index if missing and drops the other: RUM answers the same matches as
         GIN, and two would double the writing cost. Runs under the migration lock, so concurrent starts
-        build it once (a CREATE INDEX that locks writes: ~20 s for RUM over 100,000 articles)."""
+        build it once (a CREATE INDEX that locks writes: ~20 s for RUM over 100,000 articles). With
+        `keep`, an index already there is the chosen one."""
+        present = {kind for kind, name in TEXT_INDEXES.items()
+                   if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None}
+        if keep and present and chosen not in present:
+            chosen = min(present)
         if chosen == "rum":
             offered = conn.execute("SELECT installed_version IS NOT NULL FROM pg_available_extensions"
                                    " WHERE name = 'rum'").fetchone()
@@ -227,8 +236,6 @@ class PostgresStore:
                 except psycopg.errors.InsufficientPrivilege as exc:
                     raise RuntimeError(f"NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"
                                        f" ({exc.diag.message_primary}); a superuser can create it") from exc
-        present = {kind for kind, name in TEXT_INDEXES.items()
-                   if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None}
         if present != {chosen}:
             log.info("store_text_index_switch", index=chosen, was=sorted(present))
             method = "rum (tsv rum_tsvector_ops)" if chosen == "rum" else "gin (tsv)"
@@ -258,7 +265,7 @@ class PostgresStore:
             self._search_pool.close()
         self.pool.close()
 
-    def upsert(self, articles: list[EnrichedArticle]) -> None:
+    def upsert(self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None) -> None:
         """Large batches are split over parallel connections: to_tsvector costs ~0.6 ms an article on
         the server, so one backend caps indexing. Each part commits on its own; a failed part fails the
         call and the caller retries the batch, which upserts (idempotently) what had committed."""
@@ -268,12 +275,14 @@ class PostgresStore:
             return
         tags = [article_tags(a) for a in latest]
         self._add_tag_names(tags)
+        first_seen = first_seen or {}
         parts = max(1, min(self.write_parallelism, len(latest) // PARALLEL_MIN_PART))
         if parts == 1:
-            self._upsert(latest, tags)
+            self._upsert(latest, tags, first_seen)
             return
         with ThreadPoolExecutor(parts) as pool:
-            for future in [pool.submit(self._upsert, latest[i::parts], tags[i::parts]) for i in range(parts)]:
+            for future in [pool.submit(self._upsert, latest[i::parts], tags[i::parts], first_seen)
+                           for i in range(parts)]:
                 future.result()
 
     def _add_tag_names(self, tags: list[list[tuple[str, str, str]]]) -> None:
@@ -291,7 +300,8 @@ class PostgresStore:
             self._known_tags.clear()
         self._known_tags.update(new_names)  # committed
 
-    def _upsert(self, latest: list[EnrichedArticle], tags: list[list[tuple[str, str, str]]]) -> None:
+    def _upsert(self, latest: list[EnrichedArticle], tags: list[list[tuple[str, str, str]]],
+                first_seen: Mapping[str, datetime]) -> None:
         now = utcnow()
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.executemany(UPSERT, [
@@ -300,7 +310,7 @@ class PostgresStore:
                 # pydantic writes the JSON (in Rust): a third of the time of a dict through json.dumps.
                 {"id": a.id, "doc": a.model_dump_json(exclude={"text"}), "title": a.title or "", "body": a.text,
                  "site": a.site_name, "lang": (a.language or "").lower() or None, "published": a.published_at,
-                 "now": now, "tags": [f"{kind}:{key}" for kind, key, _ in t],
+                 "now": now, "first_seen": first_seen.get(a.id, now), "tags": [f"{kind}:{key}" for kind, key, _ in t],
                  "facet_tags": [f"{kind}:{key}" for kind, key, _ in t if kind in query.TAG_FACETS]}
                 for a, t in zip(latest, tags, strict=True)
             ], returning=True)
@@ -328,6 +338,12 @@ class PostgresStore:
         with self.pool.connection() as conn:
             row = conn.execute("SELECT doc, body FROM articles WHERE id = %s", (article_id,)).fetchone()
         return self._article(*row) if row else None
+
+    def scan(self, after: int = 0, limit: int = 500) -> list[StoredArticle]:
+        with self.pool.connection() as conn:
+            rows = conn.execute("SELECT seq, doc, body, first_seen_at FROM articles WHERE seq > %s ORDER BY seq"
+                                " LIMIT %s", (after, limit)).fetchall()
+        return [StoredArticle(seq, self._article(doc, body), first_seen) for seq, doc, body, first_seen in rows]
 
     def count(self) -> int:
         with self.pool.connection() as conn:

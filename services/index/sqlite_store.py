@@ -11,9 +11,10 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from newsflow.index.query import (
     parse_terms,
     rank_facets,
 )
-from newsflow.index.store import TAG_CACHE_MAX, article_tags, side_jobs
+from newsflow.index.store import TAG_CACHE_MAX, StoredArticle, article_tags, side_jobs
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 
 # Each step runs once, in order, recorded in PRAGMA user_version; re-running is a no-op.
@@ -244,17 +245,17 @@ class SqliteStore:
             conn.close()
         self._local = threading.local()
 
-    def upsert(self, articles: list[EnrichedArticle]) -> None:
+    def upsert(self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None) -> None:
         # The last version of an id within one batch wins, as it would across batches.
         latest = list({a.id: a for a in articles}.values())
         if not latest:
             return
         conn = self._conn()
-        now = format_utc(utcnow())
+        now = utcnow()
         conn.execute("BEGIN IMMEDIATE")
         try:
             new_tags: dict[tuple[str, str], int] = {}
-            self._upsert(conn, latest, now, new_tags)
+            self._upsert(conn, latest, now, new_tags, first_seen or {})
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -264,15 +265,18 @@ class SqliteStore:
             self._tag_ids.clear()
         self._tag_ids.update(new_tags)
 
-    def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now: str,
-                new_tags: dict[tuple[str, str], int]) -> None:
+    def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now_utc: datetime,
+                new_tags: dict[tuple[str, str], int], first_seen: Mapping[str, datetime]) -> None:
         """Statement per table, not per article: executemany runs one prepared statement in C."""
+        now = format_utc(now_utc)
         existing: dict[str, int] = {}
+        seen_before: dict[str, str] = {}  # the first sightings of the articles stored already
         ids = [a.id for a in latest]
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            existing.update(conn.execute(
-                f"SELECT id, rowid FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+            for aid, rowid, seen in conn.execute(
+                    f"SELECT id, rowid, first_seen_at FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                existing[aid], seen_before[aid] = rowid, seen
         # The write lock is held (BEGIN IMMEDIATE), so new row ids can be handed out here.
         next_rowid = (conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0) + 1
         updates, inserts, docs, texts, tag_rows, place_rows = [], [], [], [], [], []
@@ -286,18 +290,22 @@ class SqliteStore:
             tags = [(kind, self._tag_id(conn, kind, key, value, new_tags)) for kind, key, value in article_tags(a)]
             tag_rows += [(rowid, tag_id) for _, tag_id in tags]
             facet_tags = ",".join(str(tag_id * 4 + FACET_CODE[kind]) for kind, tag_id in tags if kind in FACET_CODE)
+            # Compared as datetimes: the stored text drops a whole second's ".000000".
+            first = seen_before.get(a.id, now)
+            if a.id in first_seen and first_seen[a.id] < datetime.fromisoformat(first):
+                first = format_utc(first_seen[a.id])
             if is_new:
-                inserts.append((rowid, a.id, *columns, published or now, now, now, facet_tags))
+                inserts.append((rowid, a.id, *columns, published or first, first, now, facet_tags))
             else:
-                updates.append((*columns, published, now, facet_tags, rowid))
+                updates.append((*columns, published or first, first, now, facet_tags, rowid))
             # The body lives once, in the FTS table; the document holds the rest.
             docs.append((rowid, a.model_dump_json(exclude={"text"})))
             texts.append((rowid, a.title or "", a.text))
             place_rows += list({(rowid, p.geonameid, p.lat, p.lon) for p in a.places})
         if updates:
             old = [(r[-1],) for r in updates]
-            conn.executemany("UPDATE articles SET site_name=?, language=?, published_at=?,"
-                             " sort_at=COALESCE(?, first_seen_at), updated_at=?, facet_tags=? WHERE rowid=?", updates)
+            conn.executemany("UPDATE articles SET site_name=?, language=?, published_at=?, sort_at=?,"
+                             " first_seen_at=?, updated_at=?, facet_tags=? WHERE rowid=?", updates)
             for table, column in (("articles_fts", "rowid"), ("article_tags", "article"), ("article_places", "article")):
                 conn.executemany(f"DELETE FROM {table} WHERE {column}=?", old)
         conn.executemany("INSERT INTO articles (rowid, id, site_name, language, published_at, sort_at,"
@@ -333,6 +341,13 @@ class SqliteStore:
             " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.id = ?",
             (article_id,)).fetchone()
         return self._article(*row) if row else None
+
+    def scan(self, after: int = 0, limit: int = 500) -> list[StoredArticle]:
+        rows = self._conn().execute(
+            "SELECT a.rowid, d.doc, f.text, a.first_seen_at FROM articles a JOIN article_docs d ON d.article = a.rowid"
+            " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.rowid > ? ORDER BY a.rowid LIMIT ?", (after, limit))
+        return [StoredArticle(rowid, self._article(doc, text), datetime.fromisoformat(seen))
+                for rowid, doc, text, seen in rows.fetchall()]
 
     def count(self) -> int:
         return self._conn().execute("SELECT count(*) FROM articles").fetchone()[0]

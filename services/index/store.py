@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from newsflow.index.query import SearchPage, SearchQuery
@@ -15,12 +16,25 @@ from newsflow.settings import Settings
 from newsflow.text import fold
 
 
+class StoredArticle(NamedTuple):
+    position: int  # the order in which the store first took the article; `scan` pages by it
+    article: EnrichedArticle
+    first_seen_at: datetime
+
+
 class Store(Protocol):
-    def upsert(self, articles: list[EnrichedArticle]) -> None:
-        """Insert or replace by id; a replaced article keeps first_seen_at. A call that fails may have
-        written part of the batch (PostgreSQL commits its parallel parts apart): retrying it is safe."""
+    def upsert(self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None) -> None:
+        """Insert or replace by id. An article's first_seen_at (its date when it has no publication date)
+        is its earliest sighting: now for a new article, unless `first_seen` gives an earlier time (aware)
+        by id, as a copy from another store does. A call that fails may have written part of the batch
+        (PostgreSQL commits its parallel parts apart): retrying it is safe."""
 
     def get(self, article_id: str) -> EnrichedArticle | None: ...
+
+    def scan(self, after: int = 0, limit: int = 500) -> list[StoredArticle]:
+        """Up to `limit` stored articles past position `after`, in the order they were first stored: every
+        article, a page at a time, for a copy. Articles stored during a scan land after it, so a scan that
+        goes on to the end sees them too."""
 
     def search(self, query: SearchQuery) -> SearchPage:
         """One page of matches; raises SearchTimeout past the store's time limit (search_timeout_s)."""
@@ -91,14 +105,30 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
     return [(kind, key, value) for (kind, key), value in seen.items()]
 
 
+def copy_articles(source: Store, target: Store, batch: int = 500,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Every article of `source` upserted into `target` with its first sighting, in batches; returns how
+    many were copied. Upserts are idempotent, so a copy that stopped midway is simply run again."""
+    after = copied = 0
+    while page := source.scan(after, batch):
+        target.upsert([s.article for s in page], first_seen={s.article.id: s.first_seen_at for s in page})
+        after, copied = page[-1].position, copied + len(page)
+        if progress:
+            progress(copied)
+    return copied
+
+
 def open_configured_store(settings: Settings) -> Store:
     """The store the settings name, opened as every process of a deployment must open it: with the
     same PostgreSQL text index, since opening builds that index and drops the other."""
     return open_store(settings.effective_store_url, settings.pg_text_index, settings.search_timeout_s or None)
 
 
-def open_store(url: str, pg_text_index: str = "gin", search_timeout_s: float | None = None) -> Store:
-    """search_timeout_s: a search running longer is stopped with SearchTimeout (None: no limit)."""
+def open_store(url: str, pg_text_index: str = "gin", search_timeout_s: float | None = None,
+               keep_text_index: bool = False) -> Store:
+    """search_timeout_s: a search running longer is stopped with SearchTimeout (None: no limit).
+    keep_text_index: a PostgreSQL database that has a text index keeps it; pg_text_index is then for a new
+    one (a copy reads and fills another deployment's store without rebuilding its index)."""
     if url.startswith("sqlite:///"):
         from newsflow.index.sqlite_store import SqliteStore  # noqa: PLC0415
 
@@ -106,6 +136,7 @@ def open_store(url: str, pg_text_index: str = "gin", search_timeout_s: float | N
     if url.startswith(("postgresql://", "postgres://")):
         from newsflow.index.pg_store import PostgresStore  # noqa: PLC0415
 
-        return PostgresStore(url, text_index=pg_text_index, search_timeout_s=search_timeout_s)
+        return PostgresStore(url, text_index=pg_text_index, search_timeout_s=search_timeout_s,
+                             keep_text_index=keep_text_index)
     scheme = url.split(":", 1)[0]
     raise ValueError(f"unsupported store URL scheme {scheme!r} (supported: sqlite:///PATH, postgresql://…)")

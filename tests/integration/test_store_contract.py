@@ -228,6 +228,39 @@ def test_a_replaced_articles_tags_and_date_are_what_browsing_sees(store):
     assert search(store, topic="conflict").total == 0
 
 
+def test_scan_pages_through_every_article_in_the_order_stored(store):
+    pages, after = [], 0
+    while page := store.scan(after, limit=2):
+        pages.append(page)
+        after = page[-1].position
+    assert [[s.article.id for s in page] for page in pages] == [["a1", "a2"], ["a3", "a4"], ["a5"]]
+    stored = [s for page in pages for s in page]
+    assert [s.position for s in stored] == sorted({s.position for s in stored})
+    for s in stored:
+        assert s.article == store.get(s.article.id)
+        assert s.first_seen_at == _as_datetime(_first_seen(store, s.article.id))
+    store.upsert([make("a6", "Later story", "Stored after the scan began.")])
+    assert [s.article.id for s in store.scan(after)] == ["a6"]  # a scan that goes on sees it
+
+
+def test_the_earliest_sighting_given_to_upsert_wins_and_dates_an_undated_article(store):
+    undated = make("u1", "Undated story", "No publication date on this page.")
+    store.upsert([undated], first_seen={"u1": datetime(2021, 5, 1, tzinfo=UTC)})
+    assert _as_datetime(_first_seen(store, "u1")) == datetime(2021, 5, 1, tzinfo=UTC)
+    assert ids(search(store, sort="date"))[-2:] == ["a1", "u1"]  # dated by its sighting, 2021: older than a1
+    store.upsert([undated], first_seen={"u1": datetime(2023, 1, 1, tzinfo=UTC)})  # a later one: no change
+    store.upsert([undated])
+    assert _as_datetime(_first_seen(store, "u1")) == datetime(2021, 5, 1, tzinfo=UTC)
+    store.upsert([undated], first_seen={"u1": datetime(2023, 6, 1, tzinfo=UTC), "nope": datetime(2000, 1, 1, tzinfo=UTC)})
+    store.upsert([undated], first_seen={"u1": datetime(2020, 2, 1, tzinfo=UTC)})  # an earlier one moves it
+    assert _as_datetime(_first_seen(store, "u1")) == datetime(2020, 2, 1, tzinfo=UTC)
+    assert ids(search(store, sort="date", until="2021-01-01")) == ["u1"]
+    # A dated article keeps its date; only its first sighting moves.
+    store.upsert([ARTICLES[1]], first_seen={"a2": datetime(2019, 1, 1, tzinfo=UTC)})
+    assert _as_datetime(_first_seen(store, "a2")) == datetime(2019, 1, 1, tzinfo=UTC)
+    assert ids(search(store, sort="date"))[0] == "a2"
+
+
 def test_get_count_size(store):
     assert store.get("nope") is None
     assert store.get("a2").site_name == "The Example Courier"
@@ -243,6 +276,10 @@ def test_hostile_query_text_is_just_text(store, q):
 def test_bad_cursor_is_refused():
     with pytest.raises(ValueError):
         SearchQuery(cursor="not-a-cursor")
+
+
+def _as_datetime(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite keeps text
 
 
 def _first_seen(store, aid):
