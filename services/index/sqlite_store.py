@@ -251,7 +251,7 @@ class SqliteStore:
         if not latest:
             return
         conn = self._conn()
-        now = utcnow()
+        now = format_utc(utcnow())
         conn.execute("BEGIN IMMEDIATE")
         try:
             new_tags: dict[tuple[str, str], int] = {}
@@ -265,10 +265,9 @@ class SqliteStore:
             self._tag_ids.clear()
         self._tag_ids.update(new_tags)
 
-    def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now_utc: datetime,
+    def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now: str,
                 new_tags: dict[tuple[str, str], int], first_seen: Mapping[str, datetime]) -> None:
         """Statement per table, not per article: executemany runs one prepared statement in C."""
-        now = format_utc(now_utc)
         existing: dict[str, int] = {}
         seen_before: dict[str, str] = {}  # the first sightings of the articles stored already
         ids = [a.id for a in latest]
