@@ -108,13 +108,18 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
 def copy_articles(source: Store, target: Store, batch: int = 500,
                   progress: Callable[[int], None] | None = None) -> int:
     """Every article of `source` upserted into `target` with its first sighting, in batches; returns how
-    many were copied. Upserts are idempotent, so a copy that stopped midway is simply run again."""
-    after = copied = 0
-    while page := source.scan(after, batch):
-        target.upsert([s.article for s in page], first_seen={s.article.id: s.first_seen_at for s in page})
-        after, copied = page[-1].position, copied + len(page)
-        if progress:
-            progress(copied)
+    many were copied. Upserts are idempotent, so a copy that stopped midway is simply run again. The next
+    page is read while one is written: most of a write is waiting on the target's database."""
+    copied = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="store-copy") as reader:
+        page = source.scan(0, batch)
+        while page:
+            ahead = reader.submit(source.scan, page[-1].position, batch)
+            target.upsert([s.article for s in page], first_seen={s.article.id: s.first_seen_at for s in page})
+            copied += len(page)
+            if progress:
+                progress(copied)
+            page = ahead.result()
     return copied
 
 
