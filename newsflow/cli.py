@@ -53,6 +53,19 @@ def _with_redis(settings: Settings, work):  # noqa: ANN001, ANN202 - work: async
     return asyncio.run(run())
 
 
+def _open_store(settings: Settings):  # noqa: ANN202 - a Store; imported late, as the commands do
+    """The configured store, or exit 1 saying why it cannot be opened (a bad URL, a database that refuses,
+    a refused RUM index) instead of a traceback."""
+    from newsflow.index.store import open_configured_store  # noqa: PLC0415
+    from newsflow.status import redact  # noqa: PLC0415
+
+    try:
+        return open_configured_store(settings)
+    except Exception as exc:
+        typer.echo(f"newsflow: cannot open the store {redact(settings.effective_store_url)}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def _out(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -106,7 +119,6 @@ def worker(stage: Annotated[str, typer.Argument(help="ingest, enrich or index")]
 @app.command()
 def bootstrap() -> None:
     """Create the consumer groups and migrate the store, then exit (compose's one-shot service)."""
-    from newsflow.index.store import open_configured_store  # noqa: PLC0415
     from newsflow.status import redact  # noqa: PLC0415
     from newsflow.streams import ensure_groups, stages  # noqa: PLC0415
 
@@ -114,7 +126,7 @@ def bootstrap() -> None:
     _with_redis(settings, lambda r: ensure_groups(r, settings))
     for st in stages(settings).values():
         _out(f"group {st.group} on {st.input}: ready")
-    open_configured_store(settings).close()  # opening runs the migrations, safe to run twice
+    _open_store(settings).close()  # opening runs the migrations, safe to run twice
     _out(f"store {redact(settings.effective_store_url)}: migrated")
 
 
@@ -225,7 +237,6 @@ def search(
     from pydantic import ValidationError  # noqa: PLC0415
 
     from newsflow.index.query import SearchParams, SearchTimeout  # noqa: PLC0415
-    from newsflow.index.store import open_configured_store  # noqa: PLC0415
 
     settings = _settings()
     try:
@@ -236,7 +247,7 @@ def search(
     except (ValueError, ValidationError) as exc:
         typer.echo(f"newsflow: bad search: {exc}", err=True)
         raise typer.Exit(2) from exc
-    store = open_configured_store(settings)
+    store = _open_store(settings)
     try:
         page = store.search(q)
     except SearchTimeout as exc:
@@ -308,7 +319,7 @@ def trace(
     try:
         store = open_configured_store(settings)
     except Exception as exc:  # noqa: BLE001 - the trace in Redis is still worth showing
-        typer.echo(f"newsflow: store not reachable ({type(exc).__name__}); showing the stream trace only", err=True)
+        typer.echo(f"newsflow: store not reachable ({exc}); showing the stream trace only", err=True)
         store = None
     try:
         result = _with_redis(settings, lambda r: read_trace(r, settings, ref, store))

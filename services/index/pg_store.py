@@ -37,6 +37,10 @@ RANK_CHUNK = 256  # matches fetched at a time past the first page's, while they 
 
 log = get_logger("newsflow.store")
 
+
+class StoreUnavailable(RuntimeError):
+    """The store's database could not be reached at start, with the server's reason."""
+
 MIGRATIONS = [
     """
     CREATE FUNCTION newsflow_distance_km(lat1 float8, lon1 float8, lat2 float8, lon2 float8) RETURNS float8
@@ -179,9 +183,11 @@ def _date_range(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
 
 class PostgresStore:
     def __init__(self, url: str, pool_size: int = 6, write_parallelism: int | None = None, text_index: str = "gin",
-                 search_timeout_s: float | None = None, keep_text_index: bool = False):
+                 search_timeout_s: float | None = None, keep_text_index: bool = False, pool_timeout_s: float = 30.0):
         """keep_text_index: a database that has a text index keeps it, whatever `text_index` says (a copy
-        must not rebuild a deployment's index); `text_index` is then for a new database."""
+        must not rebuild a deployment's index); `text_index` is then for a new database.
+        pool_timeout_s: how long a write (and the start) waits for a connection: a server still starting
+        is waited for, then StoreUnavailable says why it refused."""
         if text_index not in TEXT_INDEXES:
             raise ValueError(f"text_index must be rum or gin, not {text_index!r}")
         self.url = url
@@ -190,13 +196,23 @@ class PostgresStore:
         self._known_tags: set[str] = set()  # in tag_names, committed
         self.tag_cache_max = TAG_CACHE_MAX
         # JIT compiling costs 50-200 ms on a broad search's first rows and saves less than that here.
-        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size,
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=pool_timeout_s,
                                    kwargs={"autocommit": True, "options": "-c jit=off"}, open=True)
         self._pool_size = pool_size
         self._search_pool: ConnectionPool | None = None if search_timeout_s else self.pool
         self._search_pool_lock = threading.Lock()
         try:
             self.text_index = self._migrate(text_index, keep_text_index)
+        except PoolTimeout as exc:
+            self.close()
+            # The pool only says it waited; one more attempt says what the server answers (a database
+            # or role that does not exist, a password refused, nothing listening).
+            try:
+                psycopg.connect(url, connect_timeout=5).close()
+                reason = "connections are possible again"
+            except psycopg.Error as refused:
+                reason = " ".join(str(refused).split())  # one line: libpq adds a hint on the next
+            raise StoreUnavailable(f"no PostgreSQL connection within {pool_timeout_s:g} s: {reason}") from exc
         except BaseException:
             self.close()  # a refused start (RUM missing, a bad migration) leaves no pool threads behind
             raise

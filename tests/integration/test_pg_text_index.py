@@ -1,6 +1,7 @@
 """PostgreSQL's two text indexes: RUM (ranks from the index, by its own score) and GIN (core PostgreSQL,
 ts_rank_cd) find the same matches, each pages through them in its score's order, a store switches
-between them on start, and a refused RUM says why and leaves the store as it was."""
+between them on start, and a refused RUM says why and leaves the store as it was; so does a database
+that refuses connections."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from newsflow.index.pg_store import TEXT_INDEXES, PostgresStore
+from newsflow.index.pg_store import TEXT_INDEXES, PostgresStore, StoreUnavailable
 from newsflow.index.query import SearchQuery
 from tests.integration.test_store_contract import make
 
@@ -129,3 +130,9 @@ def test_rum_refused_says_why_and_changes_nothing(postgres_rum_url, unprivileged
         assert pages(store, {"q": "drought"})[1] > 0
     finally:
         store.close()
+
+
+def test_a_database_that_refuses_connections_is_reported_with_the_servers_reason(postgres_url):
+    missing = postgres_url.rsplit("/", 1)[0] + f"/newsflow_missing_{uuid.uuid4().hex[:8]}"
+    with pytest.raises(StoreUnavailable, match=r"no PostgreSQL connection within 1 s: .*does not exist"):
+        PostgresStore(missing, pool_timeout_s=1)
