@@ -41,6 +41,7 @@ log = get_logger("newsflow.store")
 class StoreUnavailable(RuntimeError):
     """The store's database could not be reached at start, with the server's reason."""
 
+
 MIGRATIONS = [
     """
     CREATE FUNCTION newsflow_distance_km(lat1 float8, lon1 float8, lat2 float8, lon2 float8) RETURNS float8
