@@ -477,9 +477,11 @@ def dlq_purge(yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = F
 
 
 def _same_store(a: str, b: str) -> bool:
-    prefix = "sqlite:///"
-    if a.startswith(prefix) and b.startswith(prefix):
-        return Path(a.removeprefix(prefix)).resolve() == Path(b.removeprefix(prefix)).resolve()
+    from newsflow.index.store import sqlite_path  # noqa: PLC0415
+
+    path_a, path_b = sqlite_path(a), sqlite_path(b)
+    if path_a is not None and path_b is not None:
+        return path_a.resolve() == path_b.resolve()
     return a.rstrip("/") == b.rstrip("/")
 
 
@@ -493,7 +495,7 @@ def store_copy(
     """Copy every article of one store into another (SQLite to PostgreSQL or back), each with its first
     sighting. Safe to run again: articles are upserted by id. A PostgreSQL database keeps the text index
     it has; a new one gets NEWSFLOW_PG_TEXT_INDEX's."""
-    from newsflow.index.store import copy_articles, open_store  # noqa: PLC0415
+    from newsflow.index.store import copy_articles, open_store, sqlite_path  # noqa: PLC0415
     from newsflow.status import redact  # noqa: PLC0415
 
     settings = _settings()
@@ -501,7 +503,8 @@ def store_copy(
     if _same_store(source_url, to):
         typer.echo("newsflow: --from and --to name the same store", err=True)
         raise typer.Exit(2)
-    if source_url.startswith("sqlite:///") and not Path(source_url.removeprefix("sqlite:///")).is_file():
+    source_path = sqlite_path(source_url)
+    if source_path is not None and not source_path.is_file():
         typer.echo(f"newsflow: no store at {source_url}", err=True)  # opening would make an empty one
         raise typer.Exit(2)
     stores = []

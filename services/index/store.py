@@ -7,6 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+SQLITE_SCHEME = "sqlite:///"
 TAG_CACHE_MAX = 500_000  # tags a store remembers; past it the memory is let go and misses ask the database
 
 
@@ -129,15 +131,20 @@ def open_configured_store(settings: Settings) -> Store:
     return open_store(settings.effective_store_url, settings.pg_text_index, settings.search_timeout_s or None)
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a sqlite:///PATH store URL; None for any other scheme."""
+    return Path(url.removeprefix(SQLITE_SCHEME)) if url.startswith(SQLITE_SCHEME) else None
+
+
 def open_store(url: str, pg_text_index: str = "gin", search_timeout_s: float | None = None,
                keep_text_index: bool = False) -> Store:
     """search_timeout_s: a search running longer is stopped with SearchTimeout (None: no limit).
     keep_text_index: a PostgreSQL database that has a text index keeps it; pg_text_index is then for a new
     one (a copy reads and fills another deployment's store without rebuilding its index)."""
-    if url.startswith("sqlite:///"):
+    if sqlite_path(url) is not None:
         from newsflow.index.sqlite_store import SqliteStore  # noqa: PLC0415
 
-        return SqliteStore(url.removeprefix("sqlite:///"), search_timeout_s=search_timeout_s)
+        return SqliteStore(url.removeprefix(SQLITE_SCHEME), search_timeout_s=search_timeout_s)
     if url.startswith(("postgresql://", "postgres://")):
         from newsflow.index.pg_store import PostgresStore  # noqa: PLC0415
 
