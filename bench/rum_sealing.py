@@ -26,7 +26,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 from store import Generator, empty, machine_cpu  # noqa: E402
 
-from newsflow.index.pg_store import PostgresStore  # noqa: E402
+from newsflow.search.postgres import PostgresStore  # noqa: E402
 
 SEALS = "newsflow_seal_"  # the partial indexes' name prefix; dropped at the start of a run
 

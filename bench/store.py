@@ -27,9 +27,9 @@ from pathlib import Path
 
 from newsflow.enrich.gazetteer import load_gazetteer
 from newsflow.enrich.tags import TOPICS
-from newsflow.index.query import BBox, Near, SearchQuery
-from newsflow.index.store import open_store
 from newsflow.schemas import EnrichedArticle, Focus, Place
+from newsflow.search.query import BBox, Near, SearchQuery
+from newsflow.search.store import open_store
 from newsflow.settings import Settings
 from newsflow.urls import article_id
 

@@ -14,7 +14,7 @@ import pytest
 from newsflow.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = REPO / "newsflow" / "demo" / "pages"
+PAGES = REPO / "libs" / "cli" / "newsflow" / "cli" / "demo" / "pages"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

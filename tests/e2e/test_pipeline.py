@@ -7,34 +7,21 @@ installed `newsflow` command.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from newsflow.redis_server import free_port
-from newsflow.testserver import PageServer
+from newsflow.cli.pageserver import PageServer
 from tests.conftest import PAGES
+from tests.e2e.running import run, search_json, stack_env, start_up, stop, wait_search
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 TOKEN = "e2e-secret"
 CHROME = ["Skip to content", "Top Story", "More stories from DW", "Kyiv", "Kharkiv", "Djokovic", "cookies",
           "Legal notice", "does not support the video"]
-
-
-def newsflow_cmd() -> list[str]:
-    exe = shutil.which("newsflow", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "newsflow.cli"]
-
-
-def run(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*newsflow_cmd(), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +36,9 @@ def pages():
 def stack(request, tmp_path_factory):
     """A running `newsflow up`: on the embedded defaults, and with PostgreSQL as the store (as compose runs)."""
     data_dir = tmp_path_factory.mktemp("stack")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    env.update({
-        "NEWSFLOW_DATA_DIR": str(data_dir),
-        "NEWSFLOW_FETCH_ALLOW_PRIVATE": "true",
-        "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0",
-        "NEWSFLOW_API_PORT": str(free_port()),
-        "NEWSFLOW_API_TOKEN": TOKEN,
-    })
+    env = stack_env(data_dir, NEWSFLOW_API_TOKEN=TOKEN)
     if request.param == "postgres":
-        from newsflow.index.pg_store import PostgresStore
+        from newsflow.search.postgres import PostgresStore
 
         url = request.getfixturevalue("postgres_url")
         store = PostgresStore(url)
@@ -66,48 +46,9 @@ def stack(request, tmp_path_factory):
             conn.execute("TRUNCATE articles CASCADE")
         store.close()
         env["NEWSFLOW_STORE_URL"] = url
-    # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would block every worker.
-    log = (data_dir / "up.log").open("w")
-    proc = subprocess.Popen([*newsflow_cmd(), "up"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    stack_file = data_dir / "stack.json"
-    deadline = time.monotonic() + 90
-    while not (stack_file.exists() and _healthy(json.loads(stack_file.read_text() or "{}").get("api_url"))):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"newsflow up did not start (code {proc.returncode}):\n{(data_dir / 'up.log').read_text()[-3000:]}")
-        time.sleep(0.2)
-    info = json.loads(stack_file.read_text())
+    proc, info = start_up(env, data_dir)
     yield {"env": env, "proc": proc, "info": info, "data_dir": data_dir}
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    log.close()
-
-
-def _healthy(api_url: str | None) -> bool:
-    if not api_url:
-        return False
-    try:
-        return httpx.get(api_url + "/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def search_json(env, *args) -> list[dict]:
-    result = run(env, "search", *args, "--json")
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
-
-
-def wait_search(env, *args, timeout: float = 90) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        hits = search_json(env, *args)
-        if hits:
-            return hits
-        time.sleep(0.3)
-    pytest.fail(f"no search results for {args} within {timeout}s")
+    stop(proc)
 
 
 def test_pushed_page_is_found_clean_and_geolocated(stack, pages):

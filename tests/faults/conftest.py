@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import redis as sync_redis
 
-from newsflow.index.store import open_store
+from newsflow.pipeline import PIPELINE
 from newsflow.redis_server import EmbeddedRedis
+from newsflow.search.store import open_store
 from newsflow.urls import id_for_url
 
-STAGES = ("ingest", "enrich", "index")
+STAGES = tuple(spec.name for spec in PIPELINE)
 PLACES = ["Bamako", "Timbuktu", "Nairobi", "Lagos", "Lima", "Hanoi", "Berlin", "Marseille", "Cairo", "Quito",
           "Kraków", "Osaka", "Accra", "Dakar", "Mumbai", "Toronto"]
 ORGS = ["the World Health Organization", "the African Union", "Reuters", "the United Nations", "the Red Cross"]

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
 def test_bootstrap_creates_groups_and_migrates_the_store_twice_over(settings, postgres_url):
-    from newsflow.index.pg_store import PostgresStore
+    from newsflow.search.postgres import PostgresStore
 
     # A password in the URL (the trust-auth test server ignores it) must not be printed.
     with_password = postgres_url.replace("://postgres@", "://postgres:s3cret@")

@@ -11,9 +11,9 @@ import sys
 import pytest
 from redis.asyncio import Redis
 
+from newsflow.cli.pageserver import PageServer
 from newsflow.ingest.worker import IngestHandler
 from newsflow.streams import decode_fields
-from newsflow.testserver import PageServer
 from tests.conftest import PAGES
 from tests.integration.test_workers import _at_least, dead_letters, running, wait_for
 

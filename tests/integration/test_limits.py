@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from newsflow import push as push_module
-from newsflow.api import create_app
+from newsflow.api.app import create_app
 from newsflow.ingest.worker import IngestHandler
 from newsflow.push import Backpressure, push_urls, urls_lag
 from newsflow.redis_server import find_redis_server, free_port
@@ -169,7 +169,7 @@ def test_push_file_of_a_large_list_queues_every_url(settings, tmp_path):
 
 
 def test_a_search_past_the_time_limit_is_a_504_in_the_api_and_exit_1_in_the_cli(settings):
-    from newsflow.index.store import open_configured_store
+    from newsflow.search.store import open_configured_store
     from tests.integration.test_dlq import cli
     from tests.integration.test_store_contract import many
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
 from newsflow import rates
-from newsflow.api import create_app
+from newsflow.api.app import create_app
 from newsflow.push import push_urls
 from newsflow.redis_server import free_port
 from tests.integration.test_dlq import cli, env_of

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from newsflow.index.pg_store import TEXT_INDEXES, PostgresStore, StoreUnavailable
-from newsflow.index.query import SearchQuery
+from newsflow.search.postgres import TEXT_INDEXES, PostgresStore, StoreUnavailable
+from newsflow.search.query import SearchQuery
 from tests.integration.test_store_contract import make
 
 pytestmark = pytest.mark.postgres

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from newsflow.index import pg_store
-from newsflow.index.query import SearchQuery
-from newsflow.index.store import article_tags
+from newsflow.search import postgres as pg_store
+from newsflow.search.query import SearchQuery
+from newsflow.search.store import article_tags
 from tests.integration.test_store_contract import ARTICLES
 
 pytestmark = pytest.mark.postgres

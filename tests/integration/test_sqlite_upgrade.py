@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from newsflow.index import sqlite_store
-from newsflow.index.query import SearchQuery
-from newsflow.index.sqlite_store import SqliteStore
-from newsflow.index.store import article_tags
+from newsflow.search import sqlite as sqlite_store
+from newsflow.search.query import SearchQuery
+from newsflow.search.sqlite import SqliteStore
+from newsflow.search.store import article_tags
 from tests.integration.test_store_contract import ARTICLES
 
 

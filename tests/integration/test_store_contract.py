@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsflow.index.query import BBox, Near, SearchQuery, SearchTimeout
 from newsflow.schemas import EnrichedArticle, Focus, Place, utcnow
+from newsflow.search.query import BBox, Near, SearchQuery, SearchTimeout
 
 BAMAKO = Place(name="Bamako", start=0, end=6, lat=12.61, lon=-7.98, country_code="ML", geonameid=2460596, feature="city")
 TIMBUKTU = Place(name="Tombouctou", start=0, end=10, lat=16.77, lon=-3.01, country_code="ML", geonameid=2449067,
@@ -51,11 +51,11 @@ ARTICLES = [
                         pytest.param("postgres-rum", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     if request.param == "sqlite":
-        from newsflow.index.sqlite_store import SqliteStore
+        from newsflow.search.sqlite import SqliteStore
 
         s = SqliteStore(str(tmp_path / "store.db"))
     else:
-        from newsflow.index.pg_store import PostgresStore
+        from newsflow.search.postgres import PostgresStore
 
         text_index = request.param.removeprefix("postgres-")
         url = request.getfixturevalue("postgres_rum_url" if text_index == "rum" else "postgres_url")
@@ -290,7 +290,7 @@ def _first_seen(store, aid):
 
 
 def test_facets_keep_the_top_values_ties_by_value(store):
-    from newsflow.index.query import FACET_SIZE
+    from newsflow.search.query import FACET_SIZE
 
     batch = [make(f"f{i:02d}", f"Facet story {i}", "Routine facet report.", keywords=["facetcase"],
                   people=[f"Person {13 - i:02d}", *(["Zoe Zed"] if i < 3 else [])], topics=["politics"])
@@ -316,10 +316,10 @@ def test_a_full_tag_cache_is_let_go_and_tags_still_resolve(store, monkeypatch):
 def reopened(store, **kw):
     """A second store on the same database as `store`, opened with other arguments."""
     if hasattr(store, "pool"):
-        from newsflow.index.pg_store import PostgresStore
+        from newsflow.search.postgres import PostgresStore
 
         return PostgresStore(store.url, text_index=store.text_index, **kw)
-    from newsflow.index.sqlite_store import SqliteStore
+    from newsflow.search.sqlite import SqliteStore
 
     return SqliteStore(store.path, **kw)
 
@@ -347,7 +347,7 @@ def test_a_search_past_the_time_limit_is_stopped_and_writes_are_not_limited(stor
 
 @pytest.mark.postgres
 def test_a_postgres_search_waiting_for_a_connection_longer_than_the_limit_is_stopped(postgres_url):
-    from newsflow.index.pg_store import PostgresStore
+    from newsflow.search.postgres import PostgresStore
 
     limited = PostgresStore(postgres_url, pool_size=1, search_timeout_s=0.2)
     try:
@@ -366,7 +366,7 @@ def test_a_postgres_search_waiting_for_a_connection_longer_than_the_limit_is_sto
 def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from newsflow.index.store import open_store
+    from newsflow.search.store import open_store
 
     url = f"postgresql{store.url.split('postgresql', 1)[1]}" if hasattr(store, "pool") else f"sqlite:///{store.path}"
     with ThreadPoolExecutor(4) as pool:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from newsflow.index.pg_store import PostgresStore
-from newsflow.index.query import SearchQuery
-from newsflow.index.sqlite_store import SqliteStore
+from newsflow.search.postgres import PostgresStore
+from newsflow.search.query import SearchQuery
+from newsflow.search.sqlite import SqliteStore
 from tests.integration.test_store_contract import ARTICLES, make
 
 

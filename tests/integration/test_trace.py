@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from newsflow.enrich.worker import EnrichHandler
-from newsflow.index.store import open_configured_store
 from newsflow.index.worker import IndexHandler
 from newsflow.ingest.worker import IngestHandler
 from newsflow.push import push_urls
+from newsflow.search.store import open_configured_store
 from newsflow.trace import read_trace
 from tests.integration.test_dlq import cli
 from tests.integration.test_workers import running, wait_for

@@ -111,8 +111,8 @@ async def _at_least(coro, n):
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(settings, redis, request, backend):
-    from newsflow.index.store import open_store
     from newsflow.schemas import EnrichedArticle, utcnow
+    from newsflow.search.store import open_store
     from newsflow.streams import encode_event
 
     if backend == "postgres":

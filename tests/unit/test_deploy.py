@@ -11,7 +11,8 @@ from prometheus_client import REGISTRY
 from typer.main import get_command
 
 import newsflow.metrics  # noqa: F401 - registers every newsflow metric
-from newsflow.cli import app
+from newsflow.cli.app import app
+from newsflow.pipeline import PIPELINE
 from newsflow.settings import Settings
 from tests.conftest import REPO
 
@@ -21,7 +22,7 @@ COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 SETTINGS = {f"NEWSFLOW_{name.upper()}" for name in Settings.model_fields}
-WORKERS = ("ingest", "enrich", "index")
+WORKERS = tuple(spec.name for spec in PIPELINE)  # every declared stage runs as a compose service
 
 
 def newsflow_services():
@@ -142,10 +143,11 @@ def test_the_image_is_built_with_the_commands_dev_and_ci_run():
     dev = (REPO / "dev").read_text()
     assert "newsflow\" prepare" in dev and "pip install" in dev
     assert "newsflow prepare" in (REPO / "README.md").read_text()
-    # Every folder the package is built from is copied into the build stage.
+    # Every folder a part of the meta-package is built from is copied into the build stage.
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    roots = {path.split("/")[0] for path in pyproject["tool"]["setuptools"]["package-dir"].values()}
-    for root in roots | {"newsflow"}:
+    roots = {dep.split("{root:uri}/")[1].split("/")[0] for dep in pyproject["project"]["dependencies"]}
+    assert roots == {"libs", "services"}, roots
+    for root in roots:
         assert f"COPY {root} " in DOCKERFILE, root
     assert (REPO / SERVICES["api"]["build"]["context"].replace("..", ".") / "deploy" / "Dockerfile").exists()
 

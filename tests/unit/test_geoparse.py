@@ -334,7 +334,7 @@ def test_the_geoparse_command_reads_stdin_and_reports_an_unreadable_file(tmp_pat
 
     from typer.testing import CliRunner
 
-    from newsflow.cli import app
+    from newsflow.cli.app import app
 
     story = tmp_path / "story.txt"
     story.write_text("Troops left Bamako for Timbuktu.")

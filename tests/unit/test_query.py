@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from newsflow.index.query import SearchParams, decode_cursor, encode_cursor, parse_terms
+from newsflow.search.query import SearchParams, decode_cursor, encode_cursor, parse_terms
 
 
 def test_params_become_a_query():
@@ -45,7 +45,7 @@ def test_a_near_box_holds_its_whole_circle():
     import math
     import random
 
-    from newsflow.index.query import EARTH_RADIUS_KM, Near
+    from newsflow.search.query import EARTH_RADIUS_KM, Near
 
     rng = random.Random(7)
     centres = [(0, 0), (60, 10), (-18.14, 179.9), (-18.14, -179.9), (89.5, 30), (-85, -120), (45, 170)]

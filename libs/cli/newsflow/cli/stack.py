@@ -1,0 +1,188 @@
+"""`newsflow up`: Redis (embedded unless NEWSFLOW_REDIS_URL is set), three workers and the API, supervised.
+
+The running stack writes <data_dir>/stack.json (newsflow.stackfile); every other command reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import redis
+
+from newsflow.logs import get_logger
+from newsflow.pipeline import stages
+from newsflow.redis_server import EmbeddedRedis, free_port
+from newsflow.schemas import format_utc, utcnow
+from newsflow.settings import Settings
+from newsflow.stackfile import read_stack, stack_file
+
+log = get_logger("newsflow.cli.stack")
+
+
+class Stack:
+    """The processes of one stack. start() returns once Redis and the API answer; stop() ends them in order."""
+
+    def __init__(self, settings: Settings, extra_env: dict[str, str] | None = None, api: bool = True):
+        self.settings = settings
+        self.extra_env = extra_env or {}
+        self.with_api = api
+        self.redis: EmbeddedRedis | None = None
+        self.redis_url = settings.redis_url
+        self.api_port = settings.api_port
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarts: dict[str, list[float]] = {}
+        self.stopping = False
+        self.stages = list(stages(settings))
+
+    @property
+    def api_url(self) -> str:
+        host = self.settings.api_host if self.settings.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.api_port}"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["NEWSFLOW_REDIS_URL"] = self.redis_url or ""
+        env["NEWSFLOW_DATA_DIR"] = str(self.settings.data_dir)
+        env["NEWSFLOW_API_PORT"] = str(self.api_port)
+        env["NEWSFLOW_STORE_URL"] = self.settings.effective_store_url
+        return env
+
+    def _spawn(self, name: str) -> None:
+        args = [sys.executable, "-m", "newsflow.cli"] + (["api"] if name == "api" else ["worker", name])
+        # Own session per child: the terminal's Ctrl-C reaches us only, and we stop children in order.
+        self.children[name] = subprocess.Popen(args, env=self._env(), start_new_session=True)
+
+    def start(self, ready_timeout: float = 60.0) -> None:
+        existing = read_stack(self.settings)
+        if existing:
+            raise RuntimeError(f"a stack is already running from {self.settings.data_dir} (pid {existing['pid']});"
+                               " stop it first or use another NEWSFLOW_DATA_DIR")
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.redis_url:
+            self.redis = EmbeddedRedis(self.settings.data_dir, self.settings.redis_server_bin)
+            self.redis_url = self.redis.start()
+        if self.with_api and self.api_port == 0:
+            self.api_port = free_port()
+        self._bootstrap_groups()
+        for name in [*self.stages, *(["api"] if self.with_api else [])]:
+            self._spawn(name)
+        stack_file(self.settings).write_text(json.dumps({
+            "pid": os.getpid(), "redis_url": self.redis_url, "api_url": self.api_url if self.with_api else None,
+            "store_url": self.settings.effective_store_url, "started_at": format_utc(utcnow()),
+            "embedded_redis": self.redis is not None,
+        }, indent=2))
+        if self.with_api:
+            self._wait_api(ready_timeout)
+        self._wait_workers(ready_timeout)
+        log.info("stack_ready", redis_url=self.redis_url, api_url=self.api_url if self.with_api else None,
+                 store_url=self.settings.effective_store_url, data_dir=str(self.settings.data_dir))
+
+    def _bootstrap_groups(self) -> None:
+        import asyncio  # noqa: PLC0415
+
+        from redis.asyncio import Redis  # noqa: PLC0415
+
+        from newsflow.streams import ensure_groups  # noqa: PLC0415
+
+        async def run() -> None:
+            client = Redis.from_url(self.redis_url)
+            try:
+                await ensure_groups(client, self.settings)
+            finally:
+                await client.aclose()
+
+        asyncio.run(run())
+
+    def _wait_api(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            api = self.children.get("api")
+            if api is not None and api.poll() is not None:
+                raise RuntimeError(f"the API exited with code {api.returncode} during start-up")
+            try:
+                if httpx.get(self.api_url + "/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the API did not answer on {self.api_url} within {timeout:g}s")
+
+    def _wait_workers(self, timeout: float) -> None:
+        """Ready means every worker has joined its group (after loading its models), not just started."""
+        from newsflow.streams import heartbeat_key  # noqa: PLC0415
+
+        client = redis.Redis.from_url(self.redis_url)
+        host = socket.gethostname()
+        deadline = time.monotonic() + timeout
+        try:
+            for stage in self.stages:
+                proc = self.children[stage]
+                while not client.exists(heartbeat_key(stage, f"{host}-{proc.pid}")):
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"the {stage} worker exited with code {proc.returncode} during start-up")
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the {stage} worker did not start within {timeout:g}s")
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
+    def supervise_once(self) -> None:
+        """Restart any child that exited (FastStream exits 0 when its stream or group vanishes)."""
+        for name, proc in list(self.children.items()):
+            code = proc.poll()
+            if code is None or self.stopping:
+                continue
+            recent = [t for t in self.restarts.get(name, []) if time.monotonic() - t < 60]
+            delay = min(30.0, 2 ** len(recent) * 0.5)
+            log.warning("child_exited_restarting", child=name, code=code, restart_in_s=delay)
+            time.sleep(delay)
+            self.restarts[name] = recent + [time.monotonic()]
+            self._spawn(name)
+
+    def run_forever(self) -> None:
+        stop = {"flag": False}
+
+        def handler(signum: int, frame: Any) -> None:
+            stop["flag"] = True
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+        while not stop["flag"]:
+            self.supervise_once()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.stopping = True
+        # Producers first: the API stops taking URLs, then ingest, enrich, index drain in flow order.
+        order = ["api", *self.stages]
+        for name in order:
+            proc = self.children.get(name)
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.graceful_timeout + 5
+        for name in order:
+            proc = self.children.get(name)
+            if proc is None:
+                continue
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("child_killed", child=name)
+                proc.kill()
+                proc.wait()
+        if self.redis is not None:
+            self.redis.stop()
+        info = read_stack(self.settings)
+        if info is None or info.get("pid") == os.getpid():
+            stack_file(self.settings).unlink(missing_ok=True)
+        log.info("stack_stopped")
+
