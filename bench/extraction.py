@@ -27,7 +27,9 @@ def pages(folder: Path) -> list[tuple[str, str, str | None, str]]:
     out = []
     for d in sorted(p for p in folder.iterdir() if (p / "page.html").exists()):
         truth = json.loads((d / "truth.json").read_text(encoding="utf8"))
-        out.append((d.name, (d / "page.html").read_text(encoding="utf8"), truth.get("url"), truth["articleBody"]))
+        out.append(
+            (d.name, (d / "page.html").read_text(encoding="utf8"), truth.get("url"), truth["articleBody"])
+        )
     return out
 
 
@@ -46,7 +48,7 @@ def trafilatura_body(html: str, url: str | None) -> str:
 EXTRACTORS = {"newsflow": newsflow_body, "trafilatura": trafilatura_body}
 
 
-def run(scorer, corpus: list, extract) -> dict[str, float]:  # noqa: ANN001
+def run(scorer, corpus: list, extract) -> dict[str, float]:
     extract(corpus[0][1], corpus[0][2])  # warm-up: imports, caches
     scores, times = [], []
     for _, html, url, truth in corpus:
@@ -61,22 +63,31 @@ def run(scorer, corpus: list, extract) -> dict[str, float]:  # noqa: ANN001
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpora", nargs="+", type=Path, help="corpus folders of <id>/{page.html,truth.json}")
-    parser.add_argument("--evaluate", type=Path, help="the scorer (default: evaluate.py beside the first folder)")
+    parser.add_argument(
+        "--evaluate", type=Path, help="the scorer (default: evaluate.py beside the first folder)"
+    )
     args = parser.parse_args()
     scorer = load_scorer(args.evaluate or args.corpora[0].resolve().parent / "evaluate.py")
     if hasattr(scorer, "block_network"):
         scorer.block_network()
 
-    print(f"{'corpus':<10} {'extractor':<12} {'docs':>5} {'precision':>9} {'recall':>7} {'f1':>7} "
-          f"{'ms/doc':>7} {'p95 ms':>7}")
+    print(
+        f"{'corpus':<10} {'extractor':<12} {'docs':>5} {'precision':>9} {'recall':>7} {'f1':>7} "
+        f"{'ms/doc':>7} {'p95 ms':>7}"
+    )
     for folder in args.corpora:
         corpus = pages(folder)
         for name, extract in EXTRACTORS.items():
             r = run(scorer, corpus, extract)
-            print(f"{folder.name:<10} {name:<12} {len(corpus):>5} {r['precision']:>9.4f} {r['recall']:>7.4f} "
-                  f"{r['f1']:>7.4f} {r['ms_per_doc']:>7.1f} {r['p95_ms']:>7.1f}", flush=True)
+            print(
+                f"{folder.name:<10} {name:<12} {len(corpus):>5} {r['precision']:>9.4f} {r['recall']:>7.4f} "
+                f"{r['f1']:>7.4f} {r['ms_per_doc']:>7.1f} {r['p95_ms']:>7.1f}",
+                flush=True,
+            )
         winners = Counter(extract_body(html, url)[3] for _, html, url, _ in corpus)
         print(f"{'':<10} body chosen from: " + ", ".join(f"{k} {v}" for k, v in winners.most_common()))
 

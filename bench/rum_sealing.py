@@ -24,9 +24,9 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from store import Generator, empty, machine_cpu  # noqa: E402
+from store import Generator, empty, machine_cpu
 
-from newsflow.search.postgres import PostgresStore  # noqa: E402
+from newsflow.search.postgres import PostgresStore
 
 SEALS = "newsflow_seal_"  # the partial indexes' name prefix; dropped at the start of a run
 
@@ -35,8 +35,10 @@ def build_seal(url: str, lo: int, hi: int, size: int, timings: list[tuple[int, f
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '256MB'")
-        conn.execute(f"CREATE INDEX CONCURRENTLY {SEALS}{hi} ON article_text USING rum (tsv rum_tsvector_ops)"
-                     f" WHERE seq > {lo} AND seq <= {hi}")
+        conn.execute(
+            f"CREATE INDEX CONCURRENTLY {SEALS}{hi} ON article_text USING rum (tsv rum_tsvector_ops)"
+            f" WHERE seq > {lo} AND seq <= {hi}"
+        )
     timings.append((size, time.perf_counter() - started))
 
 
@@ -55,22 +57,26 @@ def main() -> None:
     empty(store)
     with psycopg.connect(args.store, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS rum")
-        for (name,) in conn.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s",
-                                    (SEALS + "%",)).fetchall():
+        for (name,) in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", (SEALS + "%",)
+        ).fetchall():
             conn.execute(f"DROP INDEX {name}")
     builds: list[threading.Thread] = []
     timings: list[tuple[int, float]] = []
     sealed, sealed_seq = 0, None
     machine_before, started = machine_cpu(), time.perf_counter()
     for start in range(0, args.n, args.batch):
-        store.upsert(articles[start:start + args.batch])
+        store.upsert(articles[start : start + args.batch])
         loaded = min(args.n, start + args.batch)
         if args.seal and loaded - sealed >= args.seal:
             with store.pool.connection() as conn:  # seq goes on from where a TRUNCATEd table's was
                 low, top = conn.execute("SELECT min(seq) - 1, max(seq) FROM article_text").fetchone()
             sealed_seq = low if sealed_seq is None else sealed_seq
-            builds.append(threading.Thread(target=build_seal,
-                                           args=(args.store, sealed_seq, top, loaded - sealed, timings)))
+            builds.append(
+                threading.Thread(
+                    target=build_seal, args=(args.store, sealed_seq, top, loaded - sealed, timings)
+                )
+            )
             builds[-1].start()
             sealed, sealed_seq = loaded, top
     upsert_s = time.perf_counter() - started
@@ -80,14 +86,20 @@ def main() -> None:
     total_s = time.perf_counter() - started
     store.close()
 
-    print(f"articles         {args.n:,}, sealed every {args.seal:,}" if args.seal else f"articles         {args.n:,}, no sealing")
+    print(
+        f"articles         {args.n:,}, sealed every {args.seal:,}"
+        if args.seal
+        else f"articles         {args.n:,}, no sealing"
+    )
     print(f"upserts          {args.n / upsert_s:,.0f} docs/s ({upsert_s:.1f} s)")
     print(f"with the builds  {args.n / total_s:,.0f} docs/s ({total_s:.1f} s, until the last build ended)")
     if machine_before and machine_after:
         busy = (machine_after[0] - machine_before[0]) / (machine_after[1] - machine_before[1])
         print(f"machine          {busy:.0%} busy during the upserts")
     for size, seconds in timings:
-        print(f"  build          {size:>8,} articles  {seconds:6.1f} s  ({seconds / size * 1000:.2f} ms/article)")
+        print(
+            f"  build          {size:>8,} articles  {seconds:6.1f} s  ({seconds / size * 1000:.2f} ms/article)"
+        )
 
 
 if __name__ == "__main__":

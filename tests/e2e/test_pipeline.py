@@ -20,8 +20,17 @@ from tests.e2e.running import run, search_json, stack_env, start_up, stop, wait_
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 TOKEN = "e2e-secret"
-CHROME = ["Skip to content", "Top Story", "More stories from DW", "Kyiv", "Kharkiv", "Djokovic", "cookies",
-          "Legal notice", "does not support the video"]
+CHROME = [
+    "Skip to content",
+    "Top Story",
+    "More stories from DW",
+    "Kyiv",
+    "Kharkiv",
+    "Djokovic",
+    "cookies",
+    "Legal notice",
+    "does not support the video",
+]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +78,9 @@ def test_pushed_page_is_found_clean_and_geolocated(stack, pages):
         assert abs(places[name]["lat"] - lat) < 0.05 and abs(places[name]["lon"] - lon) < 0.05, name
         assert places[name]["country_code"] == "ML"
     assert article["focus"]["country_code"] == "ML"
-    assert {"Wagner Group", "AFP", "Reuters", "Kremlin"} <= set(article["organizations"])  # Reuters: credit line
+    assert {"Wagner Group", "AFP", "Reuters", "Kremlin"} <= set(
+        article["organizations"]
+    )  # Reuters: credit line
     # The search filters of the CLI.
     assert [h["id"] for h in search_json(env, "--near", "16.77,-3.0,50")] == [article_id]
     assert search_json(env, "--near", "40.4,-3.7,100") == []
@@ -140,7 +151,12 @@ def test_worker_logs_are_json_with_the_article_id(stack):
         if line.startswith("{"):
             events.append(json.loads(line))
     handled = [e for e in events if e.get("stage") in ("ingest", "enrich", "index") and "entry_id" in e]
-    assert {e["event"] for e in handled} >= {"article_extracted", "article_enriched", "article_indexed", "dead_lettered"}
+    assert {e["event"] for e in handled} >= {
+        "article_extracted",
+        "article_enriched",
+        "article_indexed",
+        "dead_lettered",
+    }
     for e in handled:
         assert e.get("article_id"), e
 

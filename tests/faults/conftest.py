@@ -22,9 +22,31 @@ from newsflow.search.store import open_store
 from newsflow.urls import id_for_url
 
 STAGES = tuple(spec.name for spec in PIPELINE)
-PLACES = ["Bamako", "Timbuktu", "Nairobi", "Lagos", "Lima", "Hanoi", "Berlin", "Marseille", "Cairo", "Quito",
-          "Kraków", "Osaka", "Accra", "Dakar", "Mumbai", "Toronto"]
-ORGS = ["the World Health Organization", "the African Union", "Reuters", "the United Nations", "the Red Cross"]
+PLACES = [
+    "Bamako",
+    "Timbuktu",
+    "Nairobi",
+    "Lagos",
+    "Lima",
+    "Hanoi",
+    "Berlin",
+    "Marseille",
+    "Cairo",
+    "Quito",
+    "Kraków",
+    "Osaka",
+    "Accra",
+    "Dakar",
+    "Mumbai",
+    "Toronto",
+]
+ORGS = [
+    "the World Health Organization",
+    "the African Union",
+    "Reuters",
+    "the United Nations",
+    "the Red Cross",
+]
 
 
 def story_html(i: int) -> bytes:
@@ -41,16 +63,18 @@ def story_html(i: int) -> bytes:
         "Markets reacted calmly. Prices of grain and fuel were unchanged by the evening, traders said.",
     ]
     body = "".join(f"<p>{p}</p>" for p in paras)
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Talks in {a} resume, "
-            f"story {i}</title><meta property='og:site_name' content='Faults Daily'></head><body>"
-            f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><article><h1>Talks in {a} resume, "
-            f"story {i}</h1>{body}</article><footer>© Faults Daily</footer></body></html>").encode()
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Talks in {a} resume, "
+        f"story {i}</title><meta property='og:site_name' content='Faults Daily'></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><article><h1>Talks in {a} resume, "
+        f"story {i}</h1>{body}</article><footer>© Faults Daily</footer></body></html>"
+    ).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8") -> None:
@@ -60,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         kind, _, num = self.path.strip("/").partition("/")
         if kind == "story":
             return self._send(200, story_html(int(num)))
@@ -120,23 +144,25 @@ class Pipeline:
         self.root = root
         self.redis_server = EmbeddedRedis(root)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-        self.env.update({
-            "NEWSFLOW_DATA_DIR": str(data_dir),  # shared by the module: the gazetteer cache is built once
-            "NEWSFLOW_STORE_URL": f"sqlite:///{root / 'store.db'}",
-            "NEWSFLOW_FETCH_ALLOW_PRIVATE": "true",
-            "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0",  # every page comes from one local server
-            "NEWSFLOW_FETCH_HOST_CONCURRENCY": "8",
-            # Fast retries, reclaims and upkeep, so faults heal within a test's time.
-            "NEWSFLOW_CLAIM_IDLE_MS": "2500",
-            "NEWSFLOW_RETRY_BASE_S": "1",
-            "NEWSFLOW_FETCH_TOTAL_TIMEOUT": "1.5",
-            "NEWSFLOW_FETCH_READ_TIMEOUT": "1",
-            "NEWSFLOW_MAINTENANCE_INTERVAL_S": "1",
-            "NEWSFLOW_CONSUMER_MAX_IDLE_S": "4",
-            "NEWSFLOW_STREAM_RETENTION_S": "0",  # trim as soon as every group is done: trimming is under test too
-            "NEWSFLOW_INDEX_BATCH_SIZE": "100",
-            "NEWSFLOW_GRACEFUL_TIMEOUT": "10",
-        })
+        self.env.update(
+            {
+                "NEWSFLOW_DATA_DIR": str(data_dir),  # shared by the module: the gazetteer cache is built once
+                "NEWSFLOW_STORE_URL": f"sqlite:///{root / 'store.db'}",
+                "NEWSFLOW_FETCH_ALLOW_PRIVATE": "true",
+                "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0",  # every page comes from one local server
+                "NEWSFLOW_FETCH_HOST_CONCURRENCY": "8",
+                # Fast retries, reclaims and upkeep, so faults heal within a test's time.
+                "NEWSFLOW_CLAIM_IDLE_MS": "2500",
+                "NEWSFLOW_RETRY_BASE_S": "1",
+                "NEWSFLOW_FETCH_TOTAL_TIMEOUT": "1.5",
+                "NEWSFLOW_FETCH_READ_TIMEOUT": "1",
+                "NEWSFLOW_MAINTENANCE_INTERVAL_S": "1",
+                "NEWSFLOW_CONSUMER_MAX_IDLE_S": "4",
+                "NEWSFLOW_STREAM_RETENTION_S": "0",  # trim as soon as every group is done: trimming is under test too
+                "NEWSFLOW_INDEX_BATCH_SIZE": "100",
+                "NEWSFLOW_GRACEFUL_TIMEOUT": "10",
+            }
+        )
         self.env.update({f"NEWSFLOW_{k.upper()}": str(v) for k, v in settings.items()})
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.kills = dict.fromkeys(STAGES, 0)
@@ -147,8 +173,12 @@ class Pipeline:
 
     def start(self, stage: str) -> None:
         log = (self.root / f"{stage}.log").open("ab")
-        self.procs[stage] = subprocess.Popen([sys.executable, "-m", "newsflow.cli", "worker", stage],
-                                             env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs[stage] = subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "worker", stage],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
 
     def start_all(self) -> None:
@@ -197,7 +227,9 @@ class Pipeline:
         self.redis_server.stop()
 
     def logs(self, tail: int = 3000) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}" for p in self.root.glob("*.log"))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}" for p in self.root.glob("*.log")
+        )
 
     def redeliveries(self) -> dict[str, int]:
         """Entries each stage completed on a second or later delivery: work a killed worker had in hand."""
@@ -206,7 +238,10 @@ class Pipeline:
             for line in (self.root / f"{stage}.log").read_text(errors="replace").splitlines():
                 if line.startswith("{"):
                     event = json.loads(line)
-                    if event["event"] in ("published", "article_indexed") and (event.get("delivery") or 1) > 1:
+                    if (
+                        event["event"] in ("published", "article_indexed")
+                        and (event.get("delivery") or 1) > 1
+                    ):
                         counts[stage] += 1
         return counts
 
@@ -218,15 +253,20 @@ class Pipeline:
         client = self.redis()
         for i in range(0, len(urls), 500):
             with client.pipeline(transaction=False) as pipe:
-                for url in urls[i:i + 500]:
+                for url in urls[i : i + 500]:
                     pipe.xadd("news.urls", {"url": url})
                 pipe.execute()
         client.close()
 
     def status(self) -> dict:
         """`newsflow status --json`, as an operator would ask it."""
-        out = subprocess.run([sys.executable, "-m", "newsflow.cli", "status", "--json"], env=self.env,
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "newsflow.cli", "status", "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
@@ -252,7 +292,9 @@ class Pipeline:
         while not self.drained():
             if on_tick:
                 on_tick()
-            assert time.monotonic() < deadline, f"pipeline not drained in {timeout}s: {self.status()}\n{self.logs()}"
+            assert time.monotonic() < deadline, (
+                f"pipeline not drained in {timeout}s: {self.status()}\n{self.logs()}"
+            )
             time.sleep(0.5)
 
     def dead_letters(self) -> list[dict[str, str]]:

@@ -45,7 +45,7 @@ def test_sigkilled_workers_lose_nothing(pipeline, pages):
 
     def steady_push() -> None:  # 50 URLs a second for 20 s, so every stage has work in hand when killed
         for i in range(0, len(urls), 25):
-            pipeline.push(urls[i:i + 25])
+            pipeline.push(urls[i : i + 25])
             time.sleep(0.5)
 
     pusher = threading.Thread(target=steady_push)
@@ -74,9 +74,16 @@ def test_sigkilled_workers_lose_nothing(pipeline, pages):
     status = pipeline.status()
     letters = pipeline.dead_letters()
     stored = pipeline.stored_ids(ids_of(good))
-    summary("sigkill", seed=seed, urls=len(urls), kills=pipeline.kills, redelivered=pipeline.redeliveries(),
-            seconds=round(elapsed, 1),
-            store_articles=status["store"]["articles"], dead_letters=status["dead_letters"])
+    summary(
+        "sigkill",
+        seed=seed,
+        urls=len(urls),
+        kills=pipeline.kills,
+        redelivered=pipeline.redeliveries(),
+        seconds=round(elapsed, 1),
+        store_articles=status["store"]["articles"],
+        dead_letters=status["dead_letters"],
+    )
     assert len(stored) == len(good)  # every good story is in the store...
     assert status["store"]["articles"] == len(good)  # ...once, and nothing else is
     assert status["dead_letters"] == len(letters) == len(bad)  # each bad URL dead-lettered once
@@ -90,8 +97,10 @@ def test_sigkilled_workers_lose_nothing(pipeline, pages):
     client = pipeline.redis()
     deadline = time.monotonic() + 30
     while True:
-        consumers = {s: len(client.xinfo_consumers(f, s)) for s, f in
-                     zip(STAGES, ("news.urls", "news.articles", "news.enriched"), strict=True)}
+        consumers = {
+            s: len(client.xinfo_consumers(f, s))
+            for s, f in zip(STAGES, ("news.urls", "news.articles", "news.enriched"), strict=True)
+        }
         if all(n <= 2 for n in consumers.values()) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -113,8 +122,13 @@ def test_redis_restart_mid_run_loses_nothing(pipeline, pages):
     pipeline.restart_redis()  # SIGTERM (AOF flushed), then the same port and files
     pipeline.wait_drained(timeout=180)
     status = pipeline.status()
-    summary("redis-restart", urls=len(good), indexed_before_restart=restarted_at,
-            store_articles=status["store"]["articles"], dead_letters=status["dead_letters"])
+    summary(
+        "redis-restart",
+        urls=len(good),
+        indexed_before_restart=restarted_at,
+        store_articles=status["store"]["articles"],
+        dead_letters=status["dead_letters"],
+    )
     assert status["store"]["articles"] == len(good) and status["dead_letters"] == 0
     assert len(pipeline.stored_ids(ids_of(good))) == len(good)
     pipeline.assert_alive()
@@ -122,15 +136,34 @@ def test_redis_restart_mid_run_loses_nothing(pipeline, pages):
 
 
 POISON = {
-    "news.urls": [{"foo": "bar"}, {"url": "not a url"}, {"url": "ftp://example.com/x"}, {"json": "[1, 2]"},
-                  {"url": "https://example.com/" + "a" * 3000}, {"__data__": b"\x89\xff\xfe garbage"},
-                  {"json": "{not json"}, {"url": b"https://example.com/\xff\xfe"}],
-    "news.articles": [{"id": "x", "json": "{not json"}, {"id": "x"}, {"json": '{"id": 1}'}, {"json": "[]"},
-                      {"__data__": b"\xff\xfe"}, {"id": "y", "json": '{"title": "no id, no url"}'},
-                      {"id": b"\xff", "json": b'{"id": "\xff\xfe"}'}],
-    "news.enriched": [{"id": "x", "json": "{not json"}, {"id": "x"}, {"json": '{"id": 1}'}, {"json": "[]"},
-                      {"__data__": b"\xff\xfe"}, {"id": "y", "json": '{"id": "y", "url": "https://e.com/"}'},
-                      {"id": b"\xff", "json": b"\xff\xfe"}],
+    "news.urls": [
+        {"foo": "bar"},
+        {"url": "not a url"},
+        {"url": "ftp://example.com/x"},
+        {"json": "[1, 2]"},
+        {"url": "https://example.com/" + "a" * 3000},
+        {"__data__": b"\x89\xff\xfe garbage"},
+        {"json": "{not json"},
+        {"url": b"https://example.com/\xff\xfe"},
+    ],
+    "news.articles": [
+        {"id": "x", "json": "{not json"},
+        {"id": "x"},
+        {"json": '{"id": 1}'},
+        {"json": "[]"},
+        {"__data__": b"\xff\xfe"},
+        {"id": "y", "json": '{"title": "no id, no url"}'},
+        {"id": b"\xff", "json": b'{"id": "\xff\xfe"}'},
+    ],
+    "news.enriched": [
+        {"id": "x", "json": "{not json"},
+        {"id": "x"},
+        {"json": '{"id": 1}'},
+        {"json": "[]"},
+        {"__data__": b"\xff\xfe"},
+        {"id": "y", "json": '{"id": "y", "url": "https://e.com/"}'},
+        {"id": b"\xff", "json": b"\xff\xfe"},
+    ],
 }
 
 
@@ -148,8 +181,13 @@ def test_poison_entries_on_every_stream_are_dead_lettered_and_workers_go_on(pipe
     letters = pipeline.dead_letters()
     by_stage = {s: sum(d["stage"] == s for d in letters) for s in STAGES}
     status = pipeline.status()
-    summary("poison", written=300, dead_letters=status["dead_letters"], by_stage=by_stage,
-            store_articles=status["store"]["articles"])
+    summary(
+        "poison",
+        written=300,
+        dead_letters=status["dead_letters"],
+        by_stage=by_stage,
+        store_articles=status["store"]["articles"],
+    )
     assert by_stage == {"ingest": 100, "enrich": 100, "index": 100}
     assert all(d["error"] == "Quarantine" and d["attempts"] == "1" for d in letters)  # at once, no retries
     assert status["store"]["articles"] == 2 and len(pipeline.stored_ids(ids_of(good))) == 2
@@ -164,7 +202,9 @@ def test_a_hanging_page_server_times_out_is_retried_then_dead_lettered(pipeline,
     pipeline.push([*hanging, pages.url("story/7")])
     pipeline.wait_drained(timeout=90)
     letters = pipeline.dead_letters()
-    summary("hanging", dead_letters=[(d["url"].rsplit("/", 2)[-2], d["attempts"], d["reason"]) for d in letters])
+    summary(
+        "hanging", dead_letters=[(d["url"].rsplit("/", 2)[-2], d["attempts"], d["reason"]) for d in letters]
+    )
     assert sorted(d["url"] for d in letters) == sorted(hanging)
     for d in letters:
         assert d["error"] == "Requeue" and d["attempts"] == "3"
@@ -192,14 +232,19 @@ def test_sigterm_lets_in_flight_work_finish(pipeline, pages):
     started = time.monotonic()
     assert pipeline.stop("ingest") == 0
     client = pipeline.redis()
-    summary("sigterm-graceful", exit_after_s=round(time.monotonic() - started, 1),
-            articles=client.xlen("news.articles"))
+    summary(
+        "sigterm-graceful",
+        exit_after_s=round(time.monotonic() - started, 1),
+        articles=client.xlen("news.articles"),
+    )
     assert client.xlen("news.articles") == 3
     assert client.xinfo_groups("news.urls")[0]["pending"] == 0
     client.close()
 
 
-@pytest.mark.pipeline_settings(graceful_timeout=0.5, fetch_read_timeout=10, fetch_total_timeout=10, claim_idle_ms=5000)
+@pytest.mark.pipeline_settings(
+    graceful_timeout=0.5, fetch_read_timeout=10, fetch_total_timeout=10, claim_idle_ms=5000
+)
 def test_sigterm_past_the_graceful_timeout_leaves_work_pending_not_half_done(pipeline, pages):
     _ingest_only(pipeline)
     pipeline.push([pages.url(f"slow/{i}") for i in range(3)])
@@ -215,7 +260,11 @@ def test_sigterm_past_the_graceful_timeout_leaves_work_pending_not_half_done(pip
     while client.xinfo_groups("news.urls")[0]["pending"] or client.xlen("news.articles") < 3:
         assert time.monotonic() < deadline, pipeline.logs()
         time.sleep(0.2)
-    summary("sigterm-timeout", pending_after_stop=pending, published_after_stop=published,
-            published_after_restart=client.xlen("news.articles"))
+    summary(
+        "sigterm-timeout",
+        pending_after_stop=pending,
+        published_after_stop=published,
+        published_after_restart=client.xlen("news.articles"),
+    )
     assert client.xlen("news.articles") == 3
     client.close()

@@ -19,8 +19,16 @@ pytestmark = [pytest.mark.install, pytest.mark.e2e, pytest.mark.redis]
 
 def fresh_clone(dest: Path) -> Path:
     """The checkout's files as a clone would have them: tracked and new ones, nothing ignored (no .venv)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -34,13 +42,25 @@ def test_pip_install_dot_then_up_from_the_repository_root(tmp_path):
     clone = fresh_clone(tmp_path / "clone")
     venv = tmp_path / "v"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "."], cwd=clone,
-                               capture_output=True, text=True, timeout=1200)
+    installed = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", "."],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert installed.returncode == 0, installed.stderr[-3000:]
     # Regular, not editable: the code comes from site-packages, not from the clone.
-    found = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import newsflow.enrich, newsflow.cli; print(newsflow.enrich.__file__)"],
-                           cwd=clone, capture_output=True, text=True)
+    found = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import newsflow.enrich, newsflow.cli; print(newsflow.enrich.__file__)",
+        ],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+    )
     assert "site-packages" in found.stdout, found.stdout + found.stderr
 
     cmd = newsflow_cmd(venv / "bin")

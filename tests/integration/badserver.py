@@ -12,9 +12,17 @@ from tests.conftest import PAGES
 
 DW = (PAGES / "dw-mali-russia.html").read_bytes()
 # The same story as another site would carry it: no canonical link to DW, a line of its own added.
-SYNDICATED = DW.replace(b'<link rel="canonical" href="https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191">', b"") \
-    .replace(b"https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191", b"https://partner.example/mali") \
+SYNDICATED = (
+    DW.replace(
+        b'<link rel="canonical" href="https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191">',
+        b"",
+    )
+    .replace(
+        b"https://www.dw.com/en/russian-military-advisers-arrive-in-mali/a-60356191",
+        b"https://partner.example/mali",
+    )
     .replace(b"Timbuktu", b"Timbuktu (Tombouctou)", 1)
+)
 assert b'rel="canonical"' not in SYNDICATED and b"a-60356191" not in SYNDICATED
 
 
@@ -34,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
     max_in_flight = 0
     lock = threading.Lock()
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
     def _send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8", **headers):
@@ -47,7 +55,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802, C901, PLR0911, PLR0912
+    def do_GET(self):
         path = self.path.split("?")[0]
         Handler.hits.append((self.path, time.monotonic()))
         if path == "/robots.txt":

@@ -20,5 +20,7 @@ async def redis(settings):
     """A client on the test's Redis; the test's own streams are deleted afterwards."""
     client = Redis.from_url(settings.redis_url)
     yield client
-    await client.delete(settings.stream_urls, settings.stream_articles, settings.stream_enriched, settings.stream_dlq)
+    await client.delete(
+        settings.stream_urls, settings.stream_articles, settings.stream_enriched, settings.stream_dlq
+    )
     await client.aclose()

@@ -16,9 +16,27 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "store.py"
 
 
 def run_bench(store_url: str, gazetteer_dir: Path) -> str:
-    out = subprocess.run([sys.executable, str(BENCH), "--store", store_url, "--n", "300", "--batch", "100",
-                          "--rounds", "1", "--slowest", "2", "--data-dir", str(gazetteer_dir)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--store",
+            store_url,
+            "--n",
+            "300",
+            "--batch",
+            "100",
+            "--rounds",
+            "1",
+            "--slowest",
+            "2",
+            "--data-dir",
+            str(gazetteer_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -26,7 +44,9 @@ def run_bench(store_url: str, gazetteer_dir: Path) -> str:
 def assert_figures(stdout: str) -> None:
     assert re.search(r"^articles +300 ", stdout, re.M)
     assert re.search(r"^indexing +[\d,]+ docs/s", stdout, re.M)
-    assert re.search(r"^upsert cpu +machine \d+% busy of \d+ cores, this process [\d.]+ ms/article", stdout, re.M)
+    assert re.search(
+        r"^upsert cpu +machine \d+% busy of \d+ cores, this process [\d.]+ ms/article", stdout, re.M
+    )
     assert re.search(r"^latency ms +p50 [\d.]+ +p95 [\d.]+ +p99 [\d.]+", stdout, re.M)
     assert len(re.findall(r"^  \w+ +p50 ", stdout, re.M)) == 12  # every kind of the mix
     assert re.search(r"^database size +[\d,]+ MB", stdout, re.M)
@@ -38,7 +58,9 @@ def test_the_store_benchmark_prints_its_figures_on_sqlite(tmp_path, gazetteer_di
 
 
 @pytest.mark.postgres
-def test_the_store_benchmark_prints_its_figures_and_the_server_settings_on_postgres(postgres_url, gazetteer_dir):
+def test_the_store_benchmark_prints_its_figures_and_the_server_settings_on_postgres(
+    postgres_url, gazetteer_dir
+):
     stdout = run_bench(postgres_url, gazetteer_dir)
     assert_figures(stdout)
     assert re.search(r"^server +PostgreSQL \d+.*shared_buffers \S+", stdout, re.M)
@@ -46,9 +68,25 @@ def test_the_store_benchmark_prints_its_figures_and_the_server_settings_on_postg
 
 @pytest.mark.postgres
 def test_the_rum_sealing_experiment_prints_its_figures(postgres_rum_url, gazetteer_dir):
-    out = subprocess.run([sys.executable, str(BENCH.parent / "rum_sealing.py"), "--store", postgres_rum_url,
-                          "--n", "300", "--seal", "100", "--batch", "50", "--data-dir", str(gazetteer_dir)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH.parent / "rum_sealing.py"),
+            "--store",
+            postgres_rum_url,
+            "--n",
+            "300",
+            "--seal",
+            "100",
+            "--batch",
+            "50",
+            "--data-dir",
+            str(gazetteer_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert re.search(r"^upserts +[\d,]+ docs/s", out.stdout, re.M)
     assert re.search(r"^with the builds +[\d,]+ docs/s", out.stdout, re.M)

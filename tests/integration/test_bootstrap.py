@@ -20,16 +20,24 @@ def test_bootstrap_creates_groups_and_migrates_the_store_twice_over(settings, po
     with_password = postgres_url.replace("://postgres@", "://postgres:s3cret@")
     env = env_of(settings, store_url=with_password)
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-m", "newsflow.cli", "bootstrap"], env=env, capture_output=True,
-                             text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "newsflow.cli", "bootstrap"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         assert f"group ingest on {settings.stream_urls}: ready" in out.stdout and "migrated" in out.stdout
     if with_password != postgres_url:
         assert "s3cret" not in out.stdout and "postgres:***@" in out.stdout
     client = sync_redis.Redis.from_url(settings.redis_url, decode_responses=True)
     try:
-        for stream, group in ((settings.stream_urls, "ingest"), (settings.stream_articles, "enrich"),
-                              (settings.stream_enriched, "index")):
+        for stream, group in (
+            (settings.stream_urls, "ingest"),
+            (settings.stream_articles, "enrich"),
+            (settings.stream_enriched, "index"),
+        ):
             assert [g["name"] for g in client.xinfo_groups(stream)] == [group]
     finally:
         client.delete(settings.stream_urls, settings.stream_articles, settings.stream_enriched)

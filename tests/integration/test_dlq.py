@@ -23,16 +23,28 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 def env_of(settings, **extra) -> dict[str, str]:
     """The environment of a newsflow process that sees what the test's settings say."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    for name in ("redis_url", "stream_urls", "stream_articles", "stream_enriched", "stream_dlq", "data_dir",
-                 "search_timeout_s"):
+    for name in (
+        "redis_url",
+        "stream_urls",
+        "stream_articles",
+        "stream_enriched",
+        "stream_dlq",
+        "data_dir",
+        "search_timeout_s",
+    ):
         env[f"NEWSFLOW_{name.upper()}"] = str(getattr(settings, name))
     env.update({f"NEWSFLOW_{k.upper()}": str(v) for k, v in extra.items()})
     return env
 
 
 def cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], env=env_of(settings), capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        env=env_of(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def test_dead_letters_are_listed_replayed_after_a_fix_and_purged(settings, tmp_path):

@@ -9,8 +9,14 @@ pytestmark = pytest.mark.anyio
 
 
 def fetcher(**overrides) -> Fetcher:
-    base = dict(fetch_allow_private=True, fetch_read_timeout=1.0, fetch_total_timeout=3.0, fetch_host_interval_s=0,
-                fetch_max_bytes=2_000_000, data_dir="/tmp")
+    base = dict(
+        fetch_allow_private=True,
+        fetch_read_timeout=1.0,
+        fetch_total_timeout=3.0,
+        fetch_host_interval_s=0,
+        fetch_max_bytes=2_000_000,
+        data_dir="/tmp",
+    )
     base.update(overrides)
     return Fetcher(Settings(**base))
 
@@ -29,12 +35,23 @@ async def test_ok_page(server):
     assert page.status == 200 and "Timbuktu" in page.html and page.encoding == "utf-8"
 
 
-@pytest.mark.parametrize("path,permanent,needle", [
-    ("/404", True, "HTTP 404"), ("/410", True, "HTTP 410"), ("/503", False, "HTTP 503"), ("/500", False, "HTTP 500"),
-    ("/429", False, "HTTP 429"), ("/json", True, "not HTML"), ("/pdf", True, "not HTML"),
-    ("/big", True, "too large"), ("/endless", True, "too large"), ("/gzip-bomb", True, "too large"), ("/loop-a", True, "redirect loop"),
-    ("/hop/6", True, "more than 5 redirects"),
-])
+@pytest.mark.parametrize(
+    "path,permanent,needle",
+    [
+        ("/404", True, "HTTP 404"),
+        ("/410", True, "HTTP 410"),
+        ("/503", False, "HTTP 503"),
+        ("/500", False, "HTTP 500"),
+        ("/429", False, "HTTP 429"),
+        ("/json", True, "not HTML"),
+        ("/pdf", True, "not HTML"),
+        ("/big", True, "too large"),
+        ("/endless", True, "too large"),
+        ("/gzip-bomb", True, "too large"),
+        ("/loop-a", True, "redirect loop"),
+        ("/hop/6", True, "more than 5 redirects"),
+    ],
+)
 async def test_failures_are_classified(server, path, permanent, needle):
     err = await fails(fetcher(), server.url(path))
     assert err.permanent is permanent and needle in err.reason
@@ -142,7 +159,7 @@ async def test_robots_txt_server_error_closes_the_host_for_a_while():
     asked: list[str] = []
 
     class Failing(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             asked.append(self.path)
             self.send_response(503 if self.path == "/robots.txt" else 200)
             self.send_header("Content-Type", "text/html")

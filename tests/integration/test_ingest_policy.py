@@ -49,9 +49,13 @@ async def test_retry_after_holds_the_retry_back_past_the_claim_idle_time(setting
     assert letters[0]["attempts"] == "2" and letters[0]["reason"] == "HTTP 429 (Retry-After 3s)"
 
 
-async def test_a_host_that_asks_for_a_pause_defers_its_other_urls_without_using_their_attempts(settings, redis, server):
+async def test_a_host_that_asks_for_a_pause_defers_its_other_urls_without_using_their_attempts(
+    settings, redis, server
+):
     # One delivery only: any counted failure would dead-letter at once.
-    settings = settings.model_copy(update={"claim_idle_ms": 300, "max_deliveries": 1, "fetch_max_host_wait_s": 0.5})
+    settings = settings.model_copy(
+        update={"claim_idle_ms": 300, "max_deliveries": 1, "fetch_max_host_wait_s": 0.5}
+    )
     from tests.integration.badserver import BadServer
 
     with BadServer() as host:  # a host of its own: its pause must not hold up other tests
@@ -122,4 +126,3 @@ async def test_dedup_window_zero_turns_both_off(settings, redis, server):
         await push_urls(redis, settings, [server.url("/ok"), server.url("/syndicated")])
         await wait_for(lambda: _count(redis, settings, 3))
     assert [a["duplicate_of"] for a in await articles(redis, settings)] == [None, None, None]
-

@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.redis]
 
 @pytest.fixture
 def limited(settings):
-    s = settings.model_copy(update={"urls_max_lag": 5, "api_token": SecretStr("t0ken"), "api_max_body_bytes": 4000})
+    s = settings.model_copy(
+        update={"urls_max_lag": 5, "api_token": SecretStr("t0ken"), "api_max_body_bytes": 4000}
+    )
     yield s
     import redis as sync_redis
 
@@ -46,7 +48,12 @@ AUTH = {"Authorization": "Bearer t0ken"}
 
 def test_writes_need_the_token_when_one_is_configured(api):
     assert api.post("/v1/urls", json=["https://example.com/a"]).status_code == 401
-    assert api.post("/v1/urls", json=["https://example.com/a"], headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        api.post(
+            "/v1/urls", json=["https://example.com/a"], headers={"Authorization": "Bearer nope"}
+        ).status_code
+        == 401
+    )
     assert api.post("/v1/urls", json=["https://example.com/a"], headers=AUTH).status_code == 202
     assert api.get("/v1/search").status_code == 200  # reads stay open
 
@@ -67,7 +74,9 @@ def test_bodies_over_the_limit_are_refused_with_413(api):
 
 
 def test_bad_urls_are_refused_with_reasons(api):
-    response = api.post("/v1/urls", json=["ftp://x.org/a", "not a url", "https://x.org/" + "a" * 2100], headers=AUTH)
+    response = api.post(
+        "/v1/urls", json=["ftp://x.org/a", "not a url", "https://x.org/" + "a" * 2100], headers=AUTH
+    )
     assert response.status_code == 422
     errors = [r["error"] for r in response.json()["detail"]["rejected"]]
     assert any("scheme" in e for e in errors) and any("longer than 2048" in e for e in errors)
@@ -98,7 +107,9 @@ async def test_push_waits_until_ingest_catches_up(limited, monkeypatch):
                 await redis.xreadgroup("ingest", "test", {limited.stream_urls: ">"}, count=4)
 
         reader = asyncio.create_task(slow_ingest())
-        results = await push_urls(redis, limited, [f"https://example.com/{i}" for i in range(20)], wait=waits.append)
+        results = await push_urls(
+            redis, limited, [f"https://example.com/{i}" for i in range(20)], wait=waits.append
+        )
         reader.cancel()
         assert all(r.entry_id for r in results) and await redis.xlen(limited.stream_urls) == 20
         assert waits and all(w.lag > 5 for w in waits)
@@ -113,8 +124,10 @@ def acl_redis_url(tmp_path):
     binary, _ = find_redis_server()
     port = free_port()
     conf = tmp_path / "acl.conf"
-    conf.write_text(f'port {port}\nbind 127.0.0.1\nsave ""\nappendonly no\n'
-                    "user default off\nuser newsflow on >s3cret ~* &* +@all\n")
+    conf.write_text(
+        f'port {port}\nbind 127.0.0.1\nsave ""\nappendonly no\n'
+        "user default off\nuser newsflow on >s3cret ~* &* +@all\n"
+    )
     proc = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://newsflow:s3cret@127.0.0.1:{port}/0"
     import redis as sync_redis
@@ -136,7 +149,9 @@ def acl_redis_url(tmp_path):
 
 
 @pytest.mark.anyio
-async def test_an_acl_user_in_the_redis_url_is_honoured_by_push_workers_and_status(settings, acl_redis_url, server):
+async def test_an_acl_user_in_the_redis_url_is_honoured_by_push_workers_and_status(
+    settings, acl_redis_url, server
+):
     settings = settings.model_copy(update={"redis_url": acl_redis_url})
     redis = Redis.from_url(acl_redis_url)
     try:
@@ -177,8 +192,11 @@ def test_a_search_past_the_time_limit_is_a_504_in_the_api_and_exit_1_in_the_cli(
     store = open_configured_store(strict)
     store.upsert(many("apilimit", 2000))
     store.close()
+
     def timeouts(client) -> float:
-        found = re.search(r'^newsflow_searches_total\{outcome="timeout"\} (\S+)$', client.get("/metrics").text, re.M)
+        found = re.search(
+            r'^newsflow_searches_total\{outcome="timeout"\} (\S+)$', client.get("/metrics").text, re.M
+        )
         return float(found.group(1)) if found else 0.0
 
     with TestClient(create_app(strict)) as client:
@@ -189,5 +207,11 @@ def test_a_search_past_the_time_limit_is_a_504_in_the_api_and_exit_1_in_the_cli(
         assert timeouts(client) == before + 1  # operators see them in Prometheus
         assert client.get("/v1/articles/apilimit7").status_code == 200  # reading one article is not strict
     out = cli(strict, "search", "flood", "--facets")
-    assert out.returncode == 1 and "longer than 0.001 s" in out.stderr and "NEWSFLOW_SEARCH_TIMEOUT_S" in out.stderr
-    assert cli(settings, "search", "flood", "--facets").returncode == 0  # the default limit (10 s) lets it finish
+    assert (
+        out.returncode == 1
+        and "longer than 0.001 s" in out.stderr
+        and "NEWSFLOW_SEARCH_TIMEOUT_S" in out.stderr
+    )
+    assert (
+        cli(settings, "search", "flood", "--facets").returncode == 0
+    )  # the default limit (10 s) lets it finish

@@ -40,13 +40,19 @@ async def test_a_worker_process_exposes_its_metrics_and_status_counts_its_work(s
     env = env_of(settings, metrics_port=port, fetch_allow_private="true", fetch_host_interval_s=0)
     before = (await rates.last_minute(redis, ["ingest"]))["ingest"]
     # Started, not waited on: the worker runs beside the test's event loop.
-    proc = subprocess.Popen([sys.executable, "-m", "newsflow.cli", "worker", "ingest"], env=env,  # noqa: ASYNC220
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "newsflow.cli", "worker", "ingest"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         await push_urls(redis, settings, [server.url("/ok"), server.url("/404")])
 
         async def both_done():
-            return await redis.xlen(settings.stream_articles) == 1 and await redis.xlen(settings.stream_dlq) == 1
+            return (
+                await redis.xlen(settings.stream_articles) == 1 and await redis.xlen(settings.stream_dlq) == 1
+            )
 
         await wait_for(both_done, timeout=60)
         text = ""
@@ -66,8 +72,13 @@ async def test_a_worker_process_exposes_its_metrics_and_status_counts_its_work(s
         assert status["streams"][settings.stream_urls]["groups"]["ingest"]["lag"] == 0
 
         table = cli(settings, "status").stdout
-        for needle in ("stages (entries handled in the last minute)", "streams", settings.stream_urls,
-                       "dead letters: 1", "ingest"):
+        for needle in (
+            "stages (entries handled in the last minute)",
+            "streams",
+            settings.stream_urls,
+            "dead letters: 1",
+            "ingest",
+        ):
             assert needle in table, needle
     finally:
         proc.terminate()
@@ -79,11 +90,16 @@ def test_the_api_exposes_stream_store_and_dead_letter_gauges(settings):
         api.post("/v1/urls", json=["https://example.com/a", "https://example.com/b"])
         assert api.get("/v1/search", params={"q": "mali"}).status_code == 200
         text = api.get("/metrics").text
-    for metric in ('newsflow_searches_total{outcome="ok"} ', "newsflow_search_seconds_count ",
-                   f'newsflow_stream_length{{stream="{settings.stream_urls}"}} 2.0',
-                   f'newsflow_stream_lag{{group="ingest",stream="{settings.stream_urls}"}} 2.0',
-                   f'newsflow_stream_pending{{group="ingest",stream="{settings.stream_urls}"}} 0.0',
-                   "newsflow_dead_letters 0.0", "newsflow_store_articles 0.0", "newsflow_urls_pushed_total "):
+    for metric in (
+        'newsflow_searches_total{outcome="ok"} ',
+        "newsflow_search_seconds_count ",
+        f'newsflow_stream_length{{stream="{settings.stream_urls}"}} 2.0',
+        f'newsflow_stream_lag{{group="ingest",stream="{settings.stream_urls}"}} 2.0',
+        f'newsflow_stream_pending{{group="ingest",stream="{settings.stream_urls}"}} 0.0',
+        "newsflow_dead_letters 0.0",
+        "newsflow_store_articles 0.0",
+        "newsflow_urls_pushed_total ",
+    ):
         assert metric in text, metric
     import redis as sync_redis
 
@@ -103,6 +119,11 @@ async def test_rates_count_by_ten_second_buckets_over_the_last_minute(redis_url)
         rates.count(pipe, stage, "retry", 1, now=now - 5)
         rates.count(pipe, stage, "ok", 4, now=now)
         await pipe.execute()
-    assert (await rates.last_minute(client, [stage], now=now))[stage] == {"ok": 6, "skipped": 0, "retry": 1, "deferred": 0,
-                                                                          "dead_letter": 0}
+    assert (await rates.last_minute(client, [stage], now=now))[stage] == {
+        "ok": 6,
+        "skipped": 0,
+        "retry": 1,
+        "deferred": 0,
+        "dead_letter": 0,
+    }
     await client.aclose()

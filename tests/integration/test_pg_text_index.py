@@ -18,8 +18,24 @@ from tests.integration.test_store_contract import make
 
 pytestmark = pytest.mark.postgres
 
-WORDS = ["drought", "harvest", "cattle", "river", "market", "price", "rain", "convoy", "border", "vaccine",
-         "school", "minister", "strike", "port", "fuel", "bridge"]
+WORDS = [
+    "drought",
+    "harvest",
+    "cattle",
+    "river",
+    "market",
+    "price",
+    "rain",
+    "convoy",
+    "border",
+    "vaccine",
+    "school",
+    "minister",
+    "strike",
+    "port",
+    "fuel",
+    "bridge",
+]
 
 
 def varied_articles(n: int) -> list:
@@ -31,8 +47,15 @@ def varied_articles(n: int) -> list:
         body = " ".join(rng.choices(WORDS, k=rng.randint(5, 60))) + "."
         title = " ".join(rng.choices(WORDS, k=rng.randint(2, 5)))
         countries = ("ML",) if i % 2 else ("NE",)
-        out.append(make(f"v{i:03d}", title, body, countries=countries,
-                        published=start + timedelta(hours=rng.randint(0, 2000))))
+        out.append(
+            make(
+                f"v{i:03d}",
+                title,
+                body,
+                countries=countries,
+                published=start + timedelta(hours=rng.randint(0, 2000)),
+            )
+        )
     return out
 
 
@@ -65,16 +88,24 @@ def expected_order(store: PostgresStore, query: dict) -> list[str]:
     score = f"t.tsv <=> ({tsq})" if store.text_index == "rum" else f"-ts_rank_cd(t.tsv, ({tsq}))"
     with store.pool.connection() as conn:
         conn.execute("SET enable_indexscan = off")  # the score from the stored tsvector, not the index
-        rows = conn.execute(f"SELECT a.id FROM articles a {join} WHERE {' AND '.join(where)}"
-                            f" ORDER BY {score}, a.sort_at DESC, a.seq DESC", [*params, *text_params]).fetchall()
+        rows = conn.execute(
+            f"SELECT a.id FROM articles a {join} WHERE {' AND '.join(where)}"
+            f" ORDER BY {score}, a.sort_at DESC, a.seq DESC",
+            [*params, *text_params],
+        ).fetchall()
         conn.execute("RESET enable_indexscan")
     return [r[0] for r in rows]
 
 
 def indexes(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
-        return {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'article_text'"
-                                           " AND indexname = ANY(%s)", (list(TEXT_INDEXES.values()),))}
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'article_text' AND indexname = ANY(%s)",
+                (list(TEXT_INDEXES.values()),),
+            )
+        }
 
 
 def search_everything(url: str, text_index: str, load: bool = False) -> list[tuple[list[str], int]]:
@@ -122,7 +153,9 @@ def test_rum_refused_says_why_and_changes_nothing(postgres_rum_url, unprivileged
     store = PostgresStore(unprivileged_url)  # gin, the default
     store.upsert(varied_articles(20))
     store.close()
-    with pytest.raises(RuntimeError, match="NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"):
+    with pytest.raises(
+        RuntimeError, match="NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"
+    ):
         PostgresStore(unprivileged_url, text_index="rum")
     assert indexes(unprivileged_url) == {"article_text_gin"}
     store = PostgresStore(unprivileged_url)

@@ -21,13 +21,26 @@ def _write_version_3(path: str) -> None:
     conn.execute("PRAGMA user_version = 3")
     for rowid, a in enumerate(ARTICLES, start=1):
         sort_at = a.published_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        conn.execute("INSERT INTO articles (rowid, id, doc, site_name, language, published_at, sort_at, first_seen_at,"
-                     " updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                     (rowid, a.id, a.model_dump_json(exclude={"text"}), a.site_name, a.language, sort_at, sort_at,
-                      "2020-01-01T00:00:00Z", sort_at))
+        conn.execute(
+            "INSERT INTO articles (rowid, id, doc, site_name, language, published_at, sort_at, first_seen_at,"
+            " updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                rowid,
+                a.id,
+                a.model_dump_json(exclude={"text"}),
+                a.site_name,
+                a.language,
+                sort_at,
+                sort_at,
+                "2020-01-01T00:00:00Z",
+                sort_at,
+            ),
+        )
         conn.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?,?,?)", (rowid, a.title, a.text))
-        conn.executemany("INSERT INTO article_tags (article, kind, key, value) VALUES (?,?,?,?)",
-                         [(rowid, *tag) for tag in article_tags(a)])
+        conn.executemany(
+            "INSERT INTO article_tags (article, kind, key, value) VALUES (?,?,?,?)",
+            [(rowid, *tag) for tag in article_tags(a)],
+        )
     conn.close()
 
 
@@ -47,6 +60,9 @@ def test_a_version_3_file_is_upgraded_with_its_articles(tmp_path):
         assert store.search(SearchQuery(organization="AFP")).total == 2
         first_seen = store._conn().execute("SELECT first_seen_at FROM articles WHERE id='a1'").fetchone()[0]
         store.upsert([ARTICLES[0]])
-        assert store._conn().execute("SELECT first_seen_at FROM articles WHERE id='a1'").fetchone()[0] == first_seen
+        assert (
+            store._conn().execute("SELECT first_seen_at FROM articles WHERE id='a1'").fetchone()[0]
+            == first_seen
+        )
     finally:
         store.close()

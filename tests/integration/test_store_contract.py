@@ -10,45 +10,133 @@ import pytest
 from newsflow.schemas import EnrichedArticle, Focus, Place, utcnow
 from newsflow.search.query import BBox, Near, SearchQuery, SearchTimeout
 
-BAMAKO = Place(name="Bamako", start=0, end=6, lat=12.61, lon=-7.98, country_code="ML", geonameid=2460596, feature="city")
-TIMBUKTU = Place(name="Tombouctou", start=0, end=10, lat=16.77, lon=-3.01, country_code="ML", geonameid=2449067,
-                 feature="city", resolved_name="Timbuktu")
-MADRID = Place(name="Madrid", start=0, end=6, lat=40.42, lon=-3.70, country_code="ES", geonameid=3117735, feature="city")
-SUVA = Place(name="Suva", start=0, end=4, lat=-18.14, lon=178.44, country_code="FJ", geonameid=2198148, feature="city")
+BAMAKO = Place(
+    name="Bamako", start=0, end=6, lat=12.61, lon=-7.98, country_code="ML", geonameid=2460596, feature="city"
+)
+TIMBUKTU = Place(
+    name="Tombouctou",
+    start=0,
+    end=10,
+    lat=16.77,
+    lon=-3.01,
+    country_code="ML",
+    geonameid=2449067,
+    feature="city",
+    resolved_name="Timbuktu",
+)
+MADRID = Place(
+    name="Madrid", start=0, end=6, lat=40.42, lon=-3.70, country_code="ES", geonameid=3117735, feature="city"
+)
+SUVA = Place(
+    name="Suva", start=0, end=4, lat=-18.14, lon=178.44, country_code="FJ", geonameid=2198148, feature="city"
+)
 
 
-def make(aid, title, text, *, countries=("ML",), places=(), people=(), orgs=(), keywords=(), topics=(),
-         published=None, site="Deutsche Welle", language="en", url=None):
+def make(
+    aid,
+    title,
+    text,
+    *,
+    countries=("ML",),
+    places=(),
+    people=(),
+    orgs=(),
+    keywords=(),
+    topics=(),
+    published=None,
+    site="Deutsche Welle",
+    language="en",
+    url=None,
+):
     return EnrichedArticle(
-        id=aid, url=url or f"https://www.dw.com/en/{aid}", canonical_url=url or f"https://www.dw.com/en/{aid}",
-        title=title, text=text, countries=list(countries), people=list(people), organizations=list(orgs),
-        keywords=list(keywords), topics=list(topics), places=list(places), site_name=site, language=language,
-        focus=Focus(country_code=countries[0]) if countries else None, published_at=published,
-        fetched_at=utcnow(), enriched_at=utcnow(),
+        id=aid,
+        url=url or f"https://www.dw.com/en/{aid}",
+        canonical_url=url or f"https://www.dw.com/en/{aid}",
+        title=title,
+        text=text,
+        countries=list(countries),
+        people=list(people),
+        organizations=list(orgs),
+        keywords=list(keywords),
+        topics=list(topics),
+        places=list(places),
+        site_name=site,
+        language=language,
+        focus=Focus(country_code=countries[0]) if countries else None,
+        published_at=published,
+        fetched_at=utcnow(),
+        enriched_at=utcnow(),
     )
 
 
 ARTICLES = [
-    make("a1", "Russian advisers arrive in Mali", "Bamako says Wagner mercenaries are not present. Floods hit the north.",
-         countries=("ML", "RU"), places=[BAMAKO], orgs=["Wagner Group", "AFP"], people=["Assimi Goita"],
-         keywords=["mercenaries"], topics=["conflict", "politics"], published=datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
-    make("a2", "Heatwave in Spain", "Madrid and Seville swelter in record heat.", countries=("ES",), places=[MADRID],
-         topics=["environment"], published=datetime(2025, 7, 14, 7, 30, tzinfo=UTC), site="The Example Courier",
-         language="en", url="https://courier.example.com/world/heat"),
-    make("a3", "Mali elections delayed", "The junta in Bamako postponed the vote, the Wagner Group said nothing.",
-         places=[BAMAKO, TIMBUKTU], orgs=["Wagner Group"], people=["Assimi Goita"], topics=["politics"],
-         published=datetime(2024, 3, 1, 12, 0, tzinfo=UTC)),
-    make("a4", "Cyclone nears Fiji", "Suva braces for the storm; flooding expected.", countries=("FJ",), places=[SUVA],
-         topics=["environment"], published=datetime(2024, 3, 1, 18, 0, tzinfo=UTC), site="RNZ", language="en",
-         url="https://www.rnz.co.nz/news/cyclone"),
-    make("a5", "Le Mali et la Russie", "Bamako accueille des conseillers russes.", places=[BAMAKO], topics=["politics"],
-         published=datetime(2024, 2, 1, tzinfo=UTC), language="fr", site="RFI",
-         url="https://www.rfi.fr/fr/afrique/mali"),
+    make(
+        "a1",
+        "Russian advisers arrive in Mali",
+        "Bamako says Wagner mercenaries are not present. Floods hit the north.",
+        countries=("ML", "RU"),
+        places=[BAMAKO],
+        orgs=["Wagner Group", "AFP"],
+        people=["Assimi Goita"],
+        keywords=["mercenaries"],
+        topics=["conflict", "politics"],
+        published=datetime(2022, 1, 7, 17, 41, tzinfo=UTC),
+    ),
+    make(
+        "a2",
+        "Heatwave in Spain",
+        "Madrid and Seville swelter in record heat.",
+        countries=("ES",),
+        places=[MADRID],
+        topics=["environment"],
+        published=datetime(2025, 7, 14, 7, 30, tzinfo=UTC),
+        site="The Example Courier",
+        language="en",
+        url="https://courier.example.com/world/heat",
+    ),
+    make(
+        "a3",
+        "Mali elections delayed",
+        "The junta in Bamako postponed the vote, the Wagner Group said nothing.",
+        places=[BAMAKO, TIMBUKTU],
+        orgs=["Wagner Group"],
+        people=["Assimi Goita"],
+        topics=["politics"],
+        published=datetime(2024, 3, 1, 12, 0, tzinfo=UTC),
+    ),
+    make(
+        "a4",
+        "Cyclone nears Fiji",
+        "Suva braces for the storm; flooding expected.",
+        countries=("FJ",),
+        places=[SUVA],
+        topics=["environment"],
+        published=datetime(2024, 3, 1, 18, 0, tzinfo=UTC),
+        site="RNZ",
+        language="en",
+        url="https://www.rnz.co.nz/news/cyclone",
+    ),
+    make(
+        "a5",
+        "Le Mali et la Russie",
+        "Bamako accueille des conseillers russes.",
+        places=[BAMAKO],
+        topics=["politics"],
+        published=datetime(2024, 2, 1, tzinfo=UTC),
+        language="fr",
+        site="RFI",
+        url="https://www.rfi.fr/fr/afrique/mali",
+    ),
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres-gin", marks=pytest.mark.postgres),
-                        pytest.param("postgres-rum", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres-gin", marks=pytest.mark.postgres),
+        pytest.param("postgres-rum", marks=pytest.mark.postgres),
+    ]
+)
 def store(request, tmp_path):
     if request.param == "sqlite":
         from newsflow.search.sqlite import SqliteStore
@@ -104,32 +192,35 @@ def test_relevance_order(store):
     assert ids(search(store, q="Bamako OR Madrid", sort="date")) == ["a2", "a3", "a5", "a1"]
 
 
-@pytest.mark.parametrize("kw,expected", [
-    ({"country": "ml"}, {"a1", "a3", "a5"}),
-    ({"country": "RU"}, {"a1"}),
-    ({"focus_country": "ES"}, {"a2"}),
-    ({"place": "Timbuktu"}, {"a3"}),
-    ({"place": "tombouctou"}, {"a3"}),
-    ({"place": "2460596"}, {"a1", "a3", "a5"}),
-    ({"person": "assimi goita"}, {"a1", "a3"}),
-    ({"organization": "AFP"}, {"a1"}),
-    ({"keyword": "Mercenaries"}, {"a1"}),
-    ({"topic": "environment"}, {"a2", "a4"}),
-    ({"tag": "wagner group"}, {"a1", "a3"}),
-    ({"tag": "politics"}, {"a1", "a3", "a5"}),
-    ({"language": "fr"}, {"a5"}),
-    ({"site": "the example courier"}, {"a2"}),
-    ({"site": "dw.com"}, {"a1", "a3"}),
-    ({"since": "2024-03-01"}, {"a2", "a3", "a4"}),
-    ({"until": "2024-03-01"}, {"a1", "a5"}),
-    ({"since": "2024-01-01", "until": "2024-12-31", "topic": "politics"}, {"a3", "a5"}),
-    # Text with tags, and with both kinds of tag filter (a store may keep tags beside the text).
-    ({"q": "Bamako", "country": "RU"}, {"a1"}),
-    ({"q": "Bamako OR Madrid", "topic": "politics", "person": "Assimi Goita"}, {"a1", "a3"}),
-    ({"q": "Bamako", "tag": "wagner group"}, {"a1", "a3"}),
-    ({"q": "heat", "country": "ML"}, set()),
-    ({"q": "Bamako", "country": "ML", "sort": "date", "language": "en"}, {"a1", "a3"}),
-])
+@pytest.mark.parametrize(
+    "kw,expected",
+    [
+        ({"country": "ml"}, {"a1", "a3", "a5"}),
+        ({"country": "RU"}, {"a1"}),
+        ({"focus_country": "ES"}, {"a2"}),
+        ({"place": "Timbuktu"}, {"a3"}),
+        ({"place": "tombouctou"}, {"a3"}),
+        ({"place": "2460596"}, {"a1", "a3", "a5"}),
+        ({"person": "assimi goita"}, {"a1", "a3"}),
+        ({"organization": "AFP"}, {"a1"}),
+        ({"keyword": "Mercenaries"}, {"a1"}),
+        ({"topic": "environment"}, {"a2", "a4"}),
+        ({"tag": "wagner group"}, {"a1", "a3"}),
+        ({"tag": "politics"}, {"a1", "a3", "a5"}),
+        ({"language": "fr"}, {"a5"}),
+        ({"site": "the example courier"}, {"a2"}),
+        ({"site": "dw.com"}, {"a1", "a3"}),
+        ({"since": "2024-03-01"}, {"a2", "a3", "a4"}),
+        ({"until": "2024-03-01"}, {"a1", "a5"}),
+        ({"since": "2024-01-01", "until": "2024-12-31", "topic": "politics"}, {"a3", "a5"}),
+        # Text with tags, and with both kinds of tag filter (a store may keep tags beside the text).
+        ({"q": "Bamako", "country": "RU"}, {"a1"}),
+        ({"q": "Bamako OR Madrid", "topic": "politics", "person": "Assimi Goita"}, {"a1", "a3"}),
+        ({"q": "Bamako", "tag": "wagner group"}, {"a1", "a3"}),
+        ({"q": "heat", "country": "ML"}, set()),
+        ({"q": "Bamako", "country": "ML", "sort": "date", "language": "en"}, {"a1", "a3"}),
+    ],
+)
 def test_filters(store, kw, expected):
     assert set(ids(search(store, **kw))) == expected
 
@@ -171,10 +262,21 @@ def test_relevance_cursor_pagination(store):
 def test_relevance_ties_straddling_pages_are_ordered_by_date(store):
     """Equal ranks are common (one word, once, in same-length texts): ties go newest first, and pages
     cut through a tie without losing or repeating an article."""
-    tied = [make(f"t{i:02d}", "Locust report", "Swarms of locust crossed the border today.",
-                 published=datetime(2023, 5, 1 + i % 28, i % 24, tzinfo=UTC)) for i in range(45)]
-    best = make("tbest", "Locust locust report", "Locust swarms: locust after locust crossed the border.",
-                published=datetime(2020, 1, 1, tzinfo=UTC))
+    tied = [
+        make(
+            f"t{i:02d}",
+            "Locust report",
+            "Swarms of locust crossed the border today.",
+            published=datetime(2023, 5, 1 + i % 28, i % 24, tzinfo=UTC),
+        )
+        for i in range(45)
+    ]
+    best = make(
+        "tbest",
+        "Locust locust report",
+        "Locust swarms: locust after locust crossed the border.",
+        published=datetime(2020, 1, 1, tzinfo=UTC),
+    )
     store.upsert([*tied, best])
     expected = ["tbest"] + [a.id for a in sorted(tied, key=lambda a: a.published_at, reverse=True)]
     seen, cursor = [], None
@@ -200,8 +302,13 @@ def test_facets_count_the_current_query(store):
 
 def test_upsert_replaces_and_keeps_first_seen(store):
     first_seen = _first_seen(store, "a1")
-    updated = make("a1", "Russian advisers arrive in Mali (updated)", "Timbuktu now hosts the advisers.",
-                   places=[TIMBUKTU], published=datetime(2022, 1, 7, 17, 41, tzinfo=UTC))
+    updated = make(
+        "a1",
+        "Russian advisers arrive in Mali (updated)",
+        "Timbuktu now hosts the advisers.",
+        places=[TIMBUKTU],
+        published=datetime(2022, 1, 7, 17, 41, tzinfo=UTC),
+    )
     store.upsert([updated, updated])
     store.upsert([updated])
     assert store.count() == 5
@@ -218,8 +325,14 @@ def test_a_replaced_articles_tags_and_date_are_what_browsing_sees(store):
     """Browsing one tag newest first may be answered from its own index (PostgreSQL): a replaced
     article leaves the old tag's list and moves in the new one's to its new date."""
     assert ids(search(store, country="ML", sort="date")) == ["a3", "a5", "a1"]
-    moved = make("a1", "Russian advisers leave Mali", "The advisers went home.", countries=("ML", "FR"),
-                 topics=["politics"], published=datetime(2024, 6, 1, tzinfo=UTC))
+    moved = make(
+        "a1",
+        "Russian advisers leave Mali",
+        "The advisers went home.",
+        countries=("ML", "FR"),
+        topics=["politics"],
+        published=datetime(2024, 6, 1, tzinfo=UTC),
+    )
     store.upsert([moved])
     assert ids(search(store, country="ML", sort="date")) == ["a1", "a3", "a5"]
     assert ids(search(store, country="RU")) == []
@@ -251,7 +364,10 @@ def test_the_earliest_sighting_given_to_upsert_wins_and_dates_an_undated_article
     store.upsert([undated], first_seen={"u1": datetime(2023, 1, 1, tzinfo=UTC)})  # a later one: no change
     store.upsert([undated])
     assert _as_datetime(_first_seen(store, "u1")) == datetime(2021, 5, 1, tzinfo=UTC)
-    store.upsert([undated], first_seen={"u1": datetime(2023, 6, 1, tzinfo=UTC), "nope": datetime(2000, 1, 1, tzinfo=UTC)})
+    store.upsert(
+        [undated],
+        first_seen={"u1": datetime(2023, 6, 1, tzinfo=UTC), "nope": datetime(2000, 1, 1, tzinfo=UTC)},
+    )
     store.upsert([undated], first_seen={"u1": datetime(2020, 2, 1, tzinfo=UTC)})  # an earlier one moves it
     assert _as_datetime(_first_seen(store, "u1")) == datetime(2020, 2, 1, tzinfo=UTC)
     assert ids(search(store, sort="date", until="2021-01-01")) == ["u1"]
@@ -268,7 +384,9 @@ def test_get_count_size(store):
     assert store.size_bytes() > 0
 
 
-@pytest.mark.parametrize("q", ['"unbalanced', "NEAR(", "a AND", "*", "col:thing", "OR", "-", "'", "\\", "a & b | !c"])
+@pytest.mark.parametrize(
+    "q", ['"unbalanced', "NEAR(", "a AND", "*", "col:thing", "OR", "-", "'", "\\", "a & b | !c"]
+)
 def test_hostile_query_text_is_just_text(store, q):
     search(store, q=q)  # never a syntax error
 
@@ -292,9 +410,17 @@ def _first_seen(store, aid):
 def test_facets_keep_the_top_values_ties_by_value(store):
     from newsflow.search.query import FACET_SIZE
 
-    batch = [make(f"f{i:02d}", f"Facet story {i}", "Routine facet report.", keywords=["facetcase"],
-                  people=[f"Person {13 - i:02d}", *(["Zoe Zed"] if i < 3 else [])], topics=["politics"])
-             for i in range(14)]
+    batch = [
+        make(
+            f"f{i:02d}",
+            f"Facet story {i}",
+            "Routine facet report.",
+            keywords=["facetcase"],
+            people=[f"Person {13 - i:02d}", *(["Zoe Zed"] if i < 3 else [])],
+            topics=["politics"],
+        )
+        for i in range(14)
+    ]
     store.upsert(batch)
     people = search(store, keyword="facetcase", facets=True).facets["person"]
     assert len(people) == FACET_SIZE
@@ -303,14 +429,26 @@ def test_facets_keep_the_top_values_ties_by_value(store):
 
 def test_a_full_tag_cache_is_let_go_and_tags_still_resolve(store, monkeypatch):
     monkeypatch.setattr(store, "tag_cache_max", 2)
-    store.upsert([make("t1", "Tags", "Text.", orgs=["Tag Org One", "Tag Org Two", "Tag Org Three"],
-                       keywords=["tagcache"])])
+    store.upsert(
+        [
+            make(
+                "t1",
+                "Tags",
+                "Text.",
+                orgs=["Tag Org One", "Tag Org Two", "Tag Org Three"],
+                keywords=["tagcache"],
+            )
+        ]
+    )
     cache = store._tag_ids if hasattr(store, "_tag_ids") else store._known_tags
     assert len(cache) > 2  # filled past the cap by this batch, let go at the next
     store.upsert([make("t2", "Tags again", "Text.", orgs=["Tag Org One"], keywords=["tagcache"])])
     assert len(cache) < 10
     assert search(store, keyword="tagcache", facets=True).facets["organization"] == {
-        "Tag Org One": 2, "Tag Org Three": 1, "Tag Org Two": 1}
+        "Tag Org One": 2,
+        "Tag Org Three": 1,
+        "Tag Org Two": 1,
+    }
 
 
 def reopened(store, **kw):
@@ -326,8 +464,16 @@ def reopened(store, **kw):
 
 def many(prefix, n):
     """n articles that all match "flood", with 50 organisations and a keyword between them."""
-    return [make(f"{prefix}{i}", f"Flood report {i}", "Floods reached Bamako and the river rose again. " * 30,
-                 orgs=[f"Relief Org {i % 50}"], keywords=[prefix]) for i in range(n)]
+    return [
+        make(
+            f"{prefix}{i}",
+            f"Flood report {i}",
+            "Floods reached Bamako and the river rose again. " * 30,
+            orgs=[f"Relief Org {i % 50}"],
+            keywords=[prefix],
+        )
+        for i in range(n)
+    ]
 
 
 def test_a_search_past_the_time_limit_is_stopped_and_writes_are_not_limited(store):
@@ -335,7 +481,9 @@ def test_a_search_past_the_time_limit_is_stopped_and_writes_are_not_limited(stor
     # counting and faceting 2,000 hits takes far more steps than that, on any machine.
     limited = reopened(store, search_timeout_s=0.001)
     try:
-        limited.upsert(many("timelimit", 2000))  # a write statement of the limited store takes longer than 1 ms
+        limited.upsert(
+            many("timelimit", 2000)
+        )  # a write statement of the limited store takes longer than 1 ms
         with pytest.raises(SearchTimeout, match="longer than 0.001 s"):
             limited.search(SearchQuery(q="flood", facets=True))
         # Without a limit the same search completes.
@@ -368,7 +516,11 @@ def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
 
     from newsflow.search.store import open_store
 
-    url = f"postgresql{store.url.split('postgresql', 1)[1]}" if hasattr(store, "pool") else f"sqlite:///{store.path}"
+    url = (
+        f"postgresql{store.url.split('postgresql', 1)[1]}"
+        if hasattr(store, "pool")
+        else f"sqlite:///{store.path}"
+    )
     with ThreadPoolExecutor(4) as pool:
         others = list(pool.map(lambda _: open_store(url, getattr(store, "text_index", "auto")), range(4)))
     try:
@@ -380,12 +532,24 @@ def test_migrations_are_safe_to_run_twice_and_concurrently(store, tmp_path):
 
 def test_filtered_date_order_over_many_hits(store):
     """Enough hits that a store may walk its date index instead of sorting them: same order either way."""
-    many = [make(f"m{i:02d}", f"Story {i}", "Routine report.", countries=("NE",) if i % 3 else ("TD",),
-                 topics=["politics"], published=datetime(2023, 1, 1 + i % 28, i % 24, tzinfo=UTC))
-            for i in range(60)]
+    many = [
+        make(
+            f"m{i:02d}",
+            f"Story {i}",
+            "Routine report.",
+            countries=("NE",) if i % 3 else ("TD",),
+            topics=["politics"],
+            published=datetime(2023, 1, 1 + i % 28, i % 24, tzinfo=UTC),
+        )
+        for i in range(60)
+    ]
     store.upsert(many)
-    expected = [a.id for a in sorted((a for a in many if a.countries == ["NE"]),
-                                     key=lambda a: (a.published_at, a.id), reverse=True)]
+    expected = [
+        a.id
+        for a in sorted(
+            (a for a in many if a.countries == ["NE"]), key=lambda a: (a.published_at, a.id), reverse=True
+        )
+    ]
     seen, cursor = [], None
     while True:
         page = search(store, country="NE", sort="date", limit=20, cursor=cursor)

@@ -19,18 +19,34 @@ from tests.integration.test_store_contract import ARTICLES, make
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", "store", "copy", *args], capture_output=True,
-                          text=True, timeout=120, env={**clean, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "store", "copy", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **env},
+    )
 
 
 def archive(path) -> list:
     """The contract's articles, an undated one first seen in 2021 and enough more to take several batches."""
     store = SqliteStore(str(path))
     store.upsert(ARTICLES)
-    store.upsert([make("u1", "Undated story", "No publication date on this page.")],
-                 first_seen={"u1": datetime(2021, 5, 1, tzinfo=UTC)})
-    store.upsert([make(f"b{i:03d}", f"Bulk story {i}", "Routine bulk report from Bamako.",
-                       published=datetime(2023, 1, 1 + i % 28, tzinfo=UTC)) for i in range(120)])
+    store.upsert(
+        [make("u1", "Undated story", "No publication date on this page.")],
+        first_seen={"u1": datetime(2021, 5, 1, tzinfo=UTC)},
+    )
+    store.upsert(
+        [
+            make(
+                f"b{i:03d}",
+                f"Bulk story {i}",
+                "Routine bulk report from Bamako.",
+                published=datetime(2023, 1, 1 + i % 28, tzinfo=UTC),
+            )
+            for i in range(120)
+        ]
+    )
     stored = store.scan(0, 1000)
     store.close()
     return stored
@@ -91,8 +107,9 @@ def test_a_copy_leaves_a_databases_text_index_as_it_is(tmp_path, postgres_rum_ur
     out = cli("--from", postgres_rum_url, "--to", f"sqlite:///{tmp_path / 'back.db'}")
     assert out.returncode == 0, out.stderr
     with psycopg.connect(postgres_rum_url) as conn:  # not through a store, which would pick an index
-        present = conn.execute("SELECT to_regclass('article_text_rum') IS NOT NULL,"
-                               " to_regclass('article_text_gin') IS NOT NULL").fetchone()
+        present = conn.execute(
+            "SELECT to_regclass('article_text_rum') IS NOT NULL, to_regclass('article_text_gin') IS NOT NULL"
+        ).fetchone()
     assert present == (True, False)
 
 
@@ -103,11 +120,14 @@ def test_the_running_stacks_store_is_the_default_source(tmp_path):
     assert "copied 126 articles" in out.stdout
 
 
-@pytest.mark.parametrize("args,reason", [
-    (["--from", "sqlite:///{tmp}/a.db", "--to", "sqlite:///{tmp}/../{name}/a.db"], "the same store"),
-    (["--from", "sqlite:///{tmp}/missing.db", "--to", "sqlite:///{tmp}/b.db"], "no store at"),
-    (["--from", "sqlite:///{tmp}/a.db", "--to", "mysql://somewhere/db"], "unsupported store URL scheme"),
-])
+@pytest.mark.parametrize(
+    "args,reason",
+    [
+        (["--from", "sqlite:///{tmp}/a.db", "--to", "sqlite:///{tmp}/../{name}/a.db"], "the same store"),
+        (["--from", "sqlite:///{tmp}/missing.db", "--to", "sqlite:///{tmp}/b.db"], "no store at"),
+        (["--from", "sqlite:///{tmp}/a.db", "--to", "mysql://somewhere/db"], "unsupported store URL scheme"),
+    ],
+)
 def test_a_copy_that_cannot_be_made_says_why(tmp_path, args, reason):
     archive(tmp_path / "a.db")
     out = cli(*[a.format(tmp=tmp_path, name=tmp_path.name) for a in args])

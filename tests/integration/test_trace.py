@@ -17,8 +17,13 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 
 async def test_trace_follows_a_story_through_every_stage(settings, redis, server, gazetteer_dir):
-    settings = settings.model_copy(update={"data_dir": gazetteer_dir, "store_url": f"sqlite:///{settings.data_dir}/t.db",
-                                           "claim_idle_ms": 60_000})
+    settings = settings.model_copy(
+        update={
+            "data_dir": gazetteer_dir,
+            "store_url": f"sqlite:///{settings.data_dir}/t.db",
+            "claim_idle_ms": 60_000,
+        }
+    )
     ok, missing, failing = server.url("/ok?utm_source=x"), server.url("/404"), server.url("/503")
     pushed = await push_urls(redis, settings, [ok, missing, failing])
     store = open_configured_store(settings)
@@ -27,8 +32,12 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
         t = await read_trace(redis, settings, ok, store)
         assert (t.state, [s["step"] for s in t.steps]) == ("ingest: queued", ["pushed"])
 
-        async with running(IngestHandler(settings), settings), running(EnrichHandler(settings), settings), \
-                running(IndexHandler(settings), settings):
+        async with (
+            running(IngestHandler(settings), settings),
+            running(EnrichHandler(settings), settings),
+            running(IndexHandler(settings), settings),
+        ):
+
             async def indexed():
                 # Each stage records its step just after its MULTI, so the store can hold the article a
                 # moment before the last steps are recorded: wait for the steps too.
@@ -36,7 +45,9 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
                 return t.state == "indexed" and {"enriched", "indexed"} <= {s["step"] for s in t.steps}
 
             await wait_for(indexed, timeout=60)
-            t_ok = await read_trace(redis, settings, ok.replace("?utm_source=x", ""), store)  # another spelling
+            t_ok = await read_trace(
+                redis, settings, ok.replace("?utm_source=x", ""), store
+            )  # another spelling
             t_missing = await read_trace(redis, settings, missing, store)
             t_failing = await read_trace(redis, settings, failing, store)
 
@@ -45,10 +56,14 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
         assert [s["at"] for s in t_ok.steps] == sorted(s["at"] for s in t_ok.steps)
         assert t_missing.state == "dead-lettered" and "ingest: HTTP 404 (attempts 1)" in t_missing.detail
         # A transient failure: still pending in ingest, waiting for its retry, with the error shown.
-        assert t_failing.state == "ingest: in progress" and "last error: Requeue: HTTP 503" in t_failing.detail
+        assert (
+            t_failing.state == "ingest: in progress" and "last error: Requeue: HTTP 503" in t_failing.detail
+        )
         assert [s["step"] for s in t_failing.steps] == ["pushed", "ingest failed"]
 
-        out = cli(settings.model_copy(update={"data_dir": settings.data_dir}), "trace", "0123456789abcdef0123")
+        out = cli(
+            settings.model_copy(update={"data_dir": settings.data_dir}), "trace", "0123456789abcdef0123"
+        )
         assert out.returncode == 1 and "unknown" in out.stdout
         out = cli(settings, "trace", "ftp://nope")
         assert out.returncode == 2 and "neither an article id nor a valid URL" in out.stderr

@@ -59,8 +59,15 @@ async def test_url_pushed_before_any_worker_is_ingested(settings, redis, server)
 
 async def test_malformed_and_permanent_failures_go_to_dead_letters_at_once(settings, redis, server):
     await ensure_groups(redis, settings)
-    bad = [{"foo": "bar"}, {"url": "not a url"}, {"url": "ftp://example.com/x"}, {"__data__": b"\x89\xff garbage"},
-           {"json": "[1, 2]"}, {"url": server.url("/404")}, {"url": server.url("/json")}]
+    bad = [
+        {"foo": "bar"},
+        {"url": "not a url"},
+        {"url": "ftp://example.com/x"},
+        {"__data__": b"\x89\xff garbage"},
+        {"json": "[1, 2]"},
+        {"url": server.url("/404")},
+        {"url": server.url("/json")},
+    ]
     for fields in bad:
         await redis.xadd(settings.stream_urls, fields)
     await redis.xadd(settings.stream_urls, {"url": server.url("/ok")})
@@ -68,7 +75,9 @@ async def test_malformed_and_permanent_failures_go_to_dead_letters_at_once(setti
         letters = await wait_for(lambda: _at_least(dead_letters(redis, settings), len(bad)))
         await wait_for(lambda: redis.xlen(settings.stream_articles))  # the worker went on
     assert len(letters) == len(bad)
-    assert all(d["stage"] == "ingest" and d["attempts"] == "1" and d["error"] == "Quarantine" for d in letters)
+    assert all(
+        d["stage"] == "ingest" and d["attempts"] == "1" and d["error"] == "Quarantine" for d in letters
+    )
     reasons = " | ".join(d["reason"] for d in letters)
     for needle in ("no 'url' field", "invalid URL", "HTTP 404", "not HTML", "malformed url entry"):
         assert needle in reasons
@@ -86,8 +95,10 @@ async def test_transient_failure_is_retried_then_dead_lettered(settings, redis, 
     assert letters[0]["attempts"] == "3" and letters[0]["reason"] == "HTTP 503"
     assert letters[0]["error"] == "Requeue" and letters[0]["cause"] == "FetchError"
     # Retries back off: at least 0.2 s, then 0.4 s (half of each 0.4 s, 0.8 s step is fixed).
-    times = [datetime.fromisoformat(letters[0][k]) for k in ("enqueued_at", "first_attempt_at", "last_attempt_at",
-                                                               "failed_at")]
+    times = [
+        datetime.fromisoformat(letters[0][k])
+        for k in ("enqueued_at", "first_attempt_at", "last_attempt_at", "failed_at")
+    ]
     assert times == sorted(times) and times[2] - times[1] >= timedelta(milliseconds=600)
     assert (await redis.xinfo_groups(settings.stream_urls))[0]["pending"] == 0
     assert not await redis.keys(f"newsflow:attempt:{settings.stream_urls}:*")  # gone with the entry
@@ -110,7 +121,9 @@ async def _at_least(coro, n):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(settings, redis, request, backend):
+async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(
+    settings, redis, request, backend
+):
     from newsflow.schemas import EnrichedArticle, utcnow
     from newsflow.search.store import open_store
     from newsflow.streams import encode_event
@@ -127,8 +140,15 @@ async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(sett
     await ensure_groups(redis, settings)
     async with redis.pipeline(transaction=False) as pipe:
         for i in range(250):
-            a = EnrichedArticle(id=f"b{i}", url=f"https://e.com/{i}", canonical_url=f"https://e.com/{i}",
-                                title=f"Story {i}", text="Bamako text", fetched_at=utcnow(), enriched_at=utcnow())
+            a = EnrichedArticle(
+                id=f"b{i}",
+                url=f"https://e.com/{i}",
+                canonical_url=f"https://e.com/{i}",
+                title=f"Story {i}",
+                text="Bamako text",
+                fetched_at=utcnow(),
+                enriched_at=utcnow(),
+            )
             pipe.xadd(settings.stream_enriched, encode_event(a))
             if i in (17, 142):
                 pipe.xadd(settings.stream_enriched, {"id": f"poison{i}", "json": '{"id": 1}'})

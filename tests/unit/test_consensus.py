@@ -2,8 +2,10 @@ from newsflow.ingest.consensus import agreement, choose_body
 
 STORY = " ".join(f"Sentence {i} of the story tells what happened in the valley that day." for i in range(30))
 CHROME = " ".join(f"Related link {i}: read more about other things on our site." for i in range(30))
-_WORDS = ("river witnesses water bridge night mayor police rescue village boats rain road farm school "
-          "market doctor army fields storm power").split()
+_WORDS = (
+    "river witnesses water bridge night mayor police rescue village boats rain road farm school "
+    "market doctor army fields storm power"
+).split()
 # Twelve paragraphs of 40 words that share no four words in a row.
 PARAGRAPHS = [" ".join(f"{_WORDS[(p * 7 + i * 3) % 20]}{p}x{i}" for i in range(40)) for p in range(12)]
 LINKS = [f"Other story number {i} on our site" for i in range(20)]

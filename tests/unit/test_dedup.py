@@ -5,7 +5,11 @@ STORY = (REPO / "tests" / "fixtures" / "dw-mali-russia.txt").read_text()
 
 
 def test_a_copy_with_small_edits_is_within_the_distance():
-    copy = "Published by a partner agency. " + STORY.replace("Timbuktu", "Tombouctou", 1) + "\nAll rights reserved."
+    copy = (
+        "Published by a partner agency. "
+        + STORY.replace("Timbuktu", "Tombouctou", 1)
+        + "\nAll rights reserved."
+    )
     assert distance(fingerprint(STORY), fingerprint(copy)) <= MAX_DISTANCE
 
 

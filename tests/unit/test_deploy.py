@@ -52,7 +52,9 @@ def test_every_environment_variable_is_a_setting():
 def test_services_restart_stop_gracefully_and_wait_for_what_they_need():
     for name, svc in long_running().items():
         assert svc["restart"] == "unless-stopped", name
-        assert int(svc["stop_grace_period"].rstrip("s")) > Settings.model_fields["graceful_timeout"].default, name
+        assert (
+            int(svc["stop_grace_period"].rstrip("s")) > Settings.model_fields["graceful_timeout"].default
+        ), name
         assert svc["depends_on"]["redis"]["condition"] == "service_healthy", name
         assert svc["depends_on"]["postgres"]["condition"] == "service_healthy", name
         assert svc["depends_on"]["bootstrap"]["condition"] == "service_completed_successfully", name
@@ -60,8 +62,10 @@ def test_services_restart_stop_gracefully_and_wait_for_what_they_need():
         assert svc["healthcheck"]["test"], name
     boot = SERVICES["bootstrap"]
     assert boot["restart"] == "no" and boot["command"] == ["bootstrap"]
-    assert {k: v["condition"] for k, v in boot["depends_on"].items()} == {"redis": "service_healthy",
-                                                                          "postgres": "service_healthy"}
+    assert {k: v["condition"] for k, v in boot["depends_on"].items()} == {
+        "redis": "service_healthy",
+        "postgres": "service_healthy",
+    }
 
 
 def test_workers_can_be_scaled():
@@ -116,8 +120,8 @@ def test_prometheus_scrapes_the_api_and_every_worker_replica_on_their_metrics_po
 
 def _metric_names() -> set[str]:
     names = set()
-    for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001 - the registry has no public listing
-        names.update(REGISTRY._collector_to_names[collector])  # noqa: SLF001
+    for collector in list(REGISTRY._collector_to_names):  # the registry has no public listing
+        names.update(REGISTRY._collector_to_names[collector])
     return names
 
 
@@ -130,8 +134,15 @@ def test_the_grafana_dashboard_uses_only_metrics_newsflow_exports():
             used.update(re.findall(r"\bnewsflow_[a-z_]+", target["expr"]))
     assert used and used <= exported, used - exported
     # And the headline series are on it.
-    for name in ("newsflow_messages_total", "newsflow_stream_lag", "newsflow_dead_letters", "newsflow_store_articles",
-                 "newsflow_handler_seconds_bucket", "newsflow_fetch_responses_total", "newsflow_failures_total"):
+    for name in (
+        "newsflow_messages_total",
+        "newsflow_stream_lag",
+        "newsflow_dead_letters",
+        "newsflow_store_articles",
+        "newsflow_handler_seconds_bucket",
+        "newsflow_fetch_responses_total",
+        "newsflow_failures_total",
+    ):
         assert name in used, name
 
 
@@ -141,7 +152,7 @@ def test_the_image_is_built_with_the_commands_dev_and_ci_run():
     runs = " ".join(re.findall(r"^RUN (.+(?:\\\n.+)*)", DOCKERFILE, re.M))
     assert "newsflow prepare" in runs and "pip install" in runs
     dev = (REPO / "dev").read_text()
-    assert "newsflow\" prepare" in dev and "pip install" in dev
+    assert 'newsflow" prepare' in dev and "pip install" in dev
     assert "newsflow prepare" in (REPO / "README.md").read_text()
     # Every folder a part of the meta-package is built from is copied into the build stage.
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())

@@ -6,9 +6,19 @@ from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.extract import ExtractionError, extract_article
 from newsflow.ingest.metadata import parse_datetime
 
-CHROME = ["Skip to content", "Skip to main menu", "Top Story", "More stories from DW", "We use cookies",
-          "Kyiv", "Djokovic", "Legal notice", "Share on Facebook", "This browser does not support",
-          "static.dw.com"]
+CHROME = [
+    "Skip to content",
+    "Skip to main menu",
+    "Top Story",
+    "More stories from DW",
+    "We use cookies",
+    "Kyiv",
+    "Djokovic",
+    "Legal notice",
+    "Share on Facebook",
+    "This browser does not support",
+    "static.dw.com",
+]
 
 
 def test_dw_page_body_is_the_story_without_chrome(dw_html):
@@ -49,18 +59,23 @@ def test_page_without_article_text_is_an_extraction_error():
 
 
 def test_title_falls_back_from_html_title_without_site_suffix():
-    body = "".join(f"<p>Paragraph {i} of a reasonably long story about rivers and floods in the valley.</p>"
-                   for i in range(8))
+    body = "".join(
+        f"<p>Paragraph {i} of a reasonably long story about rivers and floods in the valley.</p>"
+        for i in range(8)
+    )
     html = f"<html><head><title>Rivers rise | The Example Courier</title></head><body><article><h1>Rivers rise</h1>{body}</article></body></html>"
     a = extract_article(html, "https://courier.example.com/rivers")
     assert a.title == "Rivers rise"
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("2022-01-07T17:41:00Z", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
-    ("2022-01-07T18:41:00+01:00", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
-    ("Fri, 07 Jan 2022 17:41:00 GMT", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("2022-01-07T17:41:00Z", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+        ("2022-01-07T18:41:00+01:00", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+        ("Fri, 07 Jan 2022 17:41:00 GMT", datetime(2022, 1, 7, 17, 41, tzinfo=UTC)),
+    ],
+)
 def test_dates_normalise_to_utc(value, expected):
     parsed = parse_datetime(value)
     assert parsed is not None and parsed.astimezone(UTC) == expected
@@ -70,14 +85,17 @@ def test_unparseable_date_is_none_not_a_guess():
     assert parse_datetime("sometime soon") is None
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Story.\n\nwd/sms (AFP, Reuters, epd)\n", ["AFP", "Reuters", "epd"]),
-    ("Story.\nab/cd/ef (dpa and AP)\nRelated: more", ["dpa", "AP"]),
-    ("Story.\nfb/rs (Agence France-Presse; KNA)", ["Agence France-Presse", "KNA"]),
-    ("Story.\n(Updated)", []),  # no initials: any bracketed aside
-    ("Story.\nwd (AFP)", []),  # one word before the bracket: not the writer/editor initials
-    ("Story.\nwd/sms (see photo: Getty, 2021)", []),  # not a list of names
-    ("wd/sms (AFP, Reuters)\n" + "A paragraph.\n" * 10, []),  # not near the end
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Story.\n\nwd/sms (AFP, Reuters, epd)\n", ["AFP", "Reuters", "epd"]),
+        ("Story.\nab/cd/ef (dpa and AP)\nRelated: more", ["dpa", "AP"]),
+        ("Story.\nfb/rs (Agence France-Presse; KNA)", ["Agence France-Presse", "KNA"]),
+        ("Story.\n(Updated)", []),  # no initials: any bracketed aside
+        ("Story.\nwd (AFP)", []),  # one word before the bracket: not the writer/editor initials
+        ("Story.\nwd/sms (see photo: Getty, 2021)", []),  # not a list of names
+        ("wd/sms (AFP, Reuters)\n" + "A paragraph.\n" * 10, []),  # not near the end
+    ],
+)
 def test_agency_credits(text, expected):
     assert agency_credits(text) == expected

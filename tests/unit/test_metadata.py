@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 
 from newsflow.ingest.extract import extract_article
 
-BODY = "".join(f"<p>Paragraph {i} of a reasonably long story about rivers and floods in the valley town.</p>"
-               for i in range(10))
+BODY = "".join(
+    f"<p>Paragraph {i} of a reasonably long story about rivers and floods in the valley town.</p>"
+    for i in range(10)
+)
 
 
 def page(head: str, body: str = BODY, lang: str = "en") -> str:
@@ -14,14 +16,23 @@ def page(head: str, body: str = BODY, lang: str = "en") -> str:
 
 
 def test_json_ld_graph_gives_the_article_metadata_with_dates_in_utc():
-    ld = {"@context": "https://schema.org", "@graph": [
-        {"@type": "WebSite", "name": "Wrong Name"},
-        {"@type": ["NewsArticle"], "headline": "Rivers rise in the valley",
-         "author": [{"@type": "Person", "name": "Ana Souza"}, {"@type": "Person", "name": "Tom Berg"}],
-         "datePublished": "2024-05-03T08:15:00-03:00", "dateModified": "2024-05-03T12:00:00+02:00",
-         "publisher": {"@type": "Organization", "name": "The Example Courier"},
-         "image": {"@type": "ImageObject", "url": "/img/floods.jpg"},
-         "articleSection": ["Environment"], "keywords": "floods, rivers, Porto Alegre"}]}
+    ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Wrong Name"},
+            {
+                "@type": ["NewsArticle"],
+                "headline": "Rivers rise in the valley",
+                "author": [{"@type": "Person", "name": "Ana Souza"}, {"@type": "Person", "name": "Tom Berg"}],
+                "datePublished": "2024-05-03T08:15:00-03:00",
+                "dateModified": "2024-05-03T12:00:00+02:00",
+                "publisher": {"@type": "Organization", "name": "The Example Courier"},
+                "image": {"@type": "ImageObject", "url": "/img/floods.jpg"},
+                "articleSection": ["Environment"],
+                "keywords": "floods, rivers, Porto Alegre",
+            },
+        ],
+    }
     head = f"<script type='application/ld+json'>{json.dumps(ld)}</script><title>Rivers | Courier</title>"
     a = extract_article(page(head), "https://courier.example.com/2024/rivers")
     assert a.title == "Rivers rise in the valley"

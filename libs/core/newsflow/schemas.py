@@ -49,15 +49,18 @@ class UrlSubmitted(BaseModel):
 class Place(BaseModel):
     name: str = Field(description="the mention as written in the text")
     field: Literal["text", "captions"] = Field(
-        default="text", description="where the mention is: `text`, or `captions` joined by newlines")
+        default="text", description="where the mention is: `text`, or `captions` joined by newlines"
+    )
     start: int = Field(description="character offset of the mention in that field")
     end: int
     lat: float
     lon: float
     country_code: str | None = Field(description="ISO 3166-1 alpha-2")
     geonameid: int | None
-    feature: str = Field(description="country, city, admin1 (a state or province), admin2 (a county), region (of"
-                         " countries), continent or sea (an ocean, sea, gulf or lake)")
+    feature: str = Field(
+        description="country, city, admin1 (a state or province), admin2 (a county), region (of"
+        " countries), continent or sea (an ocean, sea, gulf or lake)"
+    )
     resolved_name: str | None = Field(default=None, description="the gazetteer's name for the referent")
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
@@ -85,11 +88,14 @@ class Article(BaseModel):
     final_url: str | None = Field(default=None, description="where redirects ended")
     title: str | None = None
     text: str = ""
-    captions: list[str] = Field(default_factory=list, description="captions and alt texts of the article's images")
+    captions: list[str] = Field(
+        default_factory=list, description="captions and alt texts of the article's images"
+    )
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
     credits: list[str] = Field(
-        default_factory=list, description="news agencies the page credits as sources (its credit line)")
+        default_factory=list, description="news agencies the page credits as sources (its credit line)"
+    )
     published_at: UtcDatetime | None = None
     modified_at: UtcDatetime | None = None
     language: str | None = None
@@ -98,10 +104,14 @@ class Article(BaseModel):
     section: str | None = None
     page_keywords: list[str] = Field(default_factory=list)
     fingerprint: str | None = Field(
-        default=None, description="64-bit SimHash of the body (16 hex digits); copies of one story differ in a few bits")
+        default=None,
+        description="64-bit SimHash of the body (16 hex digits); copies of one story differ in a few bits",
+    )
     duplicate_of: str | None = Field(
-        default=None, description="id of an earlier article this one copies (same canonical URL, or a body "
-                                  "within 7 bits of its fingerprint), within the dedup window")
+        default=None,
+        description="id of an earlier article this one copies (same canonical URL, or a body "
+        "within 7 bits of its fingerprint), within the dedup window",
+    )
     fetched_at: UtcDatetime
 
 

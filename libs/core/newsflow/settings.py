@@ -99,7 +99,9 @@ class Settings(BaseSettings):
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")
 
-    @field_validator("api_token", "redis_url", "store_url", "redis_server_bin", "consumer_name", mode="before")
+    @field_validator(
+        "api_token", "redis_url", "store_url", "redis_server_bin", "consumer_name", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `NEWSFLOW_API_TOKEN=` in an env file means "no token", not "the empty token".

@@ -12,8 +12,15 @@ from newsflow.settings import Settings
 from newsflow.streams import decode_fields
 
 
-async def follow(redis: Redis, settings: Settings, *, from_start: bool = False, group: str | None = None,
-                 count: int = 0, emit: Callable[[str], None] = print) -> None:
+async def follow(
+    redis: Redis,
+    settings: Settings,
+    *,
+    from_start: bool = False,
+    group: str | None = None,
+    count: int = 0,
+    emit: Callable[[str], None] = print,
+) -> None:
     stream = settings.stream_enriched
     seen = 0
     last = "0-0" if from_start else "$"

@@ -73,9 +73,11 @@ async def _where_waiting(redis: Redis, st: Stage, entry_id: str) -> tuple[str, s
     rows = await redis.xpending_range(st.input, st.group, min=entry_id, max=entry_id, count=1)
     if rows:
         row = rows[0]
-        return (f"{stage}: in progress",
-                f"delivered {row['times_delivered']} time(s) to {_s(row['consumer'])}, "
-                f"idle {row['time_since_delivered'] / 1000:.1f} s")
+        return (
+            f"{stage}: in progress",
+            f"delivered {row['times_delivered']} time(s) to {_s(row['consumer'])}, "
+            f"idle {row['time_since_delivered'] / 1000:.1f} s",
+        )
     if not await redis.xrange(st.input, min=entry_id, max=entry_id):
         return f"{stage}: unknown", f"entry {entry_id} is no longer on {st.input}"
     return f"{stage}: queued", f"waiting on {st.input} for the {st.group} group"
@@ -102,24 +104,41 @@ async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | No
     raw = {_s(k): _s(v) for k, v in (await redis.hgetall(trace_key(article_id))).items()}
     trace = Trace(id=article_id, url=raw.get("url") or url)
     if "pushed_at" in raw:
-        trace.steps.append({"step": "pushed", "at": raw["pushed_at"],
-                            "detail": f"{settings.stream_urls} {raw.get('pushed_entry', '?')} (source {raw.get('source', '?')})"})
+        trace.steps.append(
+            {
+                "step": "pushed",
+                "at": raw["pushed_at"],
+                "detail": f"{settings.stream_urls} {raw.get('pushed_entry', '?')} (source {raw.get('source', '?')})",
+            }
+        )
     pipeline = stages(settings)
     for stage, st in pipeline.items():
         if f"{stage}_error_at" in raw:
-            trace.steps.append({"step": f"{stage} failed", "at": raw[f"{stage}_error_at"],
-                                "detail": f"attempt {raw.get(f'{stage}_attempts', '?')}: {raw[f'{stage}_error']}"})
+            trace.steps.append(
+                {
+                    "step": f"{stage} failed",
+                    "at": raw[f"{stage}_error_at"],
+                    "detail": f"attempt {raw.get(f'{stage}_attempts', '?')}: {raw[f'{stage}_error']}",
+                }
+            )
         if f"{stage}_at" in raw:
             out = raw.get(f"{stage}_output")
-            detail = f"from {st.input} {raw.get(f'{stage}_entry', '?')}" + (f" to {st.output} {out}" if out else "")
+            detail = f"from {st.input} {raw.get(f'{stage}_entry', '?')}" + (
+                f" to {st.output} {out}" if out else ""
+            )
             step = st.spec.done
             if f"{stage}_skipped" in raw:
                 step, detail = "skipped", raw[f"{stage}_skipped"]
             trace.steps.append({"step": step, "at": raw[f"{stage}_at"], "detail": detail})
     if "dead_at" in raw:
-        trace.steps.append({"step": "dead-lettered", "at": raw["dead_at"],
-                            "detail": f"{raw.get('dead_stage')}: {raw.get('dead_reason')} "
-                                      f"(attempts {raw.get('dead_attempts')})"})
+        trace.steps.append(
+            {
+                "step": "dead-lettered",
+                "at": raw["dead_at"],
+                "detail": f"{raw.get('dead_stage')}: {raw.get('dead_reason')} "
+                f"(attempts {raw.get('dead_attempts')})",
+            }
+        )
     trace.steps.sort(key=lambda s: s["at"])
 
     article = store.get(article_id) if store is not None else None
@@ -127,7 +146,10 @@ async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | No
         trace.title = article.title
     last = trace.steps[-1]["step"] if trace.steps else None
     if last == "dead-lettered":
-        trace.state, trace.detail = "dead-lettered", trace.steps[-1]["detail"] + "; `newsflow dlq list` to replay"
+        trace.state, trace.detail = (
+            "dead-lettered",
+            trace.steps[-1]["detail"] + "; `newsflow dlq list` to replay",
+        )
     elif article is not None:
         trace.state, trace.detail = "indexed", f"in the store: {article.title or '(no title)'}"
     elif last == "skipped":
@@ -140,7 +162,10 @@ async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | No
         if waiting is not None:
             trace.state, trace.detail = await _where_waiting(redis, *waiting)
         else:
-            trace.state, trace.detail = "indexed", "indexed, but not in this store (another NEWSFLOW_STORE_URL?)"
+            trace.state, trace.detail = (
+                "indexed",
+                "indexed, but not in this store (another NEWSFLOW_STORE_URL?)",
+            )
         holder = trace.state.split(":")[0]
         if f"{holder}_error" in raw:
             trace.detail += f"; last error: {raw[holder + '_error']}"

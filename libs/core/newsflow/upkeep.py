@@ -38,7 +38,9 @@ def _id_tuple(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-async def safe_trim_id(redis: Redis, stream: str, retention_s: float, now_ms: int | None = None) -> str | None:
+async def safe_trim_id(
+    redis: Redis, stream: str, retention_s: float, now_ms: int | None = None
+) -> str | None:
     """The lowest id the stream must keep, or None when nothing may be trimmed."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     floor = (max(now_ms - int(retention_s * 1000), 0), 0)

@@ -16,9 +16,15 @@ from newsflow.errors import NoStackError
 from newsflow.logs import configure_logging
 from newsflow.settings import Settings, get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="newsflow: push news URLs; get clean, geolocated, tagged articles out.")
-dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: entries that failed for good, with the reason.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="newsflow: push news URLs; get clean, geolocated, tagged articles out.",
+)
+dlq_app = typer.Typer(
+    no_args_is_help=True, help="Dead letters: entries that failed for good, with the reason."
+)
 app.add_typer(dlq_app, name="dlq")
 store_app = typer.Typer(no_args_is_help=True, help="The search store: copy it into another.")
 app.add_typer(store_app, name="store")
@@ -31,7 +37,7 @@ def _settings() -> Settings:
 
 
 def _redis(settings: Settings) -> Redis:
-    from newsflow.stackfile import resolve_redis_url  # noqa: PLC0415
+    from newsflow.stackfile import resolve_redis_url
 
     try:
         return Redis.from_url(resolve_redis_url(settings))
@@ -40,10 +46,10 @@ def _redis(settings: Settings) -> Redis:
         raise typer.Exit(2) from exc
 
 
-def _with_redis(settings: Settings, work):  # noqa: ANN001, ANN202 - work: async (Redis) -> T
+def _with_redis(settings: Settings, work):  # work: async (Redis) -> T
     """Run one async job against the stack's Redis and close the connection after it."""
 
-    async def run():  # noqa: ANN202
+    async def run():
         redis = _redis(settings)
         try:
             return await work(redis)
@@ -53,11 +59,11 @@ def _with_redis(settings: Settings, work):  # noqa: ANN001, ANN202 - work: async
     return asyncio.run(run())
 
 
-def _open_store(settings: Settings):  # noqa: ANN202 - a Store; imported late, as the commands do
+def _open_store(settings: Settings):  # a Store; imported late, as the commands do
     """The configured store, or exit 1 saying why it cannot be opened (a bad URL, a database that refuses,
     a refused RUM index) instead of a traceback."""
-    from newsflow.search.store import open_configured_store  # noqa: PLC0415
-    from newsflow.status import redact  # noqa: PLC0415
+    from newsflow.search.store import open_configured_store
+    from newsflow.status import redact
 
     try:
         return open_configured_store(settings)
@@ -74,7 +80,7 @@ def _out(line: str) -> None:
 @app.command()
 def up() -> None:
     """Run the whole stack in the foreground: Redis (embedded unless NEWSFLOW_REDIS_URL), 3 workers, the API."""
-    from newsflow.cli.stack import Stack  # noqa: PLC0415
+    from newsflow.cli.stack import Stack
 
     settings = _settings()
     stack = Stack(settings)
@@ -84,8 +90,11 @@ def up() -> None:
         stack.stop()
         typer.echo(f"newsflow: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"newsflow is up: API {stack.api_url}, Redis {stack.redis_url}, store "
-               f"{settings.effective_store_url}. Ctrl-C stops it.", err=True)
+    typer.echo(
+        f"newsflow is up: API {stack.api_url}, Redis {stack.redis_url}, store "
+        f"{settings.effective_store_url}. Ctrl-C stops it.",
+        err=True,
+    )
     try:
         stack.run_forever()
     finally:
@@ -93,11 +102,13 @@ def up() -> None:
 
 
 @app.command()
-def worker(stage: Annotated[str, typer.Argument(help="a stage of the pipeline: ingest, enrich, index")]) -> None:
+def worker(
+    stage: Annotated[str, typer.Argument(help="a stage of the pipeline: ingest, enrich, index")],
+) -> None:
     """Run one stage worker (what each docker compose service runs)."""
-    from newsflow.pipeline import handler_class, stages  # noqa: PLC0415
-    from newsflow.runtime import run_worker  # noqa: PLC0415
-    from newsflow.stackfile import resolve_redis_url  # noqa: PLC0415
+    from newsflow.pipeline import handler_class, stages
+    from newsflow.runtime import run_worker
+    from newsflow.stackfile import resolve_redis_url
 
     settings = _settings()
     declared = stages(settings)
@@ -107,7 +118,9 @@ def worker(stage: Annotated[str, typer.Argument(help="a stage of the pipeline: i
     try:
         handler = handler_class(declared[stage])(settings, declared[stage])
     except ModuleNotFoundError as exc:
-        typer.echo(f"newsflow: the {stage} stage is not installed here ({exc}); install newsflow-{stage}", err=True)
+        typer.echo(
+            f"newsflow: the {stage} stage is not installed here ({exc}); install newsflow-{stage}", err=True
+        )
         raise typer.Exit(2) from exc
     try:
         url = resolve_redis_url(settings)
@@ -120,9 +133,9 @@ def worker(stage: Annotated[str, typer.Argument(help="a stage of the pipeline: i
 @app.command()
 def bootstrap() -> None:
     """Create the consumer groups and migrate the store, then exit (compose's one-shot service)."""
-    from newsflow.pipeline import stages  # noqa: PLC0415
-    from newsflow.status import redact  # noqa: PLC0415
-    from newsflow.streams import ensure_groups  # noqa: PLC0415
+    from newsflow.pipeline import stages
+    from newsflow.status import redact
+    from newsflow.streams import ensure_groups
 
     settings = _settings()
     _with_redis(settings, lambda r: ensure_groups(r, settings))
@@ -135,28 +148,36 @@ def bootstrap() -> None:
 @app.command()
 def prepare() -> None:
     """Build the gazetteer index and check the NER model, so workers start fast (run at image build)."""
-    from newsflow.enrich.gazetteer import cache_path, load_gazetteer  # noqa: PLC0415
-    from newsflow.enrich.nlp import MODEL, load_nlp  # noqa: PLC0415
+    from newsflow.enrich.gazetteer import cache_path, load_gazetteer
+    from newsflow.enrich.nlp import MODEL, load_nlp
 
     settings = _settings()
     started = time.perf_counter()
     load_gazetteer(settings.data_dir)
     _out(f"gazetteer: {cache_path(settings.data_dir)} ({time.perf_counter() - started:.1f}s)")
     nlp = load_nlp()
-    _out(f"NER model: {MODEL} {nlp.meta['version']}" if nlp is not None
-         else f"NER model: {MODEL} not installed (places still found; no people or organisations)")
+    _out(
+        f"NER model: {MODEL} {nlp.meta['version']}"
+        if nlp is not None
+        else f"NER model: {MODEL} not installed (places still found; no people or organisations)"
+    )
 
 
 @app.command()
 def api() -> None:
     """Run the HTTP API alone (NEWSFLOW_API_HOST:NEWSFLOW_API_PORT)."""
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from newsflow.api.app import create_app  # noqa: PLC0415
+    from newsflow.api.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning",
-                access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
@@ -167,7 +188,7 @@ def push(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON line per URL")] = False,
 ) -> None:
     """Queue URLs on news.urls; prints each URL's article id (or why it was refused)."""
-    from newsflow.push import push_urls  # noqa: PLC0415
+    from newsflow.push import push_urls
 
     settings = _settings()
     items = list(urls or [])
@@ -181,13 +202,20 @@ def push(
         typer.echo("newsflow: no URLs given (arguments, --file FILE or -)", err=True)
         raise typer.Exit(2)
 
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     # Progress on stderr, for lists long enough to take a while; stdout keeps one line per URL.
-    progress = Progress(TextColumn("queued"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
-                        disable=len(items) <= 1000)
+    progress = Progress(
+        TextColumn("queued"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+        disable=len(items) <= 1000,
+    )
     task = progress.add_task("", total=len(items))
 
     def waiting(exc: Exception) -> None:
@@ -199,8 +227,12 @@ def push(
         progress.update(task, completed=done, total=total, description="")
 
     with progress:
-        results = _with_redis(settings, lambda r: push_urls(r, settings, items, force=force, source="cli",
-                                                            wait=waiting, progress=advanced))
+        results = _with_redis(
+            settings,
+            lambda r: push_urls(
+                r, settings, items, force=force, source="cli", wait=waiting, progress=advanced
+            ),
+        )
     for r in results:
         if as_json:
             _out(json.dumps(r.__dict__))
@@ -214,7 +246,9 @@ def push(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help='words, "phrases", OR, -excluded; empty lists the newest')] = "",
+    query: Annotated[
+        str, typer.Argument(help='words, "phrases", OR, -excluded; empty lists the newest')
+    ] = "",
     country: Annotated[str | None, typer.Option(help="ISO-2 code of any place in the story")] = None,
     focus_country: Annotated[str | None, typer.Option(help="ISO-2 code of the story's main country")] = None,
     place: Annotated[str | None, typer.Option(help="a place name or GeoNames id")] = None,
@@ -224,28 +258,53 @@ def search(
     org: Annotated[str | None, typer.Option("--org", help="an organisation")] = None,
     keyword: Annotated[str | None, typer.Option()] = None,
     topic: Annotated[str | None, typer.Option()] = None,
-    tag: Annotated[str | None, typer.Option(help="person, organisation, keyword, topic, place or country")] = None,
+    tag: Annotated[
+        str | None, typer.Option(help="person, organisation, keyword, topic, place or country")
+    ] = None,
     language: Annotated[str | None, typer.Option(help="ISO 639-1, e.g. en")] = None,
     site: Annotated[str | None, typer.Option(help="site name or host, e.g. dw.com")] = None,
-    since: Annotated[str | None, typer.Option(help="published at or after: YYYY-MM-DD or ISO datetime")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="published at or after: YYYY-MM-DD or ISO datetime")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="published before: YYYY-MM-DD or ISO datetime")] = None,
     sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
     limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
     cursor: Annotated[str | None, typer.Option(help="the next_cursor of a previous page")] = None,
-    facets: Annotated[bool, typer.Option("--facets", help="also count by country, topic, organisation, person, site, day")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="one enriched article per line, nothing else")] = False,
+    facets: Annotated[
+        bool, typer.Option("--facets", help="also count by country, topic, organisation, person, site, day")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="one enriched article per line, nothing else")
+    ] = False,
 ) -> None:
     """Search the store (the running stack's, or NEWSFLOW_STORE_URL)."""
-    from pydantic import ValidationError  # noqa: PLC0415
+    from pydantic import ValidationError
 
-    from newsflow.search.query import SearchParams, SearchTimeout  # noqa: PLC0415
+    from newsflow.search.query import SearchParams, SearchTimeout
 
     settings = _settings()
     try:
-        q = SearchParams(q=query, country=country, focus_country=focus_country, place=place, near=near, bbox=bbox,
-                         person=person, organization=org, keyword=keyword, topic=topic, tag=tag, language=language,
-                         site=site, since=since, until=until, sort=sort, limit=limit, cursor=cursor,
-                         facets=facets and not as_json).to_query()
+        q = SearchParams(
+            q=query,
+            country=country,
+            focus_country=focus_country,
+            place=place,
+            near=near,
+            bbox=bbox,
+            person=person,
+            organization=org,
+            keyword=keyword,
+            topic=topic,
+            tag=tag,
+            language=language,
+            site=site,
+            since=since,
+            until=until,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            facets=facets and not as_json,
+        ).to_query()
     except (ValueError, ValidationError) as exc:
         typer.echo(f"newsflow: bad search: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -263,19 +322,23 @@ def search(
         if page.next_cursor:
             typer.echo(f"next cursor: {page.next_cursor}", err=True)
         return
-    from newsflow.cli.render import print_results  # noqa: PLC0415
+    from newsflow.cli.render import print_results
 
     print_results(page)
 
 
 @app.command()
 def tail(
-    from_start: Annotated[bool, typer.Option("--from-start", help="read the stream from its first entry")] = False,
-    group: Annotated[str | None, typer.Option(help="read through this consumer group (acknowledging)")] = None,
+    from_start: Annotated[
+        bool, typer.Option("--from-start", help="read the stream from its first entry")
+    ] = False,
+    group: Annotated[
+        str | None, typer.Option(help="read through this consumer group (acknowledging)")
+    ] = None,
     count: Annotated[int, typer.Option(help="stop after this many articles (0: follow forever)")] = 0,
 ) -> None:
     """Follow news.enriched: one enriched article JSON per line (a downstream consumer example)."""
-    from newsflow.tail import follow  # noqa: PLC0415
+    from newsflow.tail import follow
 
     settings = _settings()
     redis = _redis(settings)
@@ -288,8 +351,8 @@ def tail(
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Streams (length, pending, lag, consumers), dead letters and articles in the store."""
-    from newsflow.search.store import open_configured_store  # noqa: PLC0415
-    from newsflow.status import collect_status  # noqa: PLC0415
+    from newsflow.search.store import open_configured_store
+    from newsflow.status import collect_status
 
     settings = _settings()
     try:
@@ -303,7 +366,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         _out(json.dumps(snapshot))
         return
-    from newsflow.cli.render import print_status  # noqa: PLC0415
+    from newsflow.cli.render import print_status
 
     print_status(snapshot)
 
@@ -314,8 +377,8 @@ def trace(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Where one story is: pushed, fetched, enriched, indexed, or dead-lettered and why, with times."""
-    from newsflow.search.store import open_configured_store  # noqa: PLC0415
-    from newsflow.trace import read_trace  # noqa: PLC0415
+    from newsflow.search.store import open_configured_store
+    from newsflow.trace import read_trace
 
     settings = _settings()
     try:
@@ -334,7 +397,7 @@ def trace(
     if as_json:
         _out(json.dumps(result.as_json(), ensure_ascii=False))
     else:
-        from newsflow.cli.render import print_trace  # noqa: PLC0415
+        from newsflow.cli.render import print_trace
 
         print_trace(result)
     if result.state == "unknown":
@@ -348,7 +411,7 @@ def extract(
     jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","url","html"} lines on stdin')] = False,
 ) -> None:
     """Extract articles from saved HTML, offline; one article JSON per line."""
-    from newsflow.ingest.extract import ExtractionError, extract_article  # noqa: PLC0415
+    from newsflow.ingest.extract import ExtractionError, extract_article
 
     _settings()
     if jsonl:
@@ -366,7 +429,7 @@ def extract(
         return
     for path in files or []:
         html = path.read_bytes()
-        from newsflow.ingest.fetch import decode_html  # noqa: PLC0415
+        from newsflow.ingest.fetch import decode_html
 
         text, _ = decode_html(html, None)
         try:
@@ -379,11 +442,13 @@ def extract(
 
 @app.command()
 def geoparse(
-    files: Annotated[list[Path] | None, typer.Argument(help="plain-text files; - or none: the text on stdin")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="plain-text files; - or none: the text on stdin")
+    ] = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","text"} lines on stdin')] = False,
 ) -> None:
     """Recognise and resolve places in text, offline (the enrich worker's own code)."""
-    from newsflow.enrich.enricher import Enricher  # noqa: PLC0415
+    from newsflow.enrich.enricher import Enricher
 
     _settings()
     enricher = Enricher()
@@ -393,12 +458,17 @@ def geoparse(
             if line.strip():
                 item = json.loads(line)
                 places = enricher.places(item.get("text") or "")
-                _out(json.dumps({"id": item.get("id"), "places": [p.model_dump() for p in places]},
-                                ensure_ascii=False))
+                _out(
+                    json.dumps(
+                        {"id": item.get("id"), "places": [p.model_dump() for p in places]}, ensure_ascii=False
+                    )
+                )
         return
     for path in files or [Path("-")]:
         try:
-            text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+            text = (
+                sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+            )
         except OSError as exc:  # one unreadable file is reported, the others are still parsed
             typer.echo(f"newsflow: {path}: {exc.strerror or exc}", err=True)
             status = 2
@@ -410,11 +480,13 @@ def geoparse(
 
 @app.command()
 def demo(
-    keep: Annotated[bool, typer.Option(help="keep the stack running afterwards (like `newsflow up`)")] = False,
+    keep: Annotated[
+        bool, typer.Option(help="keep the stack running afterwards (like `newsflow up`)")
+    ] = False,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the pages to be indexed")] = 120.0,
 ) -> None:
     """Serve the bundled sample pages on 127.0.0.1, push them, wait until indexed, show what came out."""
-    from newsflow.cli.demo import run_demo  # noqa: PLC0415
+    from newsflow.cli.demo import run_demo
 
     raise typer.Exit(run_demo(_settings(), keep=keep, timeout=timeout))
 
@@ -422,7 +494,7 @@ def demo(
 @app.command()
 def schema(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
     """Print the JSON Schema of the enriched article (schema version 1)."""
-    from newsflow.schemas import enriched_json_schema  # noqa: PLC0415
+    from newsflow.schemas import enriched_json_schema
 
     text = json.dumps(enriched_json_schema(), indent=2, sort_keys=True) + "\n"
     if out:
@@ -437,7 +509,7 @@ def dlq_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List dead letters, oldest first."""
-    from newsflow.dlq import list_dead_letters  # noqa: PLC0415
+    from newsflow.dlq import list_dead_letters
 
     settings = _settings()
 
@@ -445,8 +517,10 @@ def dlq_list(
         if as_json:
             _out(json.dumps(letter.as_json(), ensure_ascii=False))
         else:
-            _out(f"{letter.dlq_id}  {letter.stage:<7} {letter.error:<12} attempts={letter.attempts}  "
-                 f"{letter.url or letter.article_id or ''}  {letter.reason}")
+            _out(
+                f"{letter.dlq_id}  {letter.stage:<7} {letter.error:<12} attempts={letter.attempts}  "
+                f"{letter.url or letter.article_id or ''}  {letter.reason}"
+            )
 
 
 @dlq_app.command("replay")
@@ -455,7 +529,7 @@ def dlq_replay(
     all_: Annotated[bool, typer.Option("--all", help="replay every dead letter")] = False,
 ) -> None:
     """Put dead letters back on the stream they failed on."""
-    from newsflow.dlq import replay  # noqa: PLC0415
+    from newsflow.dlq import replay
 
     if not ids and not all_:
         typer.echo("newsflow: give dead-letter ids or --all", err=True)
@@ -469,7 +543,7 @@ def dlq_replay(
 @dlq_app.command("purge")
 def dlq_purge(yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False) -> None:
     """Delete every dead letter."""
-    from newsflow.dlq import purge  # noqa: PLC0415
+    from newsflow.dlq import purge
 
     settings = _settings()
     if not yes:
@@ -479,7 +553,7 @@ def dlq_purge(yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = F
 
 
 def _same_store(a: str, b: str) -> bool:
-    from newsflow.search.store import sqlite_path  # noqa: PLC0415
+    from newsflow.search.store import sqlite_path
 
     path_a, path_b = sqlite_path(a), sqlite_path(b)
     if path_a is not None and path_b is not None:
@@ -490,15 +564,19 @@ def _same_store(a: str, b: str) -> bool:
 @store_app.command("copy")
 def store_copy(
     to: Annotated[str, typer.Option("--to", help="the store to fill: sqlite:///PATH or postgresql://…")],
-    source: Annotated[str | None, typer.Option(
-        "--from", help="the store to read (default: the running stack's, or NEWSFLOW_STORE_URL)")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="the store to read (default: the running stack's, or NEWSFLOW_STORE_URL)"
+        ),
+    ] = None,
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="articles per upsert")] = 500,
 ) -> None:
     """Copy every article of one store into another (SQLite to PostgreSQL or back), each with its first
     sighting. Safe to run again: articles are upserted by id. A PostgreSQL database keeps the text index
     it has; a new one gets NEWSFLOW_PG_TEXT_INDEX's."""
-    from newsflow.search.store import copy_articles, open_store, sqlite_path  # noqa: PLC0415
-    from newsflow.status import redact  # noqa: PLC0415
+    from newsflow.search.store import copy_articles, open_store, sqlite_path
+    from newsflow.status import redact
 
     settings = _settings()
     source_url = source or settings.effective_store_url
@@ -531,5 +609,7 @@ def store_copy(
     finally:
         src.close()
         dst.close()
-    _out(f"copied {copied:,} articles from {redact(source_url)} to {redact(to)} in"
-         f" {time.monotonic() - started:.1f} s; it holds {held:,}")
+    _out(
+        f"copied {copied:,} articles from {redact(source_url)} to {redact(to)} in"
+        f" {time.monotonic() - started:.1f} s; it holds {held:,}"
+    )

@@ -17,14 +17,18 @@ def print_results(page: SearchPage) -> None:
     for a in page.results:
         when = a.published_at.date().isoformat() if a.published_at else "undated"
         focus = a.focus.name if a.focus and a.focus.name else (a.focus.country_code if a.focus else "-")
-        console.print(f"\n[bold]{a.title or '(no title)'}[/bold]  [dim]{a.site_name or ''} {when}  id {a.id}[/dim]")
+        console.print(
+            f"\n[bold]{a.title or '(no title)'}[/bold]  [dim]{a.site_name or ''} {when}  id {a.id}[/dim]"
+        )
         console.print(f"  [dim]{a.url}[/dim]")
         snippet = page.snippets.get(a.id) or (a.text[:200] + ("…" if len(a.text) > 200 else ""))
         console.print("  " + snippet.replace("\n", " "), markup=False, highlight=False)
         places = ", ".join(dict.fromkeys(p.resolved_name or p.name for p in a.places))
         console.print(f"  focus: {focus}   places: {places or '-'}")
         if a.organizations or a.people:
-            console.print(f"  organisations: {', '.join(a.organizations) or '-'}   people: {', '.join(a.people) or '-'}")
+            console.print(
+                f"  organisations: {', '.join(a.organizations) or '-'}   people: {', '.join(a.people) or '-'}"
+            )
         if a.topics:
             console.print(f"  topics: {', '.join(a.topics)}")
     if page.facets:
@@ -38,8 +42,13 @@ def print_results(page: SearchPage) -> None:
 
 def print_status(s: dict[str, Any]) -> None:
     stages = Table(title="stages (entries handled in the last minute)", title_justify="left")
-    outcomes = {"ok": "ok", "skipped": "skipped", "retry": "retried", "deferred": "deferred",
-                "dead_letter": "dead-lettered"}
+    outcomes = {
+        "ok": "ok",
+        "skipped": "skipped",
+        "retry": "retried",
+        "deferred": "deferred",
+        "dead_letter": "dead-lettered",
+    }
     for col in ("stage", "workers", *outcomes.values()):
         stages.add_column(col, justify="left" if col == "stage" else "right")
     for stage, counts in s["last_minute"].items():
@@ -51,15 +60,27 @@ def print_status(s: dict[str, Any]) -> None:
     for stream, info in s["streams"].items():
         groups = info["groups"] or {"-": None}
         for name, g in groups.items():
-            consumers = ", ".join(f"{c['name']} ({c['pending']}, {c['idle_ms'] / 1000:.0f}s)" for c in g["consumers"]) if g else "-"
-            streams.add_row(stream, str(info["length"]), name,
-                            str(g["lag"]) if g and g["lag"] is not None else "-", str(g["pending"]) if g else "-",
-                            consumers or "-")
+            consumers = (
+                ", ".join(f"{c['name']} ({c['pending']}, {c['idle_ms'] / 1000:.0f}s)" for c in g["consumers"])
+                if g
+                else "-"
+            )
+            streams.add_row(
+                stream,
+                str(info["length"]),
+                name,
+                str(g["lag"]) if g and g["lag"] is not None else "-",
+                str(g["pending"]) if g else "-",
+                consumers or "-",
+            )
     console.print(streams)
     letters = s["dead_letters"]
-    console.print(f"dead letters: [{'red' if letters else 'green'}]{letters}[/]"
-                  + ("  (newsflow dlq list)" if letters else "")
-                  + f"    articles in store: {s['store']['articles']}    store: {s['store']['url']}", highlight=False)
+    console.print(
+        f"dead letters: [{'red' if letters else 'green'}]{letters}[/]"
+        + ("  (newsflow dlq list)" if letters else "")
+        + f"    articles in store: {s['store']['articles']}    store: {s['store']['url']}",
+        highlight=False,
+    )
 
 
 def print_trace(t: Any) -> None:

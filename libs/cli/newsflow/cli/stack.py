@@ -64,8 +64,10 @@ class Stack:
     def start(self, ready_timeout: float = 60.0) -> None:
         existing = read_stack(self.settings)
         if existing:
-            raise RuntimeError(f"a stack is already running from {self.settings.data_dir} (pid {existing['pid']});"
-                               " stop it first or use another NEWSFLOW_DATA_DIR")
+            raise RuntimeError(
+                f"a stack is already running from {self.settings.data_dir} (pid {existing['pid']});"
+                " stop it first or use another NEWSFLOW_DATA_DIR"
+            )
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.redis_url:
             self.redis = EmbeddedRedis(self.settings.data_dir, self.settings.redis_server_bin)
@@ -75,23 +77,36 @@ class Stack:
         self._bootstrap_groups()
         for name in [*self.stages, *(["api"] if self.with_api else [])]:
             self._spawn(name)
-        stack_file(self.settings).write_text(json.dumps({
-            "pid": os.getpid(), "redis_url": self.redis_url, "api_url": self.api_url if self.with_api else None,
-            "store_url": self.settings.effective_store_url, "started_at": format_utc(utcnow()),
-            "embedded_redis": self.redis is not None,
-        }, indent=2))
+        stack_file(self.settings).write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "redis_url": self.redis_url,
+                    "api_url": self.api_url if self.with_api else None,
+                    "store_url": self.settings.effective_store_url,
+                    "started_at": format_utc(utcnow()),
+                    "embedded_redis": self.redis is not None,
+                },
+                indent=2,
+            )
+        )
         if self.with_api:
             self._wait_api(ready_timeout)
         self._wait_workers(ready_timeout)
-        log.info("stack_ready", redis_url=self.redis_url, api_url=self.api_url if self.with_api else None,
-                 store_url=self.settings.effective_store_url, data_dir=str(self.settings.data_dir))
+        log.info(
+            "stack_ready",
+            redis_url=self.redis_url,
+            api_url=self.api_url if self.with_api else None,
+            store_url=self.settings.effective_store_url,
+            data_dir=str(self.settings.data_dir),
+        )
 
     def _bootstrap_groups(self) -> None:
-        import asyncio  # noqa: PLC0415
+        import asyncio
 
-        from redis.asyncio import Redis  # noqa: PLC0415
+        from redis.asyncio import Redis
 
-        from newsflow.streams import ensure_groups  # noqa: PLC0415
+        from newsflow.streams import ensure_groups
 
         async def run() -> None:
             client = Redis.from_url(self.redis_url)
@@ -118,7 +133,7 @@ class Stack:
 
     def _wait_workers(self, timeout: float) -> None:
         """Ready means every worker has joined its group (after loading its models), not just started."""
-        from newsflow.streams import heartbeat_key  # noqa: PLC0415
+        from newsflow.streams import heartbeat_key
 
         client = redis.Redis.from_url(self.redis_url)
         host = socket.gethostname()
@@ -128,7 +143,9 @@ class Stack:
                 proc = self.children[stage]
                 while not client.exists(heartbeat_key(stage, f"{host}-{proc.pid}")):
                     if proc.poll() is not None:
-                        raise RuntimeError(f"the {stage} worker exited with code {proc.returncode} during start-up")
+                        raise RuntimeError(
+                            f"the {stage} worker exited with code {proc.returncode} during start-up"
+                        )
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"the {stage} worker did not start within {timeout:g}s")
                     time.sleep(0.1)
@@ -185,4 +202,3 @@ class Stack:
         if info is None or info.get("pid") == os.getpid():
             stack_file(self.settings).unlink(missing_ok=True)
         log.info("stack_stopped")
-

@@ -183,8 +183,16 @@ def _date_range(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
 
 
 class PostgresStore:
-    def __init__(self, url: str, pool_size: int = 6, write_parallelism: int | None = None, text_index: str = "gin",
-                 search_timeout_s: float | None = None, keep_text_index: bool = False, pool_timeout_s: float = 30.0):
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 6,
+        write_parallelism: int | None = None,
+        text_index: str = "gin",
+        search_timeout_s: float | None = None,
+        keep_text_index: bool = False,
+        pool_timeout_s: float = 30.0,
+    ):
         """keep_text_index: a database that has a text index keeps it, whatever `text_index` says (a copy
         must not rebuild a deployment's index); `text_index` is then for a new database.
         pool_timeout_s: how long a write (and the start) waits for a connection: a server still starting
@@ -197,8 +205,14 @@ class PostgresStore:
         self._known_tags: set[str] = set()  # in tag_names, committed
         self.tag_cache_max = TAG_CACHE_MAX
         # JIT compiling costs 50-200 ms on a broad search's first rows and saves less than that here.
-        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, timeout=pool_timeout_s,
-                                   kwargs={"autocommit": True, "options": "-c jit=off"}, open=True)
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=pool_timeout_s,
+            kwargs={"autocommit": True, "options": "-c jit=off"},
+            open=True,
+        )
         self._pool_size = pool_size
         self._search_pool: ConnectionPool | None = None if search_timeout_s else self.pool
         self._search_pool_lock = threading.Lock()
@@ -221,8 +235,10 @@ class PostgresStore:
     def _migrate(self, text_index: str, keep_text_index: bool) -> str:
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            conn.execute("CREATE TABLE IF NOT EXISTS newsflow_migrations"
-                         " (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS newsflow_migrations"
+                " (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
             done = {r[0] for r in conn.execute("SELECT version FROM newsflow_migrations").fetchall()}
             for number, script in enumerate(MIGRATIONS, start=1):
                 if number not in done:
@@ -236,23 +252,31 @@ class PostgresStore:
         GIN, and two would double the writing cost. Runs under the migration lock, so concurrent starts
         build it once (a CREATE INDEX that locks writes: ~20 s for RUM over 100,000 articles). With
         `keep`, an index already there is the chosen one."""
-        present = {kind for kind, name in TEXT_INDEXES.items()
-                   if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None}
+        present = {
+            kind
+            for kind, name in TEXT_INDEXES.items()
+            if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None
+        }
         if keep and present and chosen not in present:
             chosen = min(present)
         if chosen == "rum":
-            offered = conn.execute("SELECT installed_version IS NOT NULL FROM pg_available_extensions"
-                                   " WHERE name = 'rum'").fetchone()
+            offered = conn.execute(
+                "SELECT installed_version IS NOT NULL FROM pg_available_extensions WHERE name = 'rum'"
+            ).fetchone()
             if offered is None:
-                raise RuntimeError("NEWSFLOW_PG_TEXT_INDEX=rum, but the server has no RUM extension"
-                                   " (Debian: postgresql-<version>-rum; compose: deploy/compose.rum.yaml)")
+                raise RuntimeError(
+                    "NEWSFLOW_PG_TEXT_INDEX=rum, but the server has no RUM extension"
+                    " (Debian: postgresql-<version>-rum; compose: deploy/compose.rum.yaml)"
+                )
             if not offered[0]:
                 try:
                     with conn.transaction():  # a savepoint: the error below is the one to report
                         conn.execute("CREATE EXTENSION rum")
                 except psycopg.errors.InsufficientPrivilege as exc:
-                    raise RuntimeError(f"NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"
-                                       f" ({exc.diag.message_primary}); a superuser can create it") from exc
+                    raise RuntimeError(
+                        f"NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"
+                        f" ({exc.diag.message_primary}); a superuser can create it"
+                    ) from exc
         if present != {chosen}:
             log.info("store_text_index_switch", index=chosen, was=sorted(present))
             method = "rum (tsv rum_tsvector_ops)" if chosen == "rum" else "gin (tsv)"
@@ -273,8 +297,13 @@ class PostgresStore:
                 assert self.search_timeout_s
                 limit = f"-c statement_timeout={max(1, round(self.search_timeout_s * 1000))}"
                 self._search_pool = ConnectionPool(
-                    self.url, min_size=0, max_size=self._pool_size, timeout=self.search_timeout_s,
-                    kwargs={"autocommit": True, "options": f"-c jit=off {limit}"}, open=True)
+                    self.url,
+                    min_size=0,
+                    max_size=self._pool_size,
+                    timeout=self.search_timeout_s,
+                    kwargs={"autocommit": True, "options": f"-c jit=off {limit}"},
+                    open=True,
+                )
             return self._search_pool
 
     def close(self) -> None:
@@ -282,7 +311,9 @@ class PostgresStore:
             self._search_pool.close()
         self.pool.close()
 
-    def upsert(self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None) -> None:
+    def upsert(
+        self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None
+    ) -> None:
         """Large batches are split over parallel connections: to_tsvector costs ~0.6 ms an article on
         the server, so one backend caps indexing. Each part commits on its own; a failed part fails the
         call and the caller retries the batch, which upserts (idempotently) what had committed."""
@@ -298,8 +329,9 @@ class PostgresStore:
             self._upsert(latest, tags, first_seen)
             return
         with ThreadPoolExecutor(parts) as pool:
-            for future in [pool.submit(self._upsert, latest[i::parts], tags[i::parts], first_seen)
-                           for i in range(parts)]:
+            for future in [
+                pool.submit(self._upsert, latest[i::parts], tags[i::parts], first_seen) for i in range(parts)
+            ]:
                 future.result()
 
     def _add_tag_names(self, tags: list[list[tuple[str, str, str]]]) -> None:
@@ -311,26 +343,46 @@ class PostgresStore:
         new_names = sorted(set(names) - self._known_tags)  # in one order: two indexers never deadlock on them
         if new_names:
             with self.pool.connection() as conn:
-                conn.execute("INSERT INTO tag_names (tag, value) SELECT * FROM unnest(%s::text[], %s::text[])"
-                             " ON CONFLICT DO NOTHING", (new_names, [names[t] for t in new_names]))
+                conn.execute(
+                    "INSERT INTO tag_names (tag, value) SELECT * FROM unnest(%s::text[], %s::text[])"
+                    " ON CONFLICT DO NOTHING",
+                    (new_names, [names[t] for t in new_names]),
+                )
         if len(self._known_tags) > self.tag_cache_max:  # a long-running indexer's memory stays bounded
             self._known_tags.clear()
         self._known_tags.update(new_names)  # committed
 
-    def _upsert(self, latest: list[EnrichedArticle], tags: list[list[tuple[str, str, str]]],
-                first_seen: Mapping[str, datetime]) -> None:
+    def _upsert(
+        self,
+        latest: list[EnrichedArticle],
+        tags: list[list[tuple[str, str, str]]],
+        first_seen: Mapping[str, datetime],
+    ) -> None:
         now = utcnow()
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.executemany(UPSERT, [
-                # The body lives once, in its column; the document holds the rest (measured: the body
-                # in both cost ~0.6 ms an article in JSONB and TOAST work).
-                # pydantic writes the JSON (in Rust): a third of the time of a dict through json.dumps.
-                {"id": a.id, "doc": a.model_dump_json(exclude={"text"}), "title": a.title or "", "body": a.text,
-                 "site": a.site_name, "lang": (a.language or "").lower() or None, "published": a.published_at,
-                 "now": now, "first_seen": first_seen.get(a.id, now), "tags": [f"{kind}:{key}" for kind, key, _ in t],
-                 "facet_tags": [f"{kind}:{key}" for kind, key, _ in t if kind in query.TAG_FACETS]}
-                for a, t in zip(latest, tags, strict=True)
-            ], returning=True)
+            cur.executemany(
+                UPSERT,
+                [
+                    # The body lives once, in its column; the document holds the rest (measured: the body
+                    # in both cost ~0.6 ms an article in JSONB and TOAST work).
+                    # pydantic writes the JSON (in Rust): a third of the time of a dict through json.dumps.
+                    {
+                        "id": a.id,
+                        "doc": a.model_dump_json(exclude={"text"}),
+                        "title": a.title or "",
+                        "body": a.text,
+                        "site": a.site_name,
+                        "lang": (a.language or "").lower() or None,
+                        "published": a.published_at,
+                        "now": now,
+                        "first_seen": first_seen.get(a.id, now),
+                        "tags": [f"{kind}:{key}" for kind, key, _ in t],
+                        "facet_tags": [f"{kind}:{key}" for kind, key, _ in t if kind in query.TAG_FACETS],
+                    }
+                    for a, t in zip(latest, tags, strict=True)
+                ],
+                returning=True,
+            )
             seqs = []
             while True:
                 seqs.append(cur.fetchone()[0])
@@ -340,8 +392,11 @@ class PostgresStore:
             # From the rows just written: an article's date is decided in SQL (its first sighting when it
             # has no publication date).
             cur.execute("DELETE FROM article_facet_tags WHERE article = ANY(%s)", (seqs,))
-            cur.execute("INSERT INTO article_facet_tags (article, tag, sort_at) SELECT a.seq, t, a.sort_at"
-                        " FROM articles a, unnest(a.facet_tags) t WHERE a.seq = ANY(%s)", (seqs,))
+            cur.execute(
+                "INSERT INTO article_facet_tags (article, tag, sort_at) SELECT a.seq, t, a.sort_at"
+                " FROM articles a, unnest(a.facet_tags) t WHERE a.seq = ANY(%s)",
+                (seqs,),
+            )
             with cur.copy("COPY article_places (article, geonameid, lat, lon) FROM STDIN") as copy:
                 for seq, a in zip(seqs, latest, strict=True):
                     for row in {(p.geonameid, p.lat, p.lon) for p in a.places}:
@@ -358,9 +413,13 @@ class PostgresStore:
 
     def scan(self, after: int = 0, limit: int = 500) -> list[StoredArticle]:
         with self.pool.connection() as conn:
-            rows = conn.execute("SELECT seq, doc, body, first_seen_at FROM articles WHERE seq > %s ORDER BY seq"
-                                " LIMIT %s", (after, limit)).fetchall()
-        return [StoredArticle(seq, self._article(doc, body), first_seen) for seq, doc, body, first_seen in rows]
+            rows = conn.execute(
+                "SELECT seq, doc, body, first_seen_at FROM articles WHERE seq > %s ORDER BY seq LIMIT %s",
+                (after, limit),
+            ).fetchall()
+        return [
+            StoredArticle(seq, self._article(doc, body), first_seen) for seq, doc, body, first_seen in rows
+        ]
 
     def count(self) -> int:
         with self.pool.connection() as conn:
@@ -368,9 +427,13 @@ class PostgresStore:
 
     def size_bytes(self) -> int:
         with self.pool.connection() as conn:
-            return conn.execute(
-                "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_text',"
-                "'tag_names','article_places','article_facet_tags']::regclass[]) c").fetchone()[0] or 0
+            return (
+                conn.execute(
+                    "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_text',"
+                    "'tag_names','article_places','article_facet_tags']::regclass[]) c"
+                ).fetchone()[0]
+                or 0
+            )
 
     @staticmethod
     def _tsquery(q: str) -> tuple[str, list[Any]] | None:
@@ -390,7 +453,9 @@ class PostgresStore:
             return None
         return " && ".join(parts), params
 
-    def _filters(self, q: SearchQuery, tsq: tuple[str, list[Any]] | None) -> tuple[str, list[str], list[Any], bool]:
+    def _filters(
+        self, q: SearchQuery, tsq: tuple[str, list[Any]] | None
+    ) -> tuple[str, list[str], list[Any], bool]:
         """(join, conditions, parameters, text_only): the conditions are over `articles a`, joined to
         `article_text t` with query text, where the tags are read beside the text (migration 3), so text
         and tags share one bitmap. text_only: every condition is on article_text (text and tags), so
@@ -420,14 +485,22 @@ class PostgresStore:
             min_lat, max_lat, lons = n.box()
             box = ""
             if lons:
-                box = " AND p.lon BETWEEN %s AND %s" if lons[0] <= lons[1] else " AND (p.lon >= %s OR p.lon <= %s)"
-            where.append("EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq"
-                         f" AND p.lat BETWEEN %s AND %s{box} AND newsflow_distance_km(%s, %s, p.lat, p.lon) <= %s)")
+                box = (
+                    " AND p.lon BETWEEN %s AND %s"
+                    if lons[0] <= lons[1]
+                    else " AND (p.lon >= %s OR p.lon <= %s)"
+                )
+            where.append(
+                "EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq"
+                f" AND p.lat BETWEEN %s AND %s{box} AND newsflow_distance_km(%s, %s, p.lat, p.lon) <= %s)"
+            )
             params += [min_lat, max_lat, *(lons or ()), n.lat, n.lon, n.km]
         if q.bbox:
             b = q.bbox
             lon = "p.lon BETWEEN %s AND %s" if b.min_lon <= b.max_lon else "(p.lon >= %s OR p.lon <= %s)"
-            where.append(f"EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq AND p.lat BETWEEN %s AND %s AND {lon})")
+            where.append(
+                f"EXISTS (SELECT 1 FROM article_places p WHERE p.article = a.seq AND p.lat BETWEEN %s AND %s AND {lon})"
+            )
             params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
         return (TEXT_JOIN if tsq else ""), where, params, bool(tsq) and on_text == len(where)
 
@@ -449,8 +522,14 @@ class PostgresStore:
         offset = 0
         text_params = list(tsq[1]) if tsq else []
         # Headlines are costly: made for the page's rows only, in the outer query.
-        snippet = (f"ts_headline('english', {{}}.body, ({tsq[0]}),"
-                   " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')") if tsq else "NULL"
+        snippet = (
+            (
+                f"ts_headline('english', {{}}.body, ({tsq[0]}),"
+                " 'StartSel=[, StopSel=], MaxWords=35, MinWords=15, MaxFragments=1')"
+            )
+            if tsq
+            else "NULL"
+        )
         # Facets, with the number of matches, on another connection, another server process, while this
         # one finds the page.
         facet_job = submit(self._facets, clause, params) if q.facets else None
@@ -464,9 +543,11 @@ class PostgresStore:
                 page_where.append("(a.sort_at, a.seq) < (%s::timestamptz, %s)")
                 page_params += [cursor["t"], cursor["s"]]
             page_clause = f"{join} WHERE {' AND '.join(page_where)}" if page_where else ""
-            page_sql = (f"SELECT h.seq, h.id, h.doc, h.sort_at, {snippet.format('h')}, NULL::bigint, h.body FROM ("
-                        f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
-                        " ORDER BY a.sort_at DESC, a.seq DESC LIMIT %s) h")
+            page_sql = (
+                f"SELECT h.seq, h.id, h.doc, h.sort_at, {snippet.format('h')}, NULL::bigint, h.body FROM ("
+                f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
+                " ORDER BY a.sort_at DESC, a.seq DESC LIMIT %s) h"
+            )
             with self.search_pool.connection() as conn:
                 rows = conn.execute(page_sql, [*text_params, *page_params, q.limit + 1]).fetchall()
         elif self.text_index == "rum":
@@ -476,16 +557,20 @@ class PostgresStore:
             count_job = None if facet_job else submit(self._count, matches, params)
             with self.search_pool.connection() as conn:
                 seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
-                rows = conn.execute(f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
-                                    " a.body FROM articles a WHERE a.seq = ANY(%s)", [*text_params, seqs]).fetchall()
+                rows = conn.execute(
+                    f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
+                    " a.body FROM articles a WHERE a.seq = ANY(%s)",
+                    [*text_params, seqs],
+                ).fetchall()
             place = {seq: i for i, seq in enumerate(seqs)}
             rows.sort(key=lambda r: place[r[0]])
             total = count_job.result() if count_job else None
         else:
             assert tsq is not None
             offset = int(cursor.get("o", 0))
-            page_sql, page_params = self._ranked_page(tsq, snippet, not cursor, text_only, matches, clause, params,
-                                                      offset, q.limit + 1)
+            page_sql, page_params = self._ranked_page(
+                tsq, snippet, not cursor, text_only, matches, clause, params, offset, q.limit + 1
+            )
             with self.search_pool.connection() as conn:
                 rows = conn.execute(page_sql, page_params).fetchall()
             if rows and rows[0][5] is not None:
@@ -506,8 +591,17 @@ class PostgresStore:
         )
 
     @staticmethod
-    def _ranked_page(tsq: tuple[str, list[Any]], snippet: str, first_page: bool, text_only: bool, matches: str,
-                     clause: str, params: list[Any], offset: int, count: int) -> tuple[str, list[Any]]:
+    def _ranked_page(
+        tsq: tuple[str, list[Any]],
+        snippet: str,
+        first_page: bool,
+        text_only: bool,
+        matches: str,
+        clause: str,
+        params: list[Any],
+        offset: int,
+        count: int,
+    ) -> tuple[str, list[Any]]:
         """The statement of a GIN search's page in relevance order, and its parameters. Every match is
         ranked, so on a first page the total comes with the rows (count(*) OVER ()), one pass instead of
         two. The rank is computed below the window, on narrow rows: above it, the window carried each
@@ -519,22 +613,31 @@ class PostgresStore:
             # The matches are ranked from article_text alone, and only the best (with whatever ties the
             # page's last) meet `articles` for their dates, the tie order. Joining every match there read
             # all of `articles` ("create", 18,154 matches: 218 -> 116 ms).
-            return (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
-                    f"SELECT m.seq, m.rank, {total_col} AS total FROM ("
-                    f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM {matches}"
-                    " OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
-                    " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, a.sort_at DESC, a.seq DESC"
-                    " LIMIT %s OFFSET %s"), [*text, *text, *params, offset + count, count, offset]
-        return (f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
-                f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
-                f"SELECT a.seq, a.sort_at, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
-                " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
-                " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC"), \
-            [*text, *text, *params, count, offset]
+            return (
+                f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
+                f"SELECT m.seq, m.rank, {total_col} AS total FROM ("
+                f"SELECT t.seq, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM {matches}"
+                " OFFSET 0) m ORDER BY m.rank DESC FETCH FIRST %s ROWS WITH TIES) p"
+                " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, a.sort_at DESC, a.seq DESC"
+                " LIMIT %s OFFSET %s"
+            ), [*text, *text, *params, offset + count, count, offset]
+        return (
+            f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, p.total, a.body FROM ("
+            f"SELECT m.seq, m.rank, m.sort_at, {total_col} AS total FROM ("
+            f"SELECT a.seq, a.sort_at, ts_rank_cd(t.tsv, ({tsq[0]})) AS rank FROM articles a {clause}"
+            " OFFSET 0) m ORDER BY m.rank DESC, m.sort_at DESC, m.seq DESC LIMIT %s OFFSET %s) p"
+            " JOIN articles a ON a.seq = p.seq ORDER BY p.rank DESC, p.sort_at DESC, p.seq DESC"
+        ), [*text, *text, *params, count, offset]
 
     @staticmethod
-    def _ranked_by_index(conn: psycopg.Connection, tsq: tuple[str, list[Any]], clause: str, params: list[Any],
-                         offset: int, count: int) -> list[int]:
+    def _ranked_by_index(
+        conn: psycopg.Connection,
+        tsq: tuple[str, list[Any]],
+        clause: str,
+        params: list[Any],
+        offset: int,
+        count: int,
+    ) -> list[int]:
         """The seqs of matches offset..offset+count in relevance order, from RUM's ordered index scan.
         Matches come best first with their distance (1 / RUM's score: ts_rank's for one word, a cover
         density for several) from the positions the index stores, so only the page's are read, and those
@@ -543,8 +646,11 @@ class PostgresStore:
         need = offset + count
         ranked: list[tuple[int, Any, float]] = []
         with conn.transaction(), conn.cursor(name="newsflow_ranked") as cur:
-            cur.execute(f"SELECT a.seq, a.sort_at, t.tsv <=> ({tsq[0]}) FROM articles a {clause}"
-                        f" ORDER BY t.tsv <=> ({tsq[0]})", [*tsq[1], *params, *tsq[1]])
+            cur.execute(
+                f"SELECT a.seq, a.sort_at, t.tsv <=> ({tsq[0]}) FROM articles a {clause}"
+                f" ORDER BY t.tsv <=> ({tsq[0]})",
+                [*tsq[1], *params, *tsq[1]],
+            )
             size = need
             while True:
                 rows = cur.fetchmany(size)
@@ -560,8 +666,15 @@ class PostgresStore:
         """The tag of a search that browses one country, topic, person or organisation by date (and
         nothing else but a date range), which article_facet_tags answers alone."""
         required = q.required_tags()
-        if tsq or len(required) != 1 or required[0][0] not in query.TAG_FACETS or q.any_tag() \
-                or q.language or q.near or q.bbox:
+        if (
+            tsq
+            or len(required) != 1
+            or required[0][0] not in query.TAG_FACETS
+            or q.any_tag()
+            or q.language
+            or q.near
+            or q.bbox
+        ):
             return None
         return f"{required[0][0]}:{required[0][1]}"
 
@@ -574,9 +687,11 @@ class PostgresStore:
         if "t" in cursor:
             where.append("(f.sort_at, f.article) < (%s::timestamptz, %s)")
             params += [cursor["t"], cursor["s"]]
-        page_sql = ("SELECT a.seq, a.id, a.doc, a.sort_at, NULL, NULL::bigint, a.body FROM article_facet_tags f"
-                    f" JOIN articles a ON a.seq = f.article WHERE {' AND '.join(where)}"
-                    " ORDER BY f.sort_at DESC, f.article DESC LIMIT %s")
+        page_sql = (
+            "SELECT a.seq, a.id, a.doc, a.sort_at, NULL, NULL::bigint, a.body FROM article_facet_tags f"
+            f" JOIN articles a ON a.seq = f.article WHERE {' AND '.join(where)}"
+            " ORDER BY f.sort_at DESC, f.article DESC LIMIT %s"
+        )
         with self.search_pool.connection() as conn:
             rows = conn.execute(page_sql, [*params, q.limit + 1]).fetchall()
             total = conn.execute(count_sql, count_params).fetchone()[0]
@@ -597,7 +712,8 @@ class PostgresStore:
             " SELECT split_part(r.t, ':', 1), tn.value, r.n FROM ranked r JOIN tag_names tn ON tn.tag = r.t WHERE r.r <= %s"
             " UNION ALL SELECT 'site', site_name, count(*) FROM hits WHERE site_name IS NOT NULL GROUP BY site_name"
             " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2"
-            " UNION ALL SELECT 'total', NULL, count(*) FROM hits")
+            " UNION ALL SELECT 'total', NULL, count(*) FROM hits"
+        )
         with self.search_pool.connection() as conn:
             rows = conn.execute(sql, [*params, query.FACET_SIZE]).fetchall()
         total = next(n for facet, _, n in rows if facet == "total")

@@ -36,8 +36,10 @@ class SearchTimeout(Exception):
     """A search ran past the store's time limit (NEWSFLOW_SEARCH_TIMEOUT_S) and was stopped."""
 
     def __init__(self, seconds: float):
-        super().__init__(f"the search took longer than {seconds:g} s and was stopped; a filter, a date range"
-                         " or rarer words make it cheaper")
+        super().__init__(
+            f"the search took longer than {seconds:g} s and was stopped; a filter, a date range"
+            " or rarer words make it cheaper"
+        )
         self.seconds = seconds
 
 
@@ -119,7 +121,9 @@ class SearchQuery(BaseModel):
     organization: str | None = None
     keyword: str | None = None
     topic: str | None = None
-    tag: str | None = Field(default=None, description="any of: person, organisation, keyword, topic, place, country")
+    tag: str | None = Field(
+        default=None, description="any of: person, organisation, keyword, topic, place, country"
+    )
     language: str | None = None
     site: str | None = None
     since: datetime | None = Field(default=None, description="published (or first seen) at or after")
@@ -146,9 +150,15 @@ class SearchQuery(BaseModel):
     def required_tags(self) -> list[tuple[str, str]]:
         """(kind, folded value) pairs that a hit must carry, one each."""
         wanted = []
-        for kind, value in (("country", self.country), ("focus_country", self.focus_country),
-                            ("person", self.person), ("organization", self.organization),
-                            ("keyword", self.keyword), ("topic", self.topic), ("site", self.site)):
+        for kind, value in (
+            ("country", self.country),
+            ("focus_country", self.focus_country),
+            ("person", self.person),
+            ("organization", self.organization),
+            ("keyword", self.keyword),
+            ("topic", self.topic),
+            ("site", self.site),
+        ):
             if value:
                 wanted.append((kind, fold(value)))
         if self.place:
@@ -212,8 +222,11 @@ def rank_facets(rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int
     counted: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
     for facet, value, n in rows:
         counted[facet].append((value, n))
-    facets = {facet: dict(sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:FACET_SIZE])
-              for facet, pairs in counted.items() if facet != "day"}
+    facets = {
+        facet: dict(sorted(pairs, key=lambda vn: (-vn[1], vn[0]))[:FACET_SIZE])
+        for facet, pairs in counted.items()
+        if facet != "day"
+    }
     facets["day"] = dict(sorted(counted["day"], reverse=True)[:FACET_DAYS])
     return facets
 

@@ -155,10 +155,19 @@ def within(near: Near, math_functions: bool) -> tuple[str, list[float]]:
     if not math_functions:
         return f"{sql} AND distance_km(?, ?, lat, lon) <= ?", [*params, near.lat, near.lon, near.km]
     half = "sin(radians({0} - ?) / 2)"
-    sql += (f" AND {half.format('lat')} * {half.format('lat')} + ? * cos(radians(lat))"
-            f" * {half.format('lon')} * {half.format('lon')} <= ?")
-    return sql, [*params, near.lat, near.lat, math.cos(math.radians(near.lat)), near.lon, near.lon,
-                 near.haversine_limit()]
+    sql += (
+        f" AND {half.format('lat')} * {half.format('lat')} + ? * cos(radians(lat))"
+        f" * {half.format('lon')} * {half.format('lon')} <= ?"
+    )
+    return sql, [
+        *params,
+        near.lat,
+        near.lat,
+        math.cos(math.radians(near.lat)),
+        near.lon,
+        near.lon,
+        near.haversine_limit(),
+    ]
 
 
 def _phrase(term: str) -> str:
@@ -245,7 +254,9 @@ class SqliteStore:
             conn.close()
         self._local = threading.local()
 
-    def upsert(self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None) -> None:
+    def upsert(
+        self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None
+    ) -> None:
         # The last version of an id within one batch wins, as it would across batches.
         latest = list({a.id: a for a in articles}.values())
         if not latest:
@@ -265,16 +276,24 @@ class SqliteStore:
             self._tag_ids.clear()
         self._tag_ids.update(new_tags)
 
-    def _upsert(self, conn: sqlite3.Connection, latest: list[EnrichedArticle], now: str,
-                new_tags: dict[tuple[str, str], int], first_seen: Mapping[str, datetime]) -> None:
+    def _upsert(
+        self,
+        conn: sqlite3.Connection,
+        latest: list[EnrichedArticle],
+        now: str,
+        new_tags: dict[tuple[str, str], int],
+        first_seen: Mapping[str, datetime],
+    ) -> None:
         """Statement per table, not per article: executemany runs one prepared statement in C."""
         existing: dict[str, int] = {}
         seen_before: dict[str, str] = {}  # the first sightings of the articles stored already
         ids = [a.id for a in latest]
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
+            chunk = ids[i : i + 500]
             for aid, rowid, seen in conn.execute(
-                    f"SELECT id, rowid, first_seen_at FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                f"SELECT id, rowid, first_seen_at FROM articles WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
                 existing[aid], seen_before[aid] = rowid, seen
         # The write lock is held (BEGIN IMMEDIATE), so new row ids can be handed out here.
         next_rowid = (conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0) + 1
@@ -286,9 +305,13 @@ class SqliteStore:
             is_new = rowid is None
             if is_new:
                 rowid, next_rowid = next_rowid, next_rowid + 1
-            tags = [(kind, self._tag_id(conn, kind, key, value, new_tags)) for kind, key, value in article_tags(a)]
+            tags = [
+                (kind, self._tag_id(conn, kind, key, value, new_tags)) for kind, key, value in article_tags(a)
+            ]
             tag_rows += [(rowid, tag_id) for _, tag_id in tags]
-            facet_tags = ",".join(str(tag_id * 4 + FACET_CODE[kind]) for kind, tag_id in tags if kind in FACET_CODE)
+            facet_tags = ",".join(
+                str(tag_id * 4 + FACET_CODE[kind]) for kind, tag_id in tags if kind in FACET_CODE
+            )
             # Compared as datetimes: the stored text drops a whole second's ".000000".
             first = seen_before.get(a.id, now)
             if a.id in first_seen and first_seen[a.id] < datetime.fromisoformat(first):
@@ -303,23 +326,38 @@ class SqliteStore:
             place_rows += list({(rowid, p.geonameid, p.lat, p.lon) for p in a.places})
         if updates:
             old = [(r[-1],) for r in updates]
-            conn.executemany("UPDATE articles SET site_name=?, language=?, published_at=?, sort_at=?,"
-                             " first_seen_at=?, updated_at=?, facet_tags=? WHERE rowid=?", updates)
-            for table, column in (("articles_fts", "rowid"), ("article_tags", "article"), ("article_places", "article")):
+            conn.executemany(
+                "UPDATE articles SET site_name=?, language=?, published_at=?, sort_at=?,"
+                " first_seen_at=?, updated_at=?, facet_tags=? WHERE rowid=?",
+                updates,
+            )
+            for table, column in (
+                ("articles_fts", "rowid"),
+                ("article_tags", "article"),
+                ("article_places", "article"),
+            ):
                 conn.executemany(f"DELETE FROM {table} WHERE {column}=?", old)
-        conn.executemany("INSERT INTO articles (rowid, id, site_name, language, published_at, sort_at,"
-                         " first_seen_at, updated_at, facet_tags) VALUES (?,?,?,?,?,?,?,?,?)", inserts)
+        conn.executemany(
+            "INSERT INTO articles (rowid, id, site_name, language, published_at, sort_at,"
+            " first_seen_at, updated_at, facet_tags) VALUES (?,?,?,?,?,?,?,?,?)",
+            inserts,
+        )
         conn.executemany("INSERT OR REPLACE INTO article_docs (article, doc) VALUES (?,?)", docs)
         conn.executemany("INSERT INTO articles_fts (rowid, title, text) VALUES (?,?,?)", texts)
         # In the order of the secondary indexes, (tag, article) and (lat, lon, article): each is then
         # written page after page instead of at random (100k bench: 1,874 -> 2,201 docs/s for tags).
-        conn.executemany("INSERT OR IGNORE INTO article_tags (article, tag) VALUES (?,?)",
-                         sorted(tag_rows, key=itemgetter(1)))
-        conn.executemany("INSERT INTO article_places (article, geonameid, lat, lon) VALUES (?,?,?,?)",
-                         sorted(place_rows, key=itemgetter(2, 3)))
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_tags (article, tag) VALUES (?,?)",
+            sorted(tag_rows, key=itemgetter(1)),
+        )
+        conn.executemany(
+            "INSERT INTO article_places (article, geonameid, lat, lon) VALUES (?,?,?,?)",
+            sorted(place_rows, key=itemgetter(2, 3)),
+        )
 
-    def _tag_id(self, conn: sqlite3.Connection, kind: str, key: str, value: str,
-                new_tags: dict[tuple[str, str], int]) -> int:
+    def _tag_id(
+        self, conn: sqlite3.Connection, kind: str, key: str, value: str, new_tags: dict[tuple[str, str], int]
+    ) -> int:
         """A tag's id in the dictionary, added on first use. Ids are cached: tags are never deleted."""
         tag_id = self._tag_ids.get((kind, key))
         if tag_id is None and (tag_id := new_tags.get((kind, key))) is None:
@@ -335,18 +373,27 @@ class SqliteStore:
         return EnrichedArticle.model_validate(data)
 
     def get(self, article_id: str) -> EnrichedArticle | None:
-        row = self._conn().execute(
-            "SELECT d.doc, f.text FROM articles a JOIN article_docs d ON d.article = a.rowid"
-            " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.id = ?",
-            (article_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT d.doc, f.text FROM articles a JOIN article_docs d ON d.article = a.rowid"
+                " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.id = ?",
+                (article_id,),
+            )
+            .fetchone()
+        )
         return self._article(*row) if row else None
 
     def scan(self, after: int = 0, limit: int = 500) -> list[StoredArticle]:
         rows = self._conn().execute(
             "SELECT a.rowid, d.doc, f.text, a.first_seen_at FROM articles a JOIN article_docs d ON d.article = a.rowid"
-            " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.rowid > ? ORDER BY a.rowid LIMIT ?", (after, limit))
-        return [StoredArticle(rowid, self._article(doc, text), datetime.fromisoformat(seen))
-                for rowid, doc, text, seen in rows.fetchall()]
+            " JOIN articles_fts f ON f.rowid = a.rowid WHERE a.rowid > ? ORDER BY a.rowid LIMIT ?",
+            (after, limit),
+        )
+        return [
+            StoredArticle(rowid, self._article(doc, text), datetime.fromisoformat(seen))
+            for rowid, doc, text, seen in rows.fetchall()
+        ]
 
     def count(self) -> int:
         return self._conn().execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -367,12 +414,16 @@ class SqliteStore:
             where.append(f"{rowid} NOT IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
             params.append(negative)
         for kind, key in q.required_tags():
-            where.append(f"{rowid} IN (SELECT article FROM article_tags WHERE tag = (SELECT id FROM tags WHERE kind=? AND key=?))")
+            where.append(
+                f"{rowid} IN (SELECT article FROM article_tags WHERE tag = (SELECT id FROM tags WHERE kind=? AND key=?))"
+            )
             params += [kind, key]
         if q.any_tag():
             kinds = [kind for kind, _ in q.any_tag()]
-            where.append(f"{rowid} IN (SELECT article FROM article_tags WHERE tag IN"
-                         f" (SELECT id FROM tags WHERE key=? AND kind IN ({','.join('?' * len(kinds))})))")
+            where.append(
+                f"{rowid} IN (SELECT article FROM article_tags WHERE tag IN"
+                f" (SELECT id FROM tags WHERE key=? AND kind IN ({','.join('?' * len(kinds))})))"
+            )
             params += [q.any_tag()[0][1], *kinds]
         if q.language:
             where.append("a.language = ?")
@@ -390,7 +441,9 @@ class SqliteStore:
         if q.bbox:
             b = q.bbox
             lon = "lon BETWEEN ? AND ?" if b.min_lon <= b.max_lon else "(lon >= ? OR lon <= ?)"  # across 180°
-            where.append(f"{rowid} IN (SELECT article FROM article_places WHERE lat BETWEEN ? AND ? AND {lon})")
+            where.append(
+                f"{rowid} IN (SELECT article FROM article_places WHERE lat BETWEEN ? AND ? AND {lon})"
+            )
             params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
         return where, params
 
@@ -417,8 +470,9 @@ class SqliteStore:
         with side_jobs() as submit, self._time_limit(conn, deadline):
             return self._search(conn, q, deadline, submit)
 
-    def _search(self, conn: sqlite3.Connection, q: SearchQuery, deadline: float | None,
-                submit: Callable[..., Future]) -> SearchPage:
+    def _search(
+        self, conn: sqlite3.Connection, q: SearchQuery, deadline: float | None, submit: Callable[..., Future]
+    ) -> SearchPage:
         where, params = self._filters(q)
         positive = fts_expression(q.q)[0]
         join = "JOIN articles_fts ON articles_fts.rowid = a.rowid" if positive else ""
@@ -435,8 +489,9 @@ class SqliteStore:
             # hit's article row (every indexed text has its article: both are written in one
             # transaction). "clutches" in India, 11,057 hits: 14 -> 9 ms.
             fts_where, fts_params = self._filters(q, rowid="+articles_fts.rowid")  # "+": the text drives
-            total = conn.execute(f"SELECT count(*) FROM articles_fts WHERE {' AND '.join(fts_where)}",
-                                 fts_params).fetchone()[0]
+            total = conn.execute(
+                f"SELECT count(*) FROM articles_fts WHERE {' AND '.join(fts_where)}", fts_params
+            ).fetchone()[0]
         else:
             total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
 
@@ -464,12 +519,16 @@ class SqliteStore:
         inner = f"SELECT a.rowid FROM articles a {join} {page_clause} ORDER BY {order} LIMIT ? OFFSET ?"
         inner_params = [*page_params, q.limit + 1, offset]
         if positive:
-            sql = ("SELECT a.rowid, a.id, d.doc, a.sort_at, snippet(articles_fts, 1, '[', ']', '…', 24), articles_fts.text"
-                   f" FROM articles a {join} JOIN article_docs d ON d.article = a.rowid WHERE articles_fts MATCH ? AND a.rowid IN ({inner}) ORDER BY {order}")
+            sql = (
+                "SELECT a.rowid, a.id, d.doc, a.sort_at, snippet(articles_fts, 1, '[', ']', '…', 24), articles_fts.text"
+                f" FROM articles a {join} JOIN article_docs d ON d.article = a.rowid WHERE articles_fts MATCH ? AND a.rowid IN ({inner}) ORDER BY {order}"
+            )
             rows = conn.execute(sql, [positive, *inner_params]).fetchall()
         else:
-            sql = ("SELECT a.rowid, a.id, d.doc, a.sort_at, NULL, (SELECT text FROM articles_fts f WHERE f.rowid = a.rowid)"
-                   f" FROM articles a JOIN article_docs d ON d.article = a.rowid WHERE a.rowid IN ({inner}) ORDER BY {order}")
+            sql = (
+                "SELECT a.rowid, a.id, d.doc, a.sort_at, NULL, (SELECT text FROM articles_fts f WHERE f.rowid = a.rowid)"
+                f" FROM articles a JOIN article_docs d ON d.article = a.rowid WHERE a.rowid IN ({inner}) ORDER BY {order}"
+            )
             rows = conn.execute(sql, inner_params).fetchall()
         if facet_job:
             total, facets = facet_job.result()
@@ -487,19 +546,24 @@ class SqliteStore:
         articles = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0  # ~count, O(log n)
         return total * total > articles * (limit + 1)
 
-    def _count_and_facets(self, base: str, params: list[object],
-                          deadline: float | None) -> tuple[int, dict[str, dict[str, int]]]:
+    def _count_and_facets(
+        self, base: str, params: list[object], deadline: float | None
+    ) -> tuple[int, dict[str, dict[str, int]]]:
         """The hits are read once, for the total and every facet; their values come back as three
         strings (group_concat runs in C), not a row object per hit."""
         conn = self._conn()
         with self._time_limit(conn, deadline):
             total, tags, sites, days = conn.execute(
                 "SELECT count(*), group_concat(nullif(a.facet_tags, ''), ','), group_concat(a.site_name, char(31)),"
-                f" group_concat(substr(a.sort_at, 1, 10), ',') {base}", params).fetchone()
+                f" group_concat(substr(a.sort_at, 1, 10), ',') {base}",
+                params,
+            ).fetchone()
         return total, self._facets(conn, tags, sites, days)
 
     @staticmethod
-    def _facets(conn: sqlite3.Connection, tags: str | None, sites: str | None, days: str | None) -> dict[str, dict[str, int]]:
+    def _facets(
+        conn: sqlite3.Connection, tags: str | None, sites: str | None, days: str | None
+    ) -> dict[str, dict[str, int]]:
         """Counts over the hits' facet_tags (joined by ","), site names (joined by the unit separator) and
         days. Tag codes are counted by numpy (a Counter took 23 ms for 17k hits, this 5.5); display
         values are looked up only for the ids that can make a facet's top FACET_SIZE (ties go by value)."""
@@ -523,9 +587,13 @@ class SqliteStore:
         rows: list[tuple[str, str, int]] = []
         ids = list(wanted)
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            rows += [(kind, value, wanted[tag_id]) for tag_id, kind, value in conn.execute(
-                f"SELECT id, kind, value FROM tags WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+            chunk = ids[i : i + 500]
+            rows += [
+                (kind, value, wanted[tag_id])
+                for tag_id, kind, value in conn.execute(
+                    f"SELECT id, kind, value FROM tags WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            ]
         rows += [("site", site, n) for site, n in Counter(sites.split("\x1f") if sites else ()).items()]
         rows += [("day", day, n) for day, n in Counter(days.split(",") if days else ()).items()]
         return rank_facets(rows)

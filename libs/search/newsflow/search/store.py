@@ -24,7 +24,9 @@ class StoredArticle(NamedTuple):
 
 
 class Store(Protocol):
-    def upsert(self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None) -> None:
+    def upsert(
+        self, articles: list[EnrichedArticle], first_seen: Mapping[str, datetime] | None = None
+    ) -> None:
         """Insert or replace by id. An article's first_seen_at (its date when it has no publication date)
         is its earliest sighting: now for a new article, unless `first_seen` gives an earlier time (aware)
         by id, as a copy from another store does. A call that fails may have written part of the batch
@@ -107,8 +109,9 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
     return [(kind, key, value) for (kind, key), value in seen.items()]
 
 
-def copy_articles(source: Store, target: Store, batch: int = 500,
-                  progress: Callable[[int], None] | None = None) -> int:
+def copy_articles(
+    source: Store, target: Store, batch: int = 500, progress: Callable[[int], None] | None = None
+) -> int:
     """Every article of `source` upserted into `target` with its first sighting, in batches; returns how
     many were copied. Upserts are idempotent, so a copy that stopped midway is simply run again. The next
     page is read while one is written: most of a write is waiting on the target's database."""
@@ -136,19 +139,21 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix(SQLITE_SCHEME)) if url.startswith(SQLITE_SCHEME) else None
 
 
-def open_store(url: str, pg_text_index: str = "gin", search_timeout_s: float | None = None,
-               keep_text_index: bool = False) -> Store:
+def open_store(
+    url: str, pg_text_index: str = "gin", search_timeout_s: float | None = None, keep_text_index: bool = False
+) -> Store:
     """search_timeout_s: a search running longer is stopped with SearchTimeout (None: no limit).
     keep_text_index: a PostgreSQL database that has a text index keeps it; pg_text_index is then for a new
     one (a copy reads and fills another deployment's store without rebuilding its index)."""
     if sqlite_path(url) is not None:
-        from newsflow.search.sqlite import SqliteStore  # noqa: PLC0415
+        from newsflow.search.sqlite import SqliteStore
 
         return SqliteStore(url.removeprefix(SQLITE_SCHEME), search_timeout_s=search_timeout_s)
     if url.startswith(("postgresql://", "postgres://")):
-        from newsflow.search.postgres import PostgresStore  # noqa: PLC0415
+        from newsflow.search.postgres import PostgresStore
 
-        return PostgresStore(url, text_index=pg_text_index, search_timeout_s=search_timeout_s,
-                             keep_text_index=keep_text_index)
+        return PostgresStore(
+            url, text_index=pg_text_index, search_timeout_s=search_timeout_s, keep_text_index=keep_text_index
+        )
     scheme = url.split(":", 1)[0]
     raise ValueError(f"unsupported store URL scheme {scheme!r} (supported: sqlite:///PATH, postgresql://…)")

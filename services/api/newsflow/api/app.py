@@ -1,7 +1,6 @@
 """The HTTP API: push URLs, search, read one article, health and Prometheus metrics."""
 # No `from __future__ import annotations` here: FastAPI must evaluate the Annotated[..., Depends(local)] hints.
 
-
 import secrets
 import time
 from contextlib import asynccontextmanager
@@ -77,8 +76,16 @@ class BodyLimit:
 
     async def _too_large(self, send: Any) -> None:
         body = f'{{"detail": "request body larger than {self.max_bytes} bytes"}}'.encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -115,8 +122,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.redis.aclose()
         app.state.store.close()
 
-    app = FastAPI(title="newsflow", version=version("newsflow-api"), lifespan=lifespan,
-                  description="Push news URLs; search the geolocated, tagged articles that come out.")
+    app = FastAPI(
+        title="newsflow",
+        version=version("newsflow-api"),
+        lifespan=lifespan,
+        description="Push news URLs; search the geolocated, tagged articles that come out.",
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
 
     def redis_of(request: Request) -> Redis:
@@ -130,13 +141,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return
         expected = settings.api_token.get_secret_value()
         if creds is None or not secrets.compare_digest(creds.credentials.encode(), expected.encode()):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "missing or wrong bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
-    @app.post("/v1/urls", status_code=status.HTTP_202_ACCEPTED, response_model=PushOut,
-              dependencies=[Depends(require_token)])
+    @app.post(
+        "/v1/urls",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=PushOut,
+        dependencies=[Depends(require_token)],
+    )
     async def post_urls(
-        body: Annotated[list[str] | UrlsIn, Body(description="a JSON list of URLs, or {\"urls\": [...], \"force\": bool}")],
+        body: Annotated[
+            list[str] | UrlsIn, Body(description='a JSON list of URLs, or {"urls": [...], "force": bool}')
+        ],
         redis: Annotated[Redis, Depends(redis_of)],
     ) -> PushOut:
         urls, force = (body.urls, body.force) if isinstance(body, UrlsIn) else (body, False)
@@ -145,8 +165,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             results = await push_urls(redis, settings, urls, force=force, source="api")
         except Backpressure as exc:
-            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc),
-                                headers={"Retry-After": str(exc.retry_after)}) from exc
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": str(exc.retry_after)}
+            ) from exc
         queued = [Queued(url=r.url, id=r.id, entry_id=r.entry_id) for r in results if r.id and r.entry_id]
         rejected = [Rejected(url=r.url, error=r.error or "") for r in results if r.error]
         if not queued:
@@ -154,9 +175,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         URLS_PUSHED.inc(len(queued))
         return PushOut(queued=queued, rejected=rejected)
 
-    @app.get("/v1/search", response_model=SearchPage,
-             responses={504: {"description": "the search ran past NEWSFLOW_SEARCH_TIMEOUT_S and was stopped"}})
-    def search(store: Annotated[Store, Depends(store_of)], params: Annotated[SearchParams, Query()]) -> SearchPage:
+    @app.get(
+        "/v1/search",
+        response_model=SearchPage,
+        responses={504: {"description": "the search ran past NEWSFLOW_SEARCH_TIMEOUT_S and was stopped"}},
+    )
+    def search(
+        store: Annotated[Store, Depends(store_of)], params: Annotated[SearchParams, Query()]
+    ) -> SearchPage:
         try:
             query = params.to_query()
         except ValueError as exc:
@@ -166,8 +192,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             page = store.search(query)
         except SearchTimeout as exc:
             SEARCHES.labels("timeout").inc()
-            log.warning("search_timeout", query=query.model_dump(exclude_defaults=True, mode="json"),
-                        timeout_s=exc.seconds)
+            log.warning(
+                "search_timeout",
+                query=query.model_dump(exclude_defaults=True, mode="json"),
+                timeout_s=exc.seconds,
+            )
             raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc)) from exc
         finally:
             SEARCH_SECONDS.observe(time.perf_counter() - started)

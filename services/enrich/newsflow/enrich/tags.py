@@ -11,26 +11,166 @@ from newsflow.text import fold
 
 # A small fixed taxonomy; each topic is recognised by its vocabulary (lower-cased word stems).
 TOPICS: dict[str, tuple[str, ...]] = {
-    "politics": ("election", "government", "parliament", "minister", "president", "political", "politic",
-                 "vote", "party", "opposition", "senate", "congress", "diplomat", "sanction", "coup", "policy"),
-    "conflict": ("military", "troops", "soldier", "army", "war", "mercenar", "insurgen", "attack", "militant",
-                 "jihad", "terror", "rebel", "armed", "weapon", "airstrike", "ceasefire", "fighting", "security forces"),
-    "economy": ("economy", "economic", "market", "inflation", "bank", "trade", "gdp", "price", "investment",
-                "business", "company", "shares", "unemployment", "budget", "tax", "export", "industry"),
-    "health": ("health", "hospital", "virus", "disease", "outbreak", "vaccine", "patient", "medical",
-               "epidemic", "pandemic", "infection", "doctor", "covid", "ebola", "cases"),
-    "science": ("scientist", "research", "study", "universit", "space", "nasa", "discovery", "species",
-                "laboratory", "experiment", "physics", "biology"),
-    "technology": ("technology", "software", "internet", "digital", "artificial intelligence", "computer",
-                   "smartphone", "cyber", "startup", "app "),
-    "environment": ("climate", "emission", "environment", "pollution", "flood", "drought", "wildfire",
-                    "earthquake", "storm", "hurricane", "carbon", "renewable", "forest"),
-    "sport": ("match", "tournament", "championship", "league", "football", "soccer", "olympic", "coach",
-              "player", "goal", "marathon", "tennis", "cup ", "season", "athlete", "race"),
-    "crime": ("police", "arrest", "court", "trial", "murder", "prison", "charged", "crime", "criminal",
-              "investigation", "suspect", "judge"),
-    "culture": ("film", "music", "festival", "museum", "artist", "book", "theatre", "theater", "novel",
-                "exhibition", "concert"),
+    "politics": (
+        "election",
+        "government",
+        "parliament",
+        "minister",
+        "president",
+        "political",
+        "politic",
+        "vote",
+        "party",
+        "opposition",
+        "senate",
+        "congress",
+        "diplomat",
+        "sanction",
+        "coup",
+        "policy",
+    ),
+    "conflict": (
+        "military",
+        "troops",
+        "soldier",
+        "army",
+        "war",
+        "mercenar",
+        "insurgen",
+        "attack",
+        "militant",
+        "jihad",
+        "terror",
+        "rebel",
+        "armed",
+        "weapon",
+        "airstrike",
+        "ceasefire",
+        "fighting",
+        "security forces",
+    ),
+    "economy": (
+        "economy",
+        "economic",
+        "market",
+        "inflation",
+        "bank",
+        "trade",
+        "gdp",
+        "price",
+        "investment",
+        "business",
+        "company",
+        "shares",
+        "unemployment",
+        "budget",
+        "tax",
+        "export",
+        "industry",
+    ),
+    "health": (
+        "health",
+        "hospital",
+        "virus",
+        "disease",
+        "outbreak",
+        "vaccine",
+        "patient",
+        "medical",
+        "epidemic",
+        "pandemic",
+        "infection",
+        "doctor",
+        "covid",
+        "ebola",
+        "cases",
+    ),
+    "science": (
+        "scientist",
+        "research",
+        "study",
+        "universit",
+        "space",
+        "nasa",
+        "discovery",
+        "species",
+        "laboratory",
+        "experiment",
+        "physics",
+        "biology",
+    ),
+    "technology": (
+        "technology",
+        "software",
+        "internet",
+        "digital",
+        "artificial intelligence",
+        "computer",
+        "smartphone",
+        "cyber",
+        "startup",
+        "app ",
+    ),
+    "environment": (
+        "climate",
+        "emission",
+        "environment",
+        "pollution",
+        "flood",
+        "drought",
+        "wildfire",
+        "earthquake",
+        "storm",
+        "hurricane",
+        "carbon",
+        "renewable",
+        "forest",
+    ),
+    "sport": (
+        "match",
+        "tournament",
+        "championship",
+        "league",
+        "football",
+        "soccer",
+        "olympic",
+        "coach",
+        "player",
+        "goal",
+        "marathon",
+        "tennis",
+        "cup ",
+        "season",
+        "athlete",
+        "race",
+    ),
+    "crime": (
+        "police",
+        "arrest",
+        "court",
+        "trial",
+        "murder",
+        "prison",
+        "charged",
+        "crime",
+        "criminal",
+        "investigation",
+        "suspect",
+        "judge",
+    ),
+    "culture": (
+        "film",
+        "music",
+        "festival",
+        "museum",
+        "artist",
+        "book",
+        "theatre",
+        "theater",
+        "novel",
+        "exhibition",
+        "concert",
+    ),
 }
 MIN_TOPIC_HITS = 3
 MAX_TOPICS = 3
@@ -49,7 +189,7 @@ def topics_of(text: str) -> list[str]:
 def detect_language(text: str) -> tuple[str | None, float]:
     if len(text) < 40:
         return None, 0.0
-    import py3langid  # noqa: PLC0415 - its model loads on first use
+    import py3langid  # its model loads on first use
 
     lang, prob = py3langid.classify(text[:5000])
     return lang, float(prob)
@@ -101,8 +241,27 @@ def entities_of(doc: Any, gazetteer: Gazetteer) -> tuple[list[str], list[str]]:
     return _merge_names(people), _merge_names(orgs)
 
 
-STOP_KEYWORDS = {"people", "year", "years", "time", "day", "days", "week", "weeks", "country", "part", "way",
-                 "thing", "lot", "number", "percent", "official", "officials", "report", "reports"}
+STOP_KEYWORDS = {
+    "people",
+    "year",
+    "years",
+    "time",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "country",
+    "part",
+    "way",
+    "thing",
+    "lot",
+    "number",
+    "percent",
+    "official",
+    "officials",
+    "report",
+    "reports",
+}
 
 
 def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
@@ -110,7 +269,9 @@ def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
     title_l = (title or "").lower()
     for chunk in doc.noun_chunks:
         words = [t for t in chunk if not (t.is_stop or t.is_punct or t.like_num or t.pos_ in ("DET", "PRON"))]
-        if not words or any(t.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT") for t in words):
+        if not words or any(
+            t.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT") for t in words
+        ):
             continue
         phrase = " ".join(t.text.lower() for t in words)
         if len(phrase) < 3 or phrase in STOP_KEYWORDS or "\n" in phrase:

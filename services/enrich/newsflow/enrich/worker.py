@@ -36,7 +36,11 @@ class EnrichHandler:
         article = parse_event(entry.fields, Article)
         # In a thread, so the event loop keeps serving Redis (and shutdown) while the model runs.
         enriched = await anyio.to_thread.run_sync(self.enricher.enrich, article)
-        log.info("article_enriched", places=len(enriched.places),
-                 focus=enriched.focus.country_code if enriched.focus else None,
-                 people=len(enriched.people), organizations=len(enriched.organizations))
+        log.info(
+            "article_enriched",
+            places=len(enriched.places),
+            focus=enriched.focus.country_code if enriched.focus else None,
+            people=len(enriched.people),
+            organizations=len(enriched.organizations),
+        )
         return encode_event(enriched)

@@ -39,7 +39,9 @@ class IndexHandler:
             except Quarantine as exc:
                 rejected.append((entry, exc))
         self.store.upsert(articles)
-        for entry, article in zip([e for e in entries if all(e is not r for r, _ in rejected)], articles, strict=True):
+        for entry, article in zip(
+            [e for e in entries if all(e is not r for r, _ in rejected)], articles, strict=True
+        ):
             log.info("article_indexed", entry_id=entry.entry_id, article_id=article.id, title=article.title)
         return rejected
 

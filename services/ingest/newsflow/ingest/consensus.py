@@ -37,7 +37,7 @@ TAIL_COVER = 0.5
 
 def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     words = _WORD.findall(text)
-    return Counter(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1)) if words[i:i + n])
+    return Counter(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)) if words[i : i + n])
 
 
 def agreement(a: str, b: str) -> float:
@@ -95,8 +95,10 @@ def _trim_tail(body: str, third: str) -> str:
 def choose_body(precise: str, default: str, third: str) -> tuple[str, str]:
     """(body, which): the precision-mode text, unless the checks above say otherwise; `third` is
     readability-lxml's text."""
-    if (agreement(default, third) > max(agreement(precise, default), agreement(precise, third)) + MARGIN
-            and contained(precise, third) < CONTAINED):
+    if (
+        agreement(default, third) > max(agreement(precise, default), agreement(precise, third)) + MARGIN
+        and contained(precise, third) < CONTAINED
+    ):
         return third, "readability"
     if _cut_short(precise, third):
         return third, "readability (trafilatura cut short)"

@@ -44,7 +44,7 @@ def fingerprint(text: str) -> int | None:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
-    shingles = {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+    shingles = {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
     digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(-1, 64)
     # Each bit of the result is the majority vote of that bit over all shingles.
@@ -108,7 +108,7 @@ async def find_original(redis: Redis, settings: Settings, article: Article) -> s
             for band, value in enumerate(_bands(fp)):
                 pipe.smembers(_band_key(settings, band, value))
         results = await pipe.execute()
-    for raw in results[:len(others)]:
+    for raw in results[: len(others)]:
         if raw is not None:
             try:
                 original = json.loads(raw)["id"]
@@ -117,7 +117,7 @@ async def find_original(redis: Redis, settings: Settings, article: Article) -> s
             if original != article.id:
                 return original
     best: tuple[int, str] | None = None
-    for members in results[len(others):]:
+    for members in results[len(others) :]:
         for member in members:
             hex_fp, _, original = (member.decode() if isinstance(member, bytes) else member).partition(":")
             if original == article.id:

@@ -27,12 +27,29 @@ MIN_TEXT_CHARS = 200
 
 # Media players are page chrome: their titles and "does not support video" notices are not the story.
 PRUNE_XPATH = [
-    "//video", "//audio", "//iframe",
+    "//video",
+    "//audio",
+    "//iframe",
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' video-player ')]",
     "//*[contains(@class, 'media-player') or contains(@class, 'audio-player')]",
 ]
 IMAGE_MARKDOWN = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-BLOCK_TAGS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "br", "section")
+BLOCK_TAGS = (
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "pre",
+    "tr",
+    "br",
+    "section",
+)
 # Shorter alt texts are "photo", "logo", file names: not captions.
 MIN_CAPTION_CHARS = 25
 
@@ -75,13 +92,22 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
     """
     common = dict(include_comments=False, include_tables=True, prune_xpath=PRUNE_XPATH, deduplicate=False)
     doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, favor_precision=True, **common,
+        html,
+        url=url,
+        with_metadata=True,
+        favor_precision=True,
+        **common,
         # trafilatura's own date search fills `date`; ours (metadata first) takes precedence.
         date_extraction_params={"extensive_search": True, "original_date": True},
     )
     with_images = trafilatura.extract(html, url=url, include_images=True, **common) or ""
-    captions = list(dict.fromkeys(c for m in IMAGE_MARKDOWN.finditer(with_images)
-                                  if len(c := " ".join(m.group(1).split())) >= MIN_CAPTION_CHARS))
+    captions = list(
+        dict.fromkeys(
+            c
+            for m in IMAGE_MARKDOWN.finditer(with_images)
+            if len(c := " ".join(m.group(1).split())) >= MIN_CAPTION_CHARS
+        )
+    )
     default = IMAGE_MARKDOWN.sub("", with_images)
     # readability keeps the agencies' credit line, which both trafilatura modes drop as a byline.
     readable = _readability_text(html, url)
@@ -114,7 +140,9 @@ def extract_article(
     else:
         article_id, canonical = hashlib.sha256(html.encode()).hexdigest()[:20], ""
     published = parse_datetime(md.published) or parse_datetime(getattr(doc, "date", None))
-    authors = md.authors or [a.strip() for a in re.split(r";|\band\b", getattr(doc, "author", None) or "") if a.strip()]
+    authors = md.authors or [
+        a.strip() for a in re.split(r";|\band\b", getattr(doc, "author", None) or "") if a.strip()
+    ]
     return Article(
         id=article_id,
         url=url or "",

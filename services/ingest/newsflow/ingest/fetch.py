@@ -27,8 +27,15 @@ PERMANENT_STATUSES = {400, 401, 403, 404, 405, 406, 410, 414, 415, 451}
 
 
 class FetchError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, status: int | None = None, retry_after_s: float | None = None,
-                 attempted: bool = True):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+        attempted: bool = True,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
@@ -119,9 +126,12 @@ class Fetcher:
             pool=settings.fetch_connect_timeout,
         )
         if transport is None:
-            transport = guarded_transport(settings.fetch_allow_private, parse_networks(settings.fetch_allowed_networks))
-        self.gates = HostGates(settings.fetch_host_interval_s, settings.fetch_host_concurrency,
-                               settings.fetch_max_host_wait_s)
+            transport = guarded_transport(
+                settings.fetch_allow_private, parse_networks(settings.fetch_allowed_networks)
+            )
+        self.gates = HostGates(
+            settings.fetch_host_interval_s, settings.fetch_host_concurrency, settings.fetch_max_host_wait_s
+        )
         self.robots = RobotsCache(settings.user_agent)
         self.client = httpx.AsyncClient(
             timeout=timeout,
@@ -164,14 +174,18 @@ class Fetcher:
                 if target in seen or target == current:
                     raise FetchError(f"redirect loop at {target}", permanent=True)
                 if len(hops) >= self.settings.fetch_max_redirects:
-                    raise FetchError(f"more than {self.settings.fetch_max_redirects} redirects", permanent=True)
+                    raise FetchError(
+                        f"more than {self.settings.fetch_max_redirects} redirects", permanent=True
+                    )
                 seen.add(current)
                 hops.append(target)
                 current = target
                 continue
             return self._page(url, current, response, body, hops)
 
-    async def _get(self, url: str, budget: Budget, max_bytes: int | None = None) -> tuple[httpx.Response, bytes]:
+    async def _get(
+        self, url: str, budget: Budget, max_bytes: int | None = None
+    ) -> tuple[httpx.Response, bytes]:
         """One request in the host's turn, within what is left of the budget; the body read (capped)."""
         host = host_of(url)
         try:
@@ -185,8 +199,9 @@ class Fetcher:
         except AddressRefused as exc:
             raise FetchError(str(exc), permanent=True) from exc
         except TimeoutError as exc:
-            raise FetchError(f"no complete response within {self.settings.fetch_total_timeout:g}s",
-                             permanent=False) from exc
+            raise FetchError(
+                f"no complete response within {self.settings.fetch_total_timeout:g}s", permanent=False
+            ) from exc
         except httpx.TimeoutException as exc:
             raise FetchError(f"timeout: {type(exc).__name__}", permanent=False) from exc
         except httpx.TransportError as exc:
@@ -200,8 +215,11 @@ class Fetcher:
                     await self._load_robots(host, budget)
         verdict = self.robots.verdict(url)
         if verdict.unavailable:
-            raise FetchError(f"{verdict.unavailable}; not fetching from {host} meanwhile", permanent=False,
-                             retry_after_s=verdict.wait_s)
+            raise FetchError(
+                f"{verdict.unavailable}; not fetching from {host} meanwhile",
+                permanent=False,
+                retry_after_s=verdict.wait_s,
+            )
         if not verdict.allowed:
             raise FetchError(f"disallowed by robots.txt for {self.robots.agent}", permanent=True)
         if verdict.crawl_delay_s:
@@ -242,7 +260,9 @@ class Fetcher:
                 raise FetchError(f"not HTML: content-type {mime}", permanent=True, status=status)
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"too large: content-length {declared} > {limit} bytes", permanent=True, status=status)
+            raise FetchError(
+                f"too large: content-length {declared} > {limit} bytes", permanent=True, status=status
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
@@ -252,22 +272,33 @@ class Fetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _page(self, url: str, final_url: str, response: httpx.Response, body: bytes, hops: list[str]) -> FetchResult:
+    def _page(
+        self, url: str, final_url: str, response: httpx.Response, body: bytes, hops: list[str]
+    ) -> FetchResult:
         status = response.status_code
         if status >= 400 or status < 200:
-            retry_after = parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+            retry_after = (
+                parse_retry_after(response.headers.get("retry-after")) if status in (429, 503) else None
+            )
             if retry_after is not None:
                 self.gates.slow_down(host_of(final_url), retry_after_s=retry_after)
             permanent = status in PERMANENT_STATUSES
-            reason = f"HTTP {status}" + (f" (Retry-After {retry_after:.0f}s)" if retry_after is not None else "")
+            reason = f"HTTP {status}" + (
+                f" (Retry-After {retry_after:.0f}s)" if retry_after is not None else ""
+            )
             raise FetchError(reason, permanent=permanent, status=status, retry_after_s=retry_after)
         mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if not mime and b"<html" not in body[:4096].lower():
             raise FetchError("not HTML: no content-type and no <html> tag", permanent=True, status=status)
         html, encoding = decode_html(body, response.charset_encoding)
         return FetchResult(
-            url=url, final_url=final_url, status=status, content_type=mime or "text/html",
-            encoding=encoding, html=html, redirects=hops,
+            url=url,
+            final_url=final_url,
+            status=status,
+            content_type=mime or "text/html",
+            encoding=encoding,
+            html=html,
+            redirects=hops,
         )
 
 

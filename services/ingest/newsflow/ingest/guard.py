@@ -60,17 +60,28 @@ def check_addresses(host: str, addresses: Iterable[str], allowed: list[Network])
             continue
         raise AddressRefused(
             f"{host} resolves to non-public address {address} (set NEWSFLOW_FETCH_ALLOW_PRIVATE or "
-            f"NEWSFLOW_FETCH_ALLOWED_NETWORKS to allow)")
+            f"NEWSFLOW_FETCH_ALLOWED_NETWORKS to allow)"
+        )
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, allowed: list[Network], resolver: Resolver = system_resolver,
-                 inner: httpcore.AsyncNetworkBackend | None = None):
+    def __init__(
+        self,
+        allowed: list[Network],
+        resolver: Resolver = system_resolver,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ):
         self.allowed, self.resolver = allowed, resolver
         self.inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await self.resolver(host, port)
         except OSError as exc:  # socket.gaierror: transient, as any connection failure
@@ -81,23 +92,26 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return await self.inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                                    socket_options=socket_options)
+                return await self.inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
         raise AddressRefused("unix sockets are not fetched")
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
 
 
-def guarded_transport(allow_private: bool, allowed: list[Network],
-                      resolver: Resolver = system_resolver) -> httpx.AsyncHTTPTransport:
+def guarded_transport(
+    allow_private: bool, allowed: list[Network], resolver: Resolver = system_resolver
+) -> httpx.AsyncHTTPTransport:
     """httpx's transport, connecting through GuardedBackend unless private addresses are allowed."""
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     if not allow_private:

@@ -12,8 +12,17 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, SoupStrainer
 
-ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
-                 "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "webpage"}
+ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "blogposting",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "liveblogposting",
+    "webpage",
+}
 
 
 @dataclass
@@ -132,7 +141,13 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         md.site_name = publisher[0] if publisher else None
         md.image = _image(article.get("image"))
         section = article.get("articleSection")
-        md.section = section[0] if isinstance(section, list) and section else section if isinstance(section, str) else None
+        md.section = (
+            section[0]
+            if isinstance(section, list) and section
+            else section
+            if isinstance(section, str)
+            else None
+        )
         md.keywords = _split_keywords(article.get("keywords")) if article.get("keywords") else []
         body = article.get("articleBody")
         md.ld_body = body if isinstance(body, str) else None
@@ -143,9 +158,21 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
     if not md.authors:
         author = _meta(metas, "author", "article:author", "byl", "parsely-author", "sailthru.author")
         if author and not author.startswith("http"):
-            md.authors = [re.sub(r"^by\s+", "", a.strip(), flags=re.I) for a in re.split(r",| and ", author) if a.strip()]
-    md.published = md.published or _meta(metas, "article:published_time", "datePublished", "pubdate",
-                                          "publishdate", "date", "dc.date.issued", "sailthru.date")
+            md.authors = [
+                re.sub(r"^by\s+", "", a.strip(), flags=re.I)
+                for a in re.split(r",| and ", author)
+                if a.strip()
+            ]
+    md.published = md.published or _meta(
+        metas,
+        "article:published_time",
+        "datePublished",
+        "pubdate",
+        "publishdate",
+        "date",
+        "dc.date.issued",
+        "sailthru.date",
+    )
     md.modified = md.modified or _meta(metas, "article:modified_time", "dateModified", "og:updated_time")
     md.site_name = md.site_name or _meta(metas, "og:site_name", "application-name")
     md.image = md.image or _meta(metas, "og:image", "twitter:image", "og:image:url")
@@ -160,7 +187,9 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         md.image = urljoin(base_url, md.image.strip())
 
     declared = _HTML_LANG.search(html[:20_000])
-    lang = (declared.group(1) if declared else None) or _meta(metas, "og:locale", "content-language", "language")
+    lang = (declared.group(1) if declared else None) or _meta(
+        metas, "og:locale", "content-language", "language"
+    )
     md.language = normalize_language(lang)
     for attr in ("title", "description", "site_name", "section"):
         value = getattr(md, attr)
@@ -189,6 +218,6 @@ def parse_datetime(value: str | None) -> datetime | None:
         return parsedate_to_datetime(text)  # RFC 2822, as in some <meta name="date">
     except (TypeError, ValueError, IndexError):
         pass
-    import dateparser  # noqa: PLC0415 - slow to import; only the odd formats need it
+    import dateparser  # slow to import; only the odd formats need it
 
     return dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})

@@ -66,7 +66,9 @@ class HostGates:
             self.hosts[host] = _Host(asyncio.Semaphore(self.concurrency), self.interval_s)
         return self.hosts[host]
 
-    def slow_down(self, host: str, *, crawl_delay_s: float | None = None, retry_after_s: float | None = None) -> None:
+    def slow_down(
+        self, host: str, *, crawl_delay_s: float | None = None, retry_after_s: float | None = None
+    ) -> None:
         h = self._host(host)
         if crawl_delay_s is not None:
             h.interval_s = max(self.interval_s, min(crawl_delay_s, MAX_CRAWL_DELAY_S))

@@ -29,13 +29,18 @@ def parse_url_entry(fields: dict[str, str]) -> UrlSubmitted:
     """`url` as a plain field (XADD news.urls * url https://...), or a JSON document holding one."""
     try:
         if "url" in fields:
-            return UrlSubmitted(url=fields["url"], force=fields.get("force", "") in ("1", "true", "yes"),
-                                source=fields.get("source"))
+            return UrlSubmitted(
+                url=fields["url"],
+                force=fields.get("force", "") in ("1", "true", "yes"),
+                source=fields.get("source"),
+            )
         for key in ("json", "__data__"):
             if key in fields:
                 return UrlSubmitted.model_validate_json(fields[key])
     except (ValidationError, json.JSONDecodeError) as exc:
-        raise Quarantine(f"malformed url entry: {exc.errors()[0]['msg'] if isinstance(exc, ValidationError) else exc}") from exc
+        raise Quarantine(
+            f"malformed url entry: {exc.errors()[0]['msg'] if isinstance(exc, ValidationError) else exc}"
+        ) from exc
     raise Quarantine(f"malformed url entry: no 'url' field (fields: {sorted(fields)[:10]})")
 
 
@@ -63,7 +68,9 @@ class IngestHandler:
         except InvalidUrl as exc:
             raise Quarantine(f"invalid URL: {exc}") from exc
         structlog.contextvars.bind_contextvars(article_id=article_id)
-        if not submitted.force and (prior := await dedup.already_ingested(self.redis, self.settings, article_id)):
+        if not submitted.force and (
+            prior := await dedup.already_ingested(self.redis, self.settings, article_id)
+        ):
             as_ = "" if prior.get("id") == article_id else f" as {prior.get('id')}"
             raise Skip(f"already ingested{as_} at {prior.get('at')}; push with --force to fetch it again")
         try:
@@ -84,8 +91,15 @@ class IngestHandler:
         fp = dedup.fingerprint(article.text)
         article.fingerprint = f"{fp:016x}" if fp is not None else None
         article.duplicate_of = await dedup.find_original(self.redis, self.settings, article)
-        log.info("article_extracted", title=article.title, chars=len(article.text), status=page.status,
-                 encoding=page.encoding, redirects=len(page.redirects), duplicate_of=article.duplicate_of)
+        log.info(
+            "article_extracted",
+            title=article.title,
+            chars=len(article.text),
+            status=page.status,
+            encoding=page.encoding,
+            redirects=len(page.redirects),
+            duplicate_of=article.duplicate_of,
+        )
         entry.state["article"] = article
         return encode_event(article)
 

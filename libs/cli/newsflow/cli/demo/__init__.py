@@ -27,7 +27,7 @@ def pages_dir() -> Path:
 
 
 def run_demo(settings: Settings, keep: bool = False, timeout: float = 120.0) -> int:
-    from newsflow.cli.stack import Stack  # noqa: PLC0415
+    from newsflow.cli.stack import Stack
 
     # A fixed port keeps the sample URLs, hence their article ids, the same from one demo to the next.
     server = PageServer(pages_dir(), port=DEMO_PORT)
@@ -39,18 +39,27 @@ def run_demo(settings: Settings, keep: bool = False, timeout: float = 120.0) -> 
     console.print(f"[bold]newsflow demo[/bold]: serving {len(pages)} sample pages on {server.base_url}")
     # The demo fetches from 127.0.0.1, which the fetcher refuses unless told otherwise.
     # Its pages come from one local server: no politeness pause between them.
-    stack = Stack(settings.model_copy(update={"fetch_allow_private": True, "api_port": 0}),
-                  extra_env={"NEWSFLOW_FETCH_ALLOW_PRIVATE": "true", "NEWSFLOW_LOG_LEVEL": "error",
-                             "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0"})
+    stack = Stack(
+        settings.model_copy(update={"fetch_allow_private": True, "api_port": 0}),
+        extra_env={
+            "NEWSFLOW_FETCH_ALLOW_PRIVATE": "true",
+            "NEWSFLOW_LOG_LEVEL": "error",
+            "NEWSFLOW_FETCH_HOST_INTERVAL_S": "0",
+        },
+    )
     t0 = time.monotonic()
     try:
         with console.status("starting redis-server, the ingest, enrich and index workers, and the API …"):
             stack.start()
-        console.print(f"stack ready (workers loaded) in {time.monotonic() - t0:.1f}s: API {stack.api_url}, Redis {stack.redis_url}")
+        console.print(
+            f"stack ready (workers loaded) in {time.monotonic() - t0:.1f}s: API {stack.api_url}, Redis {stack.redis_url}"
+        )
         code = asyncio.run(_push_and_wait(settings, stack.redis_url, good, bad, timeout))
         if keep:
-            console.print("\nThe stack keeps running (Ctrl-C stops it). Try, in another terminal:\n"
-                          "  newsflow search Mali\n  newsflow status\n  newsflow tail --from-start --count 1")
+            console.print(
+                "\nThe stack keeps running (Ctrl-C stops it). Try, in another terminal:\n"
+                "  newsflow search Mali\n  newsflow status\n  newsflow tail --from-start --count 1"
+            )
             stack.run_forever()
         return code
     finally:
@@ -58,7 +67,9 @@ def run_demo(settings: Settings, keep: bool = False, timeout: float = 120.0) -> 
         server.stop()
 
 
-async def _push_and_wait(settings: Settings, redis_url: str, good: list[str], bad: list[str], timeout: float) -> int:
+async def _push_and_wait(
+    settings: Settings, redis_url: str, good: list[str], bad: list[str], timeout: float
+) -> int:
     redis = Redis.from_url(redis_url)
     store = open_configured_store(settings)
     try:
@@ -80,14 +91,20 @@ async def _push_and_wait(settings: Settings, redis_url: str, good: list[str], ba
                 article = store.get(aid)
                 if article is not None and article.enriched_at != baseline[aid]:
                     indexed_after[aid] = time.monotonic() - pushed_at
-            failed = [d for d in await list_dead_letters(redis, settings, 10_000) if d.dlq_id not in dlq_before]
+            failed = [
+                d for d in await list_dead_letters(redis, settings, 10_000) if d.dlq_id not in dlq_before
+            ]
             if len(indexed_after) == len(wanted) and len(failed) >= len(bad):
                 break
-            spinner.update(f"{time.monotonic() - pushed_at:4.1f}s: {len(indexed_after)}/{len(wanted)} pages indexed, "
-                           f"{len(failed)}/{len(bad)} bad URLs dead-lettered")
+            spinner.update(
+                f"{time.monotonic() - pushed_at:4.1f}s: {len(indexed_after)}/{len(wanted)} pages indexed, "
+                f"{len(failed)}/{len(bad)} bad URLs dead-lettered"
+            )
             await asyncio.sleep(0.1)
         spinner.stop()
-        page = SearchPage(total=len(indexed_after), results=[a for aid in indexed_after if (a := store.get(aid))])
+        page = SearchPage(
+            total=len(indexed_after), results=[a for aid in indexed_after if (a := store.get(aid))]
+        )
         console.rule("indexed articles")
         print_results(page)
         console.rule("timing")
@@ -98,11 +115,15 @@ async def _push_and_wait(settings: Settings, redis_url: str, good: list[str], ba
             console.print(f"  {d.stage}: {d.url}  {d.error}: {d.reason}")
         search = store.search(SearchQuery(q="Wagner", country="ML"))
         console.rule("a search")
-        console.print(f'  newsflow search Wagner --country ML  ->  {search.total} hit(s): '
-                      + ", ".join(a.title or a.id for a in search.results))
+        console.print(
+            f"  newsflow search Wagner --country ML  ->  {search.total} hit(s): "
+            + ", ".join(a.title or a.id for a in search.results)
+        )
         missing = set(wanted) - set(indexed_after)
         if missing:
-            console.print(f"[red]not indexed within {timeout:g}s: {', '.join(wanted[m] for m in missing)}[/red]")
+            console.print(
+                f"[red]not indexed within {timeout:g}s: {', '.join(wanted[m] for m in missing)}[/red]"
+            )
             return 1
         return 0
     finally:
