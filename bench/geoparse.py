@@ -16,6 +16,7 @@ import argparse
 import resource
 import time
 from pathlib import Path
+from typing import Any
 
 from corpus_scorer import load_scorer  # bench/ is the script's directory
 
@@ -52,7 +53,7 @@ def main() -> None:
     enricher = Enricher(gazetteer=gazetteer, nlp=nlp, use_nlp=not args.no_ner)
     enricher.places("Officials in Paris, Texas, and Paris, France, met in London.")  # warm-up
 
-    total, per_corpus = scorer.new_counts(), {}
+    total, per_corpus = scorer.new_counts(), dict[str, Any]()
     spent = 0.0
     for doc in docs:
         t = time.perf_counter()

@@ -28,7 +28,9 @@ from pathlib import Path
 from newsflow.enrich.gazetteer import load_gazetteer
 from newsflow.enrich.tags import TOPICS
 from newsflow.schemas import EnrichedArticle, Focus, Place
+from newsflow.search.postgres import PostgresStore
 from newsflow.search.query import BBox, Near, SearchQuery
+from newsflow.search.sqlite import SqliteStore
 from newsflow.search.store import open_store
 from newsflow.settings import Settings
 from newsflow.urls import article_id
@@ -177,7 +179,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def empty(store) -> None:
-    if hasattr(store, "pool"):
+    if isinstance(store, PostgresStore):
         with store.pool.connection() as conn:
             conn.execute("TRUNCATE articles CASCADE")
     elif store.count():
@@ -240,7 +242,7 @@ def main() -> None:
                 file=sys.stderr,
             )
     wall = time.perf_counter() - started
-    if hasattr(store, "pool"):
+    if isinstance(store, PostgresStore):
         with store.pool.connection() as conn:
             conn.execute("VACUUM ANALYZE articles")
             conn.execute("VACUUM ANALYZE article_text")
@@ -249,7 +251,7 @@ def main() -> None:
             # The load's dirty pages written now, as the SQLite run checkpoints its WAL below, rather
             # than by the checkpointer in the middle of the timed queries.
             conn.execute("CHECKPOINT")
-    else:
+    elif isinstance(store, SqliteStore):
         store._conn().execute("PRAGMA optimize")
         store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -276,7 +278,7 @@ def main() -> None:
         f"store            {args.store.split('@')[-1]}"
         + (f" (text index {store.text_index})" if hasattr(store, "text_index") else "")
     )
-    if hasattr(store, "pool"):
+    if isinstance(store, PostgresStore):
         with store.pool.connection() as conn:
             # The server's settings decide much of the figures (doc/choices.md): printed with them.
             server = conn.execute(
@@ -284,6 +286,7 @@ def main() -> None:
                 " current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN"
                 " ('shared_buffers', 'max_wal_size', 'wal_compression', 'work_mem')"
             ).fetchone()
+        assert server is not None  # an aggregate always returns its row
         print(f"server           PostgreSQL {server[0]}: {server[1]}")
     print(
         f"articles         {store.count():,} (avg text {statistics.mean(len(gen.text(600)) for _ in range(50)):,.0f} chars)"

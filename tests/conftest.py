@@ -109,3 +109,10 @@ def _missing(message: str) -> NoReturn:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message + " (CI=true: these tests must run, not skip)")
     pytest.skip(message)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that run whole processes (e2e, faults, install) are `slow`: `./dev fast` leaves them out."""
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ("e2e", "faults", "install")):
+            item.add_marker(pytest.mark.slow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -87,9 +88,15 @@ def start_up(
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a user stops it: `up` then stops its workers, API and Redis. A kill would leave them
+    running, each in its own session."""
     if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def search_json(env: dict[str, str], *args: str, cmd: list[str] | None = None) -> list[dict]:

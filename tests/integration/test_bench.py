@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# A benchmark run end to end takes seconds to tens of seconds: left out of `./dev fast`.
+pytestmark = pytest.mark.slow
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "store.py"
 
 
@@ -64,30 +67,3 @@ def test_the_store_benchmark_prints_its_figures_and_the_server_settings_on_postg
     stdout = run_bench(postgres_url, gazetteer_dir)
     assert_figures(stdout)
     assert re.search(r"^server +PostgreSQL \d+.*shared_buffers \S+", stdout, re.M)
-
-
-@pytest.mark.postgres
-def test_the_rum_sealing_experiment_prints_its_figures(postgres_rum_url, gazetteer_dir):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH.parent / "rum_sealing.py"),
-            "--store",
-            postgres_rum_url,
-            "--n",
-            "300",
-            "--seal",
-            "100",
-            "--batch",
-            "50",
-            "--data-dir",
-            str(gazetteer_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    assert re.search(r"^upserts +[\d,]+ docs/s", out.stdout, re.M)
-    assert re.search(r"^with the builds +[\d,]+ docs/s", out.stdout, re.M)
-    assert len(re.findall(r"^  build +100 articles", out.stdout, re.M)) == 3

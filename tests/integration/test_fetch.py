@@ -1,5 +1,7 @@
 """The fetcher against a local server that misbehaves on purpose."""
 
+from typing import Any
+
 import pytest
 
 from newsflow.ingest.fetch import Fetcher, FetchError
@@ -8,8 +10,8 @@ from newsflow.settings import Settings
 pytestmark = pytest.mark.anyio
 
 
-def fetcher(**overrides) -> Fetcher:
-    base = dict(
+def fetcher(**overrides: object) -> Fetcher:
+    base: dict[str, Any] = dict(
         fetch_allow_private=True,
         fetch_read_timeout=1.0,
         fetch_total_timeout=3.0,

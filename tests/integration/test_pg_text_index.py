@@ -83,7 +83,9 @@ def pages(store: PostgresStore, query: dict, limit: int = 7) -> tuple[list[str],
 
 def expected_order(store: PostgresStore, query: dict) -> list[str]:
     """Every match in the store's score order, ties newest first, computed apart from the index scan."""
-    tsq, text_params = store._tsquery(query["q"])
+    text = store._tsquery(query["q"])
+    assert text is not None, "the expected order needs query text"
+    tsq, text_params = text
     join, where, params, _ = store._filters(SearchQuery(**query), (tsq, text_params))
     score = f"t.tsv <=> ({tsq})" if store.text_index == "rum" else f"-ts_rank_cd(t.tsv, ({tsq}))"
     with store.pool.connection() as conn:

@@ -12,7 +12,7 @@ import pytest
 
 from newsflow.index.worker import IndexHandler
 from newsflow.ingest.worker import IngestHandler
-from newsflow.runtime import build_app
+from newsflow.runtime import StageWorker
 from newsflow.streams import decode_fields, ensure_groups
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 @asynccontextmanager
 async def running(handler, settings):
-    app = build_app(handler, settings, settings.redis_url)
+    app = StageWorker(handler, settings, settings.redis_url).app
     await app.start()
     try:
         yield

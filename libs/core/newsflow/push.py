@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from newsflow import keys
 from newsflow.pipeline import stages
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.status import group_infos, group_lag
 from newsflow.streams import ensure_groups
-from newsflow.trace import record, trace_key
+from newsflow.trace import record
 from newsflow.urls import InvalidUrl, id_for_url
 
 # How long a refused or waiting pusher waits before trying again.
@@ -109,7 +110,7 @@ async def push_urls(
             for item, entry_id in zip(chunk, ids, strict=True):
                 item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
                 # A new push starts a new trace: the steps of an earlier one would mislead.
-                pipe.delete(trace_key(item.id or ""))
+                pipe.delete(keys.trace(item.id or ""))
                 record(
                     pipe,
                     settings,

@@ -12,18 +12,16 @@ import time
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from newsflow import keys
+
 BUCKET_S = 10
 WINDOW_S = 60
 OUTCOMES = ("ok", "skipped", "retry", "deferred", "dead_letter")
 
 
-def _key(stage: str, outcome: str, bucket: int) -> str:
-    return f"newsflow:rate:{stage}:{outcome}:{bucket}"
-
-
 def count(pipe: Pipeline, stage: str, outcome: str, n: int = 1, now: float | None = None) -> None:
     bucket = int((time.time() if now is None else now) // BUCKET_S)
-    key = _key(stage, outcome, bucket)
+    key = keys.rate(stage, outcome, bucket)
     pipe.incrby(key, n)
     pipe.expire(key, 2 * WINDOW_S)
 
@@ -32,8 +30,8 @@ async def last_minute(redis: Redis, stages: list[str], now: float | None = None)
     """Entries handled per stage and outcome in the last minute (the current bucket plus five full ones)."""
     current = int((time.time() if now is None else now) // BUCKET_S)
     buckets = range(current - WINDOW_S // BUCKET_S + 1, current + 1)
-    keys = [_key(s, o, b) for s in stages for o in OUTCOMES for b in buckets]
-    values = await redis.mget(keys)
+    names = [keys.rate(s, o, b) for s in stages for o in OUTCOMES for b in buckets]
+    values = await redis.mget(names)
     out: dict[str, dict[str, int]] = {s: dict.fromkeys(OUTCOMES, 0) for s in stages}
     i = 0
     for s in stages:

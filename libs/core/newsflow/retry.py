@@ -5,6 +5,9 @@ its idle time is set with XCLAIM IDLE so that the reclaimers (XAUTOCLAIM, min id
 NEWSFLOW_CLAIM_IDLE_MS) take it when it is due. A delay longer than the claim idle time also leaves
 a `due` key that expires when the entry is due; an entry reclaimed while its key lives is put back
 with the same delivery count, so waiting costs no delivery.
+
+An entry's retry state is two keys (newsflow.keys): `due`, above, and `attempt`, when it was first
+attempted, which its dead letter reports. This module owns both; they go once the entry is done.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import random
 from collections.abc import Callable
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
+from newsflow import keys
 from newsflow.pipeline import Stage
 from newsflow.settings import Settings
 
@@ -36,8 +41,31 @@ def retry_delay_s(
     return delay
 
 
+# Long enough for any retry schedule (retry_max_s is an hour); a key left by a lost entry still expires.
+ATTEMPT_KEY_TTL_S = 7 * 86_400
+
+
 def due_key(stage: Stage, entry_id: str) -> str:
-    return f"newsflow:due:{stage.input}:{stage.group}:{entry_id}"
+    return keys.due(stage.input, stage.group, entry_id)
+
+
+def attempt_key(stage: Stage, entry_id: str) -> str:
+    return keys.attempt(stage.input, stage.group, entry_id)
+
+
+def remember_first_attempt(pipe: Pipeline, stage: Stage, entry_id: str, started_at: str) -> None:
+    """Queue: the first failed attempt records its start (a later one never overwrites it)."""
+    pipe.set(attempt_key(stage, entry_id), started_at, nx=True, ex=ATTEMPT_KEY_TTL_S)
+
+
+async def first_attempt_at(redis: Redis, stage: Stage, entry_id: str) -> str | None:
+    value = await redis.get(attempt_key(stage, entry_id))
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def forget(pipe: Pipeline, stage: Stage, entry_id: str) -> None:
+    """Queue: the entry is done (acknowledged or dead-lettered), its retry state goes."""
+    pipe.delete(attempt_key(stage, entry_id), due_key(stage, entry_id))
 
 
 async def defer(

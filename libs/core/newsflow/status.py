@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from newsflow import rates
+from newsflow import keys, rates
 from newsflow.pipeline import data_streams, stages
 from newsflow.settings import Settings
 
@@ -62,8 +62,8 @@ async def collect_status(redis: Redis, settings: Settings, store_count: int | No
         streams[stream] = await stream_status(redis, stream)
     names = list(stages(settings))
     workers: dict[str, int] = dict.fromkeys(names, 0)
-    async for key in redis.scan_iter(match="newsflow:worker:*", count=1000):
-        stage = _s(key).split(":")[2]
+    async for key in redis.scan_iter(match=keys.HEARTBEAT_PATTERN, count=1000):
+        stage = keys.stage_of_heartbeat(_s(key))
         workers[stage] = workers.get(stage, 0) + 1
     return {
         "store": {"url": redact(settings.effective_store_url), "articles": store_count},

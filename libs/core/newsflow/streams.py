@@ -73,11 +73,3 @@ async def ensure_groups(redis: Redis, settings: Settings) -> None:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-
-
-HEARTBEAT_TTL_S = 30
-
-
-def heartbeat_key(stage: str, consumer: str) -> str:
-    """A live worker refreshes this key; it expires HEARTBEAT_TTL_S after the worker is gone."""
-    return f"newsflow:worker:{stage}:{consumer}"

@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from newsflow import keys
 from newsflow.pipeline import Stage, stages
 from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, id_for_url
@@ -26,15 +27,11 @@ from newsflow.urls import InvalidUrl, id_for_url
 _ID = re.compile(r"^[0-9a-f]{20}$")
 
 
-def trace_key(article_id: str) -> str:
-    return f"newsflow:trace:{article_id}"
-
-
 def record(pipe: Pipeline, settings: Settings, article_id: str | None, fields: dict[str, str | int]) -> None:
     """Queue the trace update on a pipeline (or MULTI) the caller executes; nothing without an id or TTL."""
     if not article_id or settings.trace_ttl_s <= 0:
         return
-    key = trace_key(article_id)
+    key = keys.trace(article_id)
     pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
     pipe.expire(key, settings.trace_ttl_s)
 
@@ -101,7 +98,7 @@ def _next_holder(pipeline: dict[str, Stage], raw: dict[str, str]) -> tuple[Stage
 
 async def read_trace(redis: Redis, settings: Settings, ref: str, store: Any | None = None) -> Trace:
     article_id, url = resolve(ref)
-    raw = {_s(k): _s(v) for k, v in (await redis.hgetall(trace_key(article_id))).items()}
+    raw = {_s(k): _s(v) for k, v in (await redis.hgetall(keys.trace(article_id))).items()}
     trace = Trace(id=article_id, url=raw.get("url") or url)
     if "pushed_at" in raw:
         trace.steps.append(

@@ -284,26 +284,29 @@ def search(
 
     settings = _settings()
     try:
-        q = SearchParams(
-            q=query,
-            country=country,
-            focus_country=focus_country,
-            place=place,
-            near=near,
-            bbox=bbox,
-            person=person,
-            organization=org,
-            keyword=keyword,
-            topic=topic,
-            tag=tag,
-            language=language,
-            site=site,
-            since=since,
-            until=until,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            facets=facets and not as_json,
+        # Validated as the API validates its query string: an unknown --sort is pydantic's error too.
+        q = SearchParams.model_validate(
+            dict(
+                q=query,
+                country=country,
+                focus_country=focus_country,
+                place=place,
+                near=near,
+                bbox=bbox,
+                person=person,
+                organization=org,
+                keyword=keyword,
+                topic=topic,
+                tag=tag,
+                language=language,
+                site=site,
+                since=since,
+                until=until,
+                sort=sort,
+                limit=limit,
+                cursor=cursor,
+                facets=facets and not as_json,
+            )
         ).to_query()
     except (ValueError, ValidationError) as exc:
         typer.echo(f"newsflow: bad search: {exc}", err=True)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import redis
 
+from newsflow import keys
 from newsflow.logs import get_logger
 from newsflow.pipeline import stages
 from newsflow.redis_server import EmbeddedRedis, free_port
@@ -133,7 +134,6 @@ class Stack:
 
     def _wait_workers(self, timeout: float) -> None:
         """Ready means every worker has joined its group (after loading its models), not just started."""
-        from newsflow.streams import heartbeat_key
 
         client = redis.Redis.from_url(self.redis_url)
         host = socket.gethostname()
@@ -141,7 +141,7 @@ class Stack:
         try:
             for stage in self.stages:
                 proc = self.children[stage]
-                while not client.exists(heartbeat_key(stage, f"{host}-{proc.pid}")):
+                while not client.exists(keys.heartbeat(stage, f"{host}-{proc.pid}")):
                     if proc.poll() is not None:
                         raise RuntimeError(
                             f"the {stage} worker exited with code {proc.returncode} during start-up"

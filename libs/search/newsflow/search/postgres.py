@@ -38,6 +38,14 @@ RANK_CHUNK = 256  # matches fetched at a time past the first page's, while they 
 log = get_logger("newsflow.store")
 
 
+def _scalar(cur: psycopg.Cursor[Any]) -> Any:
+    """The first column of the one row a statement returns (a count, a sequence value, to_regclass)."""
+    row = cur.fetchone()
+    if row is None:
+        raise psycopg.ProgrammingError("the statement returned no row")
+    return row[0]
+
+
 class StoreUnavailable(RuntimeError):
     """The store's database could not be reached at start, with the server's reason."""
 
@@ -255,7 +263,7 @@ class PostgresStore:
         present = {
             kind
             for kind, name in TEXT_INDEXES.items()
-            if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None
+            if _scalar(conn.execute("SELECT to_regclass(%s)", (name,))) is not None
         }
         if keep and present and chosen not in present:
             chosen = min(present)
@@ -385,7 +393,7 @@ class PostgresStore:
             )
             seqs = []
             while True:
-                seqs.append(cur.fetchone()[0])
+                seqs.append(_scalar(cur))
                 if not cur.nextset():
                     break
             cur.execute("DELETE FROM article_places WHERE article = ANY(%s)", (seqs,))
@@ -423,15 +431,17 @@ class PostgresStore:
 
     def count(self) -> int:
         with self.pool.connection() as conn:
-            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+            return _scalar(conn.execute("SELECT count(*) FROM articles"))
 
     def size_bytes(self) -> int:
         with self.pool.connection() as conn:
             return (
-                conn.execute(
-                    "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_text',"
-                    "'tag_names','article_places','article_facet_tags']::regclass[]) c"
-                ).fetchone()[0]
+                _scalar(
+                    conn.execute(
+                        "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_text',"
+                        "'tag_names','article_places','article_facet_tags']::regclass[]) c"
+                    )
+                )
                 or 0
             )
 
@@ -694,12 +704,12 @@ class PostgresStore:
         )
         with self.search_pool.connection() as conn:
             rows = conn.execute(page_sql, [*params, q.limit + 1]).fetchall()
-            total = conn.execute(count_sql, count_params).fetchone()[0]
+            total = _scalar(conn.execute(count_sql, count_params))
         return rows, total
 
     def _count(self, matches: str, params: list[Any]) -> int:
         with self.search_pool.connection() as conn:
-            return conn.execute(f"SELECT count(*) FROM {matches}", params).fetchone()[0]
+            return _scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
 
     def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
         """The number of matches and every facet, from one statement: the matches are found once, then

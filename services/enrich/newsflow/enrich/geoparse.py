@@ -272,7 +272,7 @@ def _in_capitalised_phrase(text: str, m: Mention) -> bool:
     if _CAPITALISED_AFTER.match(text, m.end):
         return True
     before = _CAPITALISED_BEFORE.search(text, max(0, m.start - 40), m.start)
-    return bool(before) and not _sentence_initial(text, before.start())
+    return before is not None and not _sentence_initial(text, before.start())
 
 
 _DATELINE_AFTER = re.compile(r",\s*[A-Z]|\s*(?:\(|--|\u2014|\u2013|:)")
@@ -454,7 +454,7 @@ def _state_of_its_towns(state: Entry, cands: list[Entry], towns_in: dict[str, li
     namesakes = [c for c in cands if c.feature == "city" and c.admin1 == state.admin1]
     return any(
         all(_distance_km(town, city) > STATE_TOWN_KM for city in namesakes)
-        for town in towns_in.get(state.admin1, ())
+        for town in towns_in.get(state.admin1 or "", ())
     )
 
 
@@ -482,7 +482,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         elif m.candidates[0].feature == "admin1" and not m.abbreviation:
             # A state first among its namesakes ("Indiana": the state, then Indiana County and the town
             # in Pennsylvania) is named as the state.
-            regions[m.candidates[0].admin1] += 1
+            regions[m.candidates[0].admin1 or ""] += 1
     # Counties the story may name, and counties its towns may be in: a town and a county that fit
     # each other are chosen together ("Paris" and "Henry County": Paris, Tennessee, in Henry County).
     county_named = {c.county for m in mentions for c in m.candidates if c.feature == "admin2"}
@@ -548,7 +548,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
 def focus_of(
     resolved: list[tuple[Mention, Entry, float]], title_countries: Iterable[str] = ()
 ) -> tuple[Focus | None, list[str]]:
-    weight: Counter[str] = Counter()
+    weight: defaultdict[str, float] = defaultdict(float)
     first: dict[str, int] = {}
     by_place: dict[str, Counter[int]] = defaultdict(Counter)
     entries: dict[int, Entry] = {}

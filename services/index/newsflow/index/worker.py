@@ -1,4 +1,4 @@
-"""The index worker: one news.enriched entry -> upserted into the search store."""
+"""The index worker: news.enriched entries -> upserted into the search store, a batch at a time."""
 
 from __future__ import annotations
 
@@ -6,21 +6,17 @@ from redis.asyncio import Redis
 
 from newsflow.errors import Quarantine
 from newsflow.logs import get_logger
-from newsflow.pipeline import Stage, stage_of
-from newsflow.runtime import Entry
+from newsflow.runtime import BatchHandler, Entry
 from newsflow.schemas import EnrichedArticle
 from newsflow.search.store import Store, open_configured_store
-from newsflow.settings import Settings
 from newsflow.streams import parse_event
 
 log = get_logger("newsflow.index")
 
 
-class IndexHandler:
-    def __init__(self, settings: Settings, stage: Stage | None = None):
-        self.settings = settings
-        self.stage: Stage = stage or stage_of(settings, "index")
-        self.store: Store | None = None
+class IndexHandler(BatchHandler):
+    stage_name = "index"
+    store: Store | None = None
 
     async def start(self, redis: Redis) -> None:
         self.store = open_configured_store(self.settings)
@@ -32,16 +28,15 @@ class IndexHandler:
     async def handle_batch(self, entries: list[Entry]) -> list[tuple[Entry, Exception]]:
         """Store every well-formed entry in one transaction; return the malformed ones, with why."""
         assert self.store is not None
-        articles, rejected = [], []
+        parsed: list[tuple[Entry, EnrichedArticle]] = []
+        rejected: list[tuple[Entry, Exception]] = []
         for entry in entries:
             try:
-                articles.append(parse_event(entry.fields, EnrichedArticle))
+                parsed.append((entry, parse_event(entry.fields, EnrichedArticle)))
             except Quarantine as exc:
                 rejected.append((entry, exc))
-        self.store.upsert(articles)
-        for entry, article in zip(
-            [e for e in entries if all(e is not r for r, _ in rejected)], articles, strict=True
-        ):
+        self.store.upsert([article for _, article in parsed])
+        for entry, article in parsed:
             log.info("article_indexed", entry_id=entry.entry_id, article_id=article.id, title=article.title)
         return rejected
 

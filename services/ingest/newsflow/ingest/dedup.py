@@ -28,6 +28,7 @@ import numpy as np
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from newsflow import keys
 from newsflow.schemas import Article, format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, id_for_url
@@ -60,14 +61,6 @@ def _bands(fp: int) -> list[str]:
     return [f"{(fp >> (16 * i)) & 0xFFFF:04x}" for i in range(BANDS)]
 
 
-def ingested_key(settings: Settings, article_id: str) -> str:
-    return f"newsflow:ingested:{settings.stream_articles}:{article_id}"
-
-
-def _band_key(settings: Settings, band: int, value: str) -> str:
-    return f"newsflow:simhash:{settings.stream_articles}:{band}:{value}"
-
-
 def _ids_of(*urls: str | None) -> set[str]:
     ids = set()
     for url in urls:
@@ -85,7 +78,7 @@ async def already_ingested(redis: Redis, settings: Settings, article_id: str) ->
     """{"id", "at"} of the article ingested from this URL within the window, if any."""
     if settings.dedup_window_s <= 0:
         return None
-    raw = await redis.get(ingested_key(settings, article_id))
+    raw = await redis.get(keys.ingested(settings.stream_articles, article_id))
     if raw is None:
         return None
     try:
@@ -103,10 +96,10 @@ async def find_original(redis: Redis, settings: Settings, article: Article) -> s
     fp = int(article.fingerprint, 16) if article.fingerprint else None
     async with redis.pipeline(transaction=False) as pipe:
         for other in sorted(others):
-            pipe.get(ingested_key(settings, other))
+            pipe.get(keys.ingested(settings.stream_articles, other))
         if fp is not None:
             for band, value in enumerate(_bands(fp)):
-                pipe.smembers(_band_key(settings, band, value))
+                pipe.smembers(keys.simhash_band(settings.stream_articles, band, value))
         results = await pipe.execute()
     for raw in results[: len(others)]:
         if raw is not None:
@@ -134,14 +127,14 @@ def mark_ingested(pipe: Pipeline, settings: Settings, article: Article) -> None:
     if window <= 0:
         return
     value = json.dumps({"id": article.id, "at": format_utc(utcnow())})
-    pipe.set(ingested_key(settings, article.id), value, ex=window)
+    pipe.set(keys.ingested(settings.stream_articles, article.id), value, ex=window)
     # The other URLs of the page keep the article first ingested under them.
     for other in _ids_of(article.final_url, article.canonical_url) - {article.id}:
-        pipe.set(ingested_key(settings, other), value, ex=window, nx=True)
+        pipe.set(keys.ingested(settings.stream_articles, other), value, ex=window, nx=True)
     if article.fingerprint:
         # Copies are filed under their original, so a third copy finds the first, not the second.
         member = f"{article.fingerprint}:{article.duplicate_of or article.id}"
         for band, value in enumerate(_bands(int(article.fingerprint, 16))):
-            key = _band_key(settings, band, value)
+            key = keys.simhash_band(settings.stream_articles, band, value)
             pipe.sadd(key, member)
             pipe.expire(key, window)

@@ -90,7 +90,9 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
     content images with their alt text; they stay out of the body, as the benchmarks' ground truth
     leaves them out, but enrich reads them (a caption often names the place).
     """
-    common = dict(include_comments=False, include_tables=True, prune_xpath=PRUNE_XPATH, deduplicate=False)
+    common: dict[str, Any] = dict(
+        include_comments=False, include_tables=True, prune_xpath=PRUNE_XPATH, deduplicate=False
+    )
     doc = trafilatura.bare_extraction(
         html,
         url=url,

@@ -94,12 +94,12 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    declared = [header_charset, EncodingDetector.find_declared_encoding(body, is_html=True)]
-    for enc in declared:
-        if not enc or enc.lower().replace("_", "-") in ("utf-8", "utf8"):
+    declared: list[str | None] = [header_charset, EncodingDetector.find_declared_encoding(body, is_html=True)]
+    for charset in declared:
+        if not charset or charset.lower().replace("_", "-") in ("utf-8", "utf8"):
             continue
         try:
-            return body.decode(enc), enc
+            return body.decode(charset), charset
         except (LookupError, UnicodeDecodeError):
             continue
     matches = list(charset_normalizer.from_bytes(body[:200_000]))

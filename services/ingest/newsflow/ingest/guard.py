@@ -50,7 +50,7 @@ def parse_networks(spec: str) -> list[Network]:
 
 async def system_resolver(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def check_addresses(host: str, addresses: Iterable[str], allowed: list[Network]) -> None:

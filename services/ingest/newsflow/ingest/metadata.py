@@ -55,7 +55,7 @@ def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
     """(attribute, key) -> content of the first <meta> with that key, for property, name and itemprop."""
     index: dict[tuple[str, str], str] = {}
     for tag in soup.find_all("meta"):
-        content = (tag.get("content") or "").strip()
+        content = str(tag.get("content") or "").strip()
         if not content:
             continue
         for attr in ("property", "name", "itemprop"):
@@ -182,7 +182,7 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
 
     link = soup.find("link", rel=lambda v: v and "canonical" in (v if isinstance(v, list) else [v]))
     canonical = (link.get("href") if link else None) or _meta(metas, "og:url")
-    md.canonical = urljoin(base_url, canonical.strip()) if canonical else None
+    md.canonical = urljoin(base_url, str(canonical).strip()) if canonical else None
     if md.image:
         md.image = urljoin(base_url, md.image.strip())
 

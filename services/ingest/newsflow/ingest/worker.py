@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import structlog
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -15,10 +14,8 @@ from newsflow.ingest.extract import ExtractionError, extract_article
 from newsflow.ingest.fetch import Fetcher, FetchError
 from newsflow.logs import get_logger
 from newsflow.metrics import FETCH_RESPONSES
-from newsflow.pipeline import Stage, stage_of
-from newsflow.runtime import Entry
+from newsflow.runtime import Entry, StageHandler
 from newsflow.schemas import UrlSubmitted, utcnow
-from newsflow.settings import Settings
 from newsflow.streams import encode_event
 from newsflow.urls import InvalidUrl, id_for_url
 
@@ -44,12 +41,10 @@ def parse_url_entry(fields: dict[str, str]) -> UrlSubmitted:
     raise Quarantine(f"malformed url entry: no 'url' field (fields: {sorted(fields)[:10]})")
 
 
-class IngestHandler:
-    def __init__(self, settings: Settings, stage: Stage | None = None):
-        self.settings = settings
-        self.stage: Stage = stage or stage_of(settings, "ingest")
-        self.redis: Redis | None = None
-        self.fetcher: Fetcher | None = None
+class IngestHandler(StageHandler):
+    stage_name = "ingest"
+    redis: Redis | None = None
+    fetcher: Fetcher | None = None
 
     async def start(self, redis: Redis) -> None:
         self.redis = redis
@@ -62,12 +57,12 @@ class IngestHandler:
     async def handle(self, entry: Entry) -> dict[str, str]:
         assert self.redis is not None and self.fetcher is not None
         submitted = parse_url_entry(entry.fields)
-        structlog.contextvars.bind_contextvars(url=submitted.url)
+        entry.identify(url=submitted.url)
         try:
             article_id, _ = id_for_url(submitted.url)
         except InvalidUrl as exc:
             raise Quarantine(f"invalid URL: {exc}") from exc
-        structlog.contextvars.bind_contextvars(article_id=article_id)
+        entry.identify(article_id=article_id)
         if not submitted.force and (
             prior := await dedup.already_ingested(self.redis, self.settings, article_id)
         ):

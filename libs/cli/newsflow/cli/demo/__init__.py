@@ -54,6 +54,7 @@ def run_demo(settings: Settings, keep: bool = False, timeout: float = 120.0) -> 
         console.print(
             f"stack ready (workers loaded) in {time.monotonic() - t0:.1f}s: API {stack.api_url}, Redis {stack.redis_url}"
         )
+        assert stack.redis_url is not None  # started
         code = asyncio.run(_push_and_wait(settings, stack.redis_url, good, bad, timeout))
         if keep:
             console.print(
