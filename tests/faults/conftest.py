@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import redis as sync_redis
 
+from newsflow.cli.pageserver import PageServer
+from newsflow.cli.supervisor import Supervisor
 from newsflow.pipeline import PIPELINE
 from newsflow.redis_server import EmbeddedRedis
 from newsflow.search.store import open_store
@@ -72,6 +72,7 @@ def story_html(i: int) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    slow_s = 3.0  # how long /slow pages take: past the fetch timeout the tests set
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):
@@ -89,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "story":
             return self._send(200, story_html(int(num)))
         if kind == "slow":  # a slow but complete page: in flight long enough to be caught by a signal
-            time.sleep(self.server.slow_s)
+            time.sleep(self.slow_s)
             return self._send(200, story_html(int(num)))
         if kind == "gone":
             return self._send(404, b"<html><body>gone</body></html>")
@@ -114,27 +115,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(404, b"no such path")
 
 
-class FaultPages(ThreadingHTTPServer):
-    daemon_threads = True
-    slow_s = 3.0
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def handle_error(self, request, client_address):
-        pass  # fetchers hang up on purpose (timeouts)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/{path}"
-
-
 @pytest.fixture(scope="module")
 def pages():
-    server = FaultPages()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with PageServer(handler=_Handler) as server:
+        yield server
 
 
 class Pipeline:
@@ -164,7 +148,9 @@ class Pipeline:
             }
         )
         self.env.update({f"NEWSFLOW_{k.upper()}": str(v) for k, v in settings.items()})
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # The same supervisor as `newsflow up`'s; the children stay in our session, so a test run that
+        # is interrupted takes them with it.
+        self.workers = Supervisor(self.env, log_dir=root, own_sessions=False)
         self.kills = dict.fromkeys(STAGES, 0)
 
     # -- processes ---------------------------------------------------------------------------------
@@ -172,14 +158,7 @@ class Pipeline:
         self.env["NEWSFLOW_REDIS_URL"] = self.redis_server.start()
 
     def start(self, stage: str) -> None:
-        log = (self.root / f"{stage}.log").open("ab")
-        self.procs[stage] = subprocess.Popen(
-            [sys.executable, "-m", "newsflow.cli", "worker", stage],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        self.workers.start(stage, "worker", stage)
 
     def start_all(self) -> None:
         self.start_redis()
@@ -199,18 +178,14 @@ class Pipeline:
             time.sleep(0.2)
 
     def kill(self, stage: str) -> None:
-        proc = self.procs[stage]
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        self.workers.kill(stage)
         self.kills[stage] += 1
 
     def stop(self, stage: str, timeout: float = 30) -> int:
-        proc = self.procs[stage]
-        proc.send_signal(signal.SIGTERM)
-        return proc.wait(timeout)
+        return self.workers.stop([stage], timeout)[stage]
 
     def assert_alive(self) -> None:
-        dead = {s: p.returncode for s, p in self.procs.items() if p.poll() is not None}
+        dead = self.workers.exited()
         assert not dead, f"workers exited: {dead}\n{self.logs()}"
 
     def restart_redis(self) -> None:
@@ -220,10 +195,9 @@ class Pipeline:
         self.redis_server.start()
 
     def close(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        for stage in self.workers.procs:
+            if stage not in self.workers.exited():
+                self.workers.kill(stage)
         self.redis_server.stop()
 
     def logs(self, tail: int = 3000) -> str:

@@ -112,7 +112,7 @@ def test_sigkilled_workers_lose_nothing(pipeline, pages):
 def test_redis_restart_mid_run_loses_nothing(pipeline, pages):
     good = [pages.url(f"story/{i}") for i in range(2000, 2300)]
     pipeline.start_all()
-    pids = {s: p.pid for s, p in pipeline.procs.items()}
+    pids = {s: p.pid for s, p in pipeline.workers.procs.items()}
     pipeline.push(good)
     deadline = time.monotonic() + 120
     while (pipeline.status()["store"]["articles"] or 0) < 30:
@@ -132,7 +132,7 @@ def test_redis_restart_mid_run_loses_nothing(pipeline, pages):
     assert status["store"]["articles"] == len(good) and status["dead_letters"] == 0
     assert len(pipeline.stored_ids(ids_of(good))) == len(good)
     pipeline.assert_alive()
-    assert {s: p.pid for s, p in pipeline.procs.items()} == pids  # the same workers reconnected
+    assert {s: p.pid for s, p in pipeline.workers.procs.items()} == pids  # the same workers reconnected
 
 
 POISON = {

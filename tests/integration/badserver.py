@@ -6,8 +6,9 @@ import functools
 import gzip
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from newsflow.cli.pageserver import PageServer
 from tests.conftest import PAGES
 
 DW = (PAGES / "dw-mali-russia.html").read_bytes()
@@ -138,25 +139,6 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(404, b"not found")
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # clients hanging up mid-body is the point of several paths here
-
-
-class BadServer:
-    def __init__(self, host: str = "127.0.0.1"):
-        self.host = host
-        self.httpd = _Server((host, 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.httpd.server_address[1]}{path}"
-
-    def __enter__(self) -> BadServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def BadServer(host: str = "127.0.0.1") -> PageServer:
+    """The misbehaving server, on a loopback address of the caller's (a context manager)."""
+    return PageServer(handler=Handler, host=host)

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from newsflow.search import postgres as pg_store
+from newsflow.search.postgres import MIGRATIONS, PostgresStore
 from newsflow.search.query import SearchQuery
 from newsflow.search.store import article_tags
 from tests.integration.test_store_contract import ARTICLES
@@ -28,7 +28,7 @@ def old_database(postgres_url):
         conn.execute(
             "CREATE TABLE newsflow_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        conn.execute(pg_store.MIGRATIONS[0])
+        conn.execute(MIGRATIONS[0])
         conn.execute("INSERT INTO newsflow_migrations (version) VALUES (1)")
         for a in ARTICLES:
             tags = article_tags(a)
@@ -60,7 +60,7 @@ def old_database(postgres_url):
 
 
 def test_a_migration_1_database_is_upgraded_with_its_articles(old_database):
-    store = pg_store.PostgresStore(old_database)
+    store = PostgresStore(old_database)
     try:
         assert store.count() == len(ARTICLES)
         page = store.search(SearchQuery(q="Wagner", facets=True))
@@ -109,7 +109,7 @@ def test_a_migration_1_database_is_upgraded_with_its_articles(old_database):
     finally:
         store.close()
     # Started again: nothing left to migrate, nothing lost.
-    again = pg_store.PostgresStore(old_database)
+    again = PostgresStore(old_database)
     try:
         assert again.count() == len(ARTICLES) + 2
     finally:

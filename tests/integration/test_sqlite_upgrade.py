@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from newsflow.search import sqlite as sqlite_store
 from newsflow.search.query import SearchQuery
 from newsflow.search.sqlite import SqliteStore
+from newsflow.search.sqlite.migrations import MIGRATIONS
 from newsflow.search.store import article_tags
 from tests.integration.test_store_contract import ARTICLES
 
@@ -14,7 +14,7 @@ from tests.integration.test_store_contract import ARTICLES
 def _write_version_3(path: str) -> None:
     """The layout of migration 3: the document in `articles`, tags as text rows."""
     conn = sqlite3.connect(path, isolation_level=None)
-    for script in sqlite_store.MIGRATIONS[:3]:
+    for script in MIGRATIONS[:3]:
         for statement in script.split(";"):
             if statement.strip():
                 conn.execute(statement)
@@ -49,7 +49,7 @@ def test_a_version_3_file_is_upgraded_with_its_articles(tmp_path):
     _write_version_3(path)
     store = SqliteStore(path)
     try:
-        assert store._conn().execute("PRAGMA user_version").fetchone()[0] == len(sqlite_store.MIGRATIONS)
+        assert store._conn().execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert store.count() == len(ARTICLES)
         assert store.get("a3").text == ARTICLES[2].text
         page = store.search(SearchQuery(q="Wagner", organization="Wagner Group", facets=True))

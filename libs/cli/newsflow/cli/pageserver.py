@@ -1,14 +1,21 @@
-"""A small HTTP server on 127.0.0.1 serving a folder of pages: for the demo and the tests."""
+"""A small threaded HTTP server on a loopback address: the demo's pages, and every test's web server.
+
+It serves a folder of pages, or answers with a handler class of the caller's (the tests' misbehaving
+and fault-injecting servers). A client that hangs up (a fetch timeout, the size cap) is not an error.
+"""
 
 from __future__ import annotations
 
 import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 
-class _Handler(SimpleHTTPRequestHandler):
+class FolderHandler(SimpleHTTPRequestHandler):
+    """The folder's files; any .json path answers an empty JSON feed (the demo's non-HTML page)."""
+
     def do_GET(self) -> None:  # http.server's naming
         if self.path.endswith(".json"):
             body = b'{"items": []}'
@@ -32,22 +39,33 @@ class _Server(ThreadingHTTPServer):
 
 
 class PageServer:
-    def __init__(self, root: Path, port: int = 0, fallback_to_any_port: bool = True):
-        handler = partial(_Handler, directory=str(root))
+    def __init__(
+        self,
+        root: Path | None = None,
+        port: int = 0,
+        fallback_to_any_port: bool = True,
+        *,
+        handler: type[BaseHTTPRequestHandler] | None = None,
+        host: str = "127.0.0.1",
+    ):
+        if (root is None) == (handler is None):
+            raise ValueError("a PageServer serves either a folder (root) or a handler")
+        factory: Any = handler or partial(FolderHandler, directory=str(root))
         try:
-            self.httpd = _Server(("127.0.0.1", port), handler)
+            self.httpd = _Server((host, port), factory)
         except OSError:
             if not fallback_to_any_port:
                 raise
-            self.httpd = _Server(("127.0.0.1", 0), handler)
+            self.httpd = _Server((host, 0), factory)
+        self.host = host
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}"
 
-    def url(self, name: str) -> str:
-        return f"{self.base_url}/{name}"
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
 
     def start(self) -> None:
         self.thread.start()
@@ -55,3 +73,10 @@ class PageServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def __enter__(self) -> PageServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

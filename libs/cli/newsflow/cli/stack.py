@@ -9,8 +9,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -18,6 +16,7 @@ import httpx
 import redis
 
 from newsflow import keys
+from newsflow.cli.supervisor import Supervisor
 from newsflow.logs import get_logger
 from newsflow.pipeline import stages
 from newsflow.redis_server import EmbeddedRedis, free_port
@@ -38,8 +37,7 @@ class Stack:
         self.redis: EmbeddedRedis | None = None
         self.redis_url = settings.redis_url
         self.api_port = settings.api_port
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
-        self.restarts: dict[str, list[float]] = {}
+        self.children = Supervisor(env={})
         self.stopping = False
         self.stages = list(stages(settings))
 
@@ -58,9 +56,8 @@ class Stack:
         return env
 
     def _spawn(self, name: str) -> None:
-        args = [sys.executable, "-m", "newsflow.cli"] + (["api"] if name == "api" else ["worker", name])
-        # Own session per child: the terminal's Ctrl-C reaches us only, and we stop children in order.
-        self.children[name] = subprocess.Popen(args, env=self._env(), start_new_session=True)
+        self.children.env = self._env()
+        self.children.start(name, *(["api"] if name == "api" else ["worker", name]))
 
     def start(self, ready_timeout: float = 60.0) -> None:
         existing = read_stack(self.settings)
@@ -121,7 +118,7 @@ class Stack:
     def _wait_api(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            api = self.children.get("api")
+            api = self.children.procs.get("api")
             if api is not None and api.poll() is not None:
                 raise RuntimeError(f"the API exited with code {api.returncode} during start-up")
             try:
@@ -140,7 +137,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         try:
             for stage in self.stages:
-                proc = self.children[stage]
+                proc = self.children.procs[stage]
                 while not client.exists(keys.heartbeat(stage, f"{host}-{proc.pid}")):
                     if proc.poll() is not None:
                         raise RuntimeError(
@@ -153,17 +150,8 @@ class Stack:
             client.close()
 
     def supervise_once(self) -> None:
-        """Restart any child that exited (FastStream exits 0 when its stream or group vanishes)."""
-        for name, proc in list(self.children.items()):
-            code = proc.poll()
-            if code is None or self.stopping:
-                continue
-            recent = [t for t in self.restarts.get(name, []) if time.monotonic() - t < 60]
-            delay = min(30.0, 2 ** len(recent) * 0.5)
-            log.warning("child_exited_restarting", child=name, code=code, restart_in_s=delay)
-            time.sleep(delay)
-            self.restarts[name] = recent + [time.monotonic()]
-            self._spawn(name)
+        if not self.stopping:
+            self.children.restart_exited()
 
     def run_forever(self) -> None:
         stop = {"flag": False}
@@ -180,22 +168,7 @@ class Stack:
     def stop(self) -> None:
         self.stopping = True
         # Producers first: the API stops taking URLs, then ingest, enrich, index drain in flow order.
-        order = ["api", *self.stages]
-        for name in order:
-            proc = self.children.get(name)
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.settings.graceful_timeout + 5
-        for name in order:
-            proc = self.children.get(name)
-            if proc is None:
-                continue
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("child_killed", child=name)
-                proc.kill()
-                proc.wait()
+        self.children.stop(["api", *self.stages], timeout=self.settings.graceful_timeout + 5)
         if self.redis is not None:
             self.redis.stop()
         info = read_stack(self.settings)

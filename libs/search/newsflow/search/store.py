@@ -109,25 +109,6 @@ def article_tags(article: EnrichedArticle) -> list[tuple[str, str, str]]:
     return [(kind, key, value) for (kind, key), value in seen.items()]
 
 
-def copy_articles(
-    source: Store, target: Store, batch: int = 500, progress: Callable[[int], None] | None = None
-) -> int:
-    """Every article of `source` upserted into `target` with its first sighting, in batches; returns how
-    many were copied. Upserts are idempotent, so a copy that stopped midway is simply run again. The next
-    page is read while one is written: most of a write is waiting on the target's database."""
-    copied = 0
-    with ThreadPoolExecutor(1, thread_name_prefix="store-copy") as reader:
-        page = source.scan(0, batch)
-        while page:
-            ahead = reader.submit(source.scan, page[-1].position, batch)
-            target.upsert([s.article for s in page], first_seen={s.article.id: s.first_seen_at for s in page})
-            copied += len(page)
-            if progress:
-                progress(copied)
-            page = ahead.result()
-    return copied
-
-
 def open_configured_store(settings: Settings) -> Store:
     """The store the settings name, opened as every process of a deployment must open it: with the
     same PostgreSQL text index, since opening builds that index and drops the other."""

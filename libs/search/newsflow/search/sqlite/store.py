@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,104 +35,8 @@ from newsflow.search.query import (
     parse_terms,
     rank_facets,
 )
+from newsflow.search.sqlite.migrations import migrate
 from newsflow.search.store import TAG_CACHE_MAX, StoredArticle, article_tags, side_jobs
-
-# Each step runs once, in order, recorded in PRAGMA user_version; re-running is a no-op.
-MIGRATIONS = [
-    """
-    CREATE TABLE articles (
-        rowid INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        doc TEXT NOT NULL,
-        site_name TEXT,
-        language TEXT,
-        published_at TEXT,
-        sort_at TEXT NOT NULL,
-        first_seen_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE INDEX articles_sort ON articles(sort_at, rowid);
-    CREATE VIRTUAL TABLE articles_fts USING fts5(
-        title, text, tokenize = 'porter unicode61 remove_diacritics 2'
-    );
-    INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 8);
-    CREATE TABLE article_tags (
-        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL
-    );
-    CREATE INDEX article_tags_key ON article_tags(kind, key, article);
-    CREATE INDEX article_tags_article ON article_tags(article, kind);
-    CREATE TABLE article_places (
-        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
-        geonameid INTEGER,
-        lat REAL NOT NULL,
-        lon REAL NOT NULL
-    );
-    CREATE INDEX article_places_lat ON article_places(lat, lon);
-    CREATE INDEX article_places_article ON article_places(article);
-    """,
-    # Facets read kind, key and value of every hit's tags: a covering index spares a row lookup each.
-    """
-    DROP INDEX article_tags_article;
-    CREATE INDEX article_tags_article ON article_tags(article, kind, key, value);
-    """,
-    # Tags clustered by article: new articles append at the end of the table instead of landing at
-    # random in a rowid table plus a covering index (one B-tree fewer per tag row written).
-    """
-    CREATE TABLE article_tags_by_article (
-        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (article, kind, key)
-    ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO article_tags_by_article SELECT article, kind, key, value FROM article_tags ORDER BY article;
-    DROP TABLE article_tags;
-    ALTER TABLE article_tags_by_article RENAME TO article_tags;
-    CREATE INDEX article_tags_key ON article_tags(kind, key, article);
-    """,
-    # Narrow rows, integer tags, facet values beside each article. Filters, sorting and facets look up
-    # one article row per hit; with the JSON document beside them a row spanned pages, so the document
-    # moves to its own table. Tags become ids in a dictionary (a tag row is two integers). Facets read
-    # `facet_tags`, the article's counted tags as codes (tag id × 4 + facet) joined by commas, as Lucene
-    # reads doc values: one row per hit instead of ten tag rows grouped through a sorter. The place index
-    # covers the article, so a geo filter reads no table rows.
-    """
-    CREATE TABLE article_docs (
-        article INTEGER PRIMARY KEY REFERENCES articles(rowid) ON DELETE CASCADE,
-        doc TEXT NOT NULL
-    );
-    INSERT INTO article_docs (article, doc) SELECT rowid, doc FROM articles;
-    ALTER TABLE articles DROP COLUMN doc;
-    CREATE TABLE tags (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        UNIQUE (kind, key)
-    );
-    INSERT INTO tags (kind, key, value) SELECT kind, key, max(value) FROM article_tags GROUP BY kind, key;
-    CREATE TABLE article_tag_ids (
-        article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
-        tag INTEGER NOT NULL,
-        PRIMARY KEY (article, tag)
-    ) WITHOUT ROWID;
-    INSERT INTO article_tag_ids (article, tag)
-        SELECT t.article, g.id FROM article_tags t JOIN tags g ON g.kind = t.kind AND g.key = t.key ORDER BY t.article;
-    DROP TABLE article_tags;
-    ALTER TABLE article_tag_ids RENAME TO article_tags;
-    CREATE INDEX article_tags_tag ON article_tags(tag, article);
-    DROP INDEX article_places_lat;
-    CREATE INDEX article_places_lat ON article_places(lat, lon, article);
-    ALTER TABLE articles ADD COLUMN facet_tags TEXT NOT NULL DEFAULT '';
-    UPDATE articles SET facet_tags = coalesce((SELECT group_concat(g.id * 4 + CASE g.kind WHEN 'country' THEN 0
-            WHEN 'topic' THEN 1 WHEN 'organization' THEN 2 ELSE 3 END, ',')
-        FROM article_tags t JOIN tags g ON g.id = t.tag
-        WHERE t.article = articles.rowid AND g.kind IN ('country', 'topic', 'organization', 'person')), '');
-    """,
-]
 
 # A counted tag's code in `facet_tags` is tag id × 4 + its facet's index here (as migration 4 writes it).
 FACET_CODE = {kind: i for i, kind in enumerate(TAG_FACETS)}
@@ -188,6 +93,17 @@ def fts_expression(q: str) -> tuple[str | None, str | None]:
     return positive, negative
 
 
+class PageRow(NamedTuple):
+    """The columns both page statements select, in this order."""
+
+    rowid: int
+    id: str
+    doc: str
+    sort_at: str
+    snippet: str | None
+    text: str
+
+
 PROGRESS_STEPS = 10_000  # SQLite VM steps between two looks at a search's deadline: well under a millisecond
 
 
@@ -232,19 +148,7 @@ class SqliteStore:
         return conn
 
     def _migrate(self) -> None:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")  # one migrating process at a time; the others see the result
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        migrate(self._conn())
 
     def close(self) -> None:
         """Closes every thread's connection: call it once nothing else uses the store."""
@@ -523,22 +427,22 @@ class SqliteStore:
                 "SELECT a.rowid, a.id, d.doc, a.sort_at, snippet(articles_fts, 1, '[', ']', '…', 24), articles_fts.text"
                 f" FROM articles a {join} JOIN article_docs d ON d.article = a.rowid WHERE articles_fts MATCH ? AND a.rowid IN ({inner}) ORDER BY {order}"
             )
-            rows = conn.execute(sql, [positive, *inner_params]).fetchall()
+            rows = [PageRow(*r) for r in conn.execute(sql, [positive, *inner_params]).fetchall()]
         else:
             sql = (
                 "SELECT a.rowid, a.id, d.doc, a.sort_at, NULL, (SELECT text FROM articles_fts f WHERE f.rowid = a.rowid)"
                 f" FROM articles a JOIN article_docs d ON d.article = a.rowid WHERE a.rowid IN ({inner}) ORDER BY {order}"
             )
-            rows = conn.execute(sql, inner_params).fetchall()
+            rows = [PageRow(*r) for r in conn.execute(sql, inner_params).fetchall()]
         if facet_job:
             total, facets = facet_job.result()
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
-            results=[self._article(r[2], r[5]) for r in rows],
-            snippets={r[1]: r[4] for r in rows if r[4]},
+            results=[self._article(r.doc, r.text) for r in rows],
+            snippets={r.id: r.snippet for r in rows if r.snippet},
             facets=facets,
-            next_cursor=next_cursor(q, (rows[-1][3], rows[-1][0]) if more else None, offset),
+            next_cursor=next_cursor(q, (rows[-1].sort_at, rows[-1].rowid) if more else None, offset),
         )
 
     @staticmethod

@@ -1,8 +1,5 @@
-"""The deployment store: PostgreSQL full text (tsvector, websearch_to_tsquery), tags as a text[] with a
-GIN index, and a geo filter by bounding box plus great-circle distance in plain SQL (no PostGIS). The
-text index is core PostgreSQL's GIN, ranked by ts_rank_cd over every match, or, chosen by setting, RUM
-(an extension), which ranks from the index by its own score. Migrations run on start, under an advisory
-lock, each once."""
+"""The PostgreSQL store: writes (parallel upserts, tag names) and the search strategies (ranked by GIN or
+RUM, browsed by date or by one tag), facets and totals. Its schema is newsflow.search.postgres.migrations."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -19,6 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from newsflow.logs import get_logger
 from newsflow.schemas import EnrichedArticle, format_utc, utcnow
 from newsflow.search import query
+from newsflow.search.postgres.migrations import TEXT_INDEXES, migrate, scalar
 from newsflow.search.query import (
     SearchPage,
     SearchQuery,
@@ -30,130 +28,14 @@ from newsflow.search.query import (
 from newsflow.search.store import TAG_CACHE_MAX, StoredArticle, article_tags, side_jobs
 
 PARALLEL_MIN_PART = 50  # below this many articles a part, a second connection costs more than it saves
-MIGRATION_LOCK = 7_202_611  # pg_advisory_xact_lock key: one migrating process at a time
-TEXT_INDEXES = {"gin": "article_text_gin", "rum": "article_text_rum"}
 TEXT_JOIN = "JOIN article_text t ON t.seq = a.seq"  # the tsvector, for a search with text
 RANK_CHUNK = 256  # matches fetched at a time past the first page's, while they tie with the page's last
 
 log = get_logger("newsflow.store")
 
 
-def _scalar(cur: psycopg.Cursor[Any]) -> Any:
-    """The first column of the one row a statement returns (a count, a sequence value, to_regclass)."""
-    row = cur.fetchone()
-    if row is None:
-        raise psycopg.ProgrammingError("the statement returned no row")
-    return row[0]
-
-
 class StoreUnavailable(RuntimeError):
     """The store's database could not be reached at start, with the server's reason."""
-
-
-MIGRATIONS = [
-    """
-    CREATE FUNCTION newsflow_distance_km(lat1 float8, lon1 float8, lat2 float8, lon2 float8) RETURNS float8
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT 6371.0088 * 2 * asin(sqrt(least(1.0,
-            sin(radians(lat2 - lat1) / 2) ^ 2
-            + cos(radians(lat1)) * cos(radians(lat2)) * sin(radians(lon2 - lon1) / 2) ^ 2)))
-    $$;
-    CREATE TABLE articles (
-        seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-        id text PRIMARY KEY,
-        doc jsonb NOT NULL,
-        title text NOT NULL DEFAULT '',
-        body text NOT NULL DEFAULT '',
-        tsv tsvector GENERATED ALWAYS AS (
-            setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')
-        ) STORED,
-        site_name text,
-        language text,
-        published_at timestamptz,
-        sort_at timestamptz NOT NULL,
-        first_seen_at timestamptz NOT NULL,
-        updated_at timestamptz NOT NULL,
-        tags text[] NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX articles_tsv ON articles USING gin (tsv);
-    CREATE INDEX articles_tags ON articles USING gin (tags);
-    CREATE INDEX articles_sort ON articles (sort_at DESC, seq DESC);
-    CREATE TABLE article_tags (
-        article bigint NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
-        kind text NOT NULL,
-        key text NOT NULL,
-        value text NOT NULL
-    );
-    CREATE INDEX article_tags_article ON article_tags (article, kind);
-    CREATE TABLE article_places (
-        article bigint NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
-        geonameid bigint,
-        lat float8 NOT NULL,
-        lon float8 NOT NULL
-    );
-    CREATE INDEX article_places_lat ON article_places (lat, lon);
-    CREATE INDEX article_places_article ON article_places (article);
-    """,
-    # Facets from the articles' own arrays: `facet_tags` holds the counted kinds' tags, and display
-    # values live once per tag in `tag_names`. The per-article tag rows (36 an article) are gone: facets
-    # read one array per hit instead of looking up its rows (100k bench articles: p50 155 -> 79 ms).
-    """
-    CREATE TABLE tag_names (tag text PRIMARY KEY, value text NOT NULL);
-    INSERT INTO tag_names (tag, value) SELECT kind || ':' || key, max(value) FROM article_tags GROUP BY kind, key;
-    ALTER TABLE articles ADD COLUMN facet_tags text[] NOT NULL DEFAULT '{}';
-    UPDATE articles a SET facet_tags = ARRAY(SELECT t FROM unnest(a.tags) t
-        WHERE split_part(t, ':', 1) IN ('country', 'topic', 'organization', 'person'));
-    DROP TABLE article_tags;
-    """,
-    # The tsvector moves to a narrow table of its own, stored inline (one row a page, no TOAST): ranking
-    # and phrase checks read each match's tsvector, and out of line that took a TOAST index lookup and
-    # three chunks a match (100k bench: ranking 20k matches 480 -> 80 ms). In `articles` the inline
-    # tsvector had made date-ordered scans read a page a row. The text index moves with it
-    # (_ensure_text_index). The tags are copied beside the text, with their own index, so text and tag
-    # filters combine in one bitmap (text + country: 152 -> 18 ms); tag-only searches keep the narrow
-    # rows of `articles`. Analysed at once: without statistics the planner took `a | b & !c` for
-    # most rows and walked every article instead of the index (45 -> 220 ms).
-    """
-    CREATE TABLE article_text (
-        seq bigint PRIMARY KEY REFERENCES articles (seq) ON DELETE CASCADE,
-        tsv tsvector NOT NULL,
-        tags text[] NOT NULL DEFAULT '{}'
-    ) WITH (toast_tuple_target = 8160);
-    ALTER TABLE article_text ALTER COLUMN tsv SET STORAGE MAIN;
-    INSERT INTO article_text (seq, tsv, tags) SELECT seq, tsv, tags FROM articles;
-    CREATE INDEX article_text_tags ON article_text USING gin (tags);
-    ALTER TABLE articles DROP COLUMN tsv;
-    ANALYZE article_text;
-    """,
-    # Browsing a country, topic, person or organisation newest first: the counted kinds' tags once more,
-    # each beside its article's date, in a btree. The page is then the index's first rows and the total
-    # an index-only count: through the tags' GIN index, both read every hit's row (100k bench, the US's
-    # 27,938 articles: count 241 -> 5 ms). The other filters keep the GIN path.
-    """
-    CREATE TABLE article_facet_tags (
-        article bigint NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
-        tag text NOT NULL,
-        sort_at timestamptz NOT NULL
-    );
-    INSERT INTO article_facet_tags (article, tag, sort_at) SELECT a.seq, t, a.sort_at FROM articles a, unnest(a.facet_tags) t;
-    CREATE INDEX article_facet_tags_tag ON article_facet_tags (tag, sort_at DESC, article DESC);
-    CREATE INDEX article_facet_tags_article ON article_facet_tags (article);
-    ANALYZE article_facet_tags;
-    """,
-    # Bodies and documents compressed with lz4 instead of pglz: pglz cost ~0.15 ms an article on insert,
-    # lz4 ~0.05 (3,000 bench articles: 460 -> 165 ms), for bodies 13% larger, and reads (snippets,
-    # GET /v1/articles) decompress faster. Values already stored keep pglz; both are read alike. A
-    # server built without lz4 (or older than 14) keeps pglz rather than refusing to start.
-    """
-    DO $$
-    BEGIN
-        EXECUTE 'ALTER TABLE articles ALTER COLUMN body SET COMPRESSION lz4, ALTER COLUMN doc SET COMPRESSION lz4';
-    EXCEPTION WHEN feature_not_supported OR syntax_error THEN
-        RAISE NOTICE 'newsflow: no lz4 on this server; article bodies stay compressed with pglz';
-    END
-    $$;
-    """,
-]
 
 
 UPSERT = """
@@ -176,6 +58,28 @@ FROM a
 ON CONFLICT (seq) DO UPDATE SET tsv = EXCLUDED.tsv, tags = EXCLUDED.tags
 RETURNING seq
 """
+
+
+class PageRow(NamedTuple):
+    """The columns every page statement selects, in this order: the one place that says what they are."""
+
+    seq: int
+    id: str
+    doc: dict[str, Any]
+    sort_at: datetime
+    snippet: str | None
+    total: int | None  # the number of matches, where the page's statement counts them
+    body: str
+
+
+def _page_rows(conn: psycopg.Connection, sql: str, params: list[Any]) -> list[PageRow]:
+    return [PageRow(*row) for row in conn.execute(sql, params).fetchall()]
+
+
+class Ranked(NamedTuple):
+    seq: int
+    sort_at: datetime
+    distance: float  # RUM's: smaller is better
 
 
 def _date_range(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
@@ -225,7 +129,8 @@ class PostgresStore:
         self._search_pool: ConnectionPool | None = None if search_timeout_s else self.pool
         self._search_pool_lock = threading.Lock()
         try:
-            self.text_index = self._migrate(text_index, keep_text_index)
+            with self.pool.connection() as conn:
+                self.text_index = migrate(conn, text_index, keep_text_index)
         except PoolTimeout as exc:
             self.close()
             # The pool only says it waited; one more attempt says what the server answers (a database
@@ -239,59 +144,6 @@ class PostgresStore:
         except BaseException:
             self.close()  # a refused start (RUM missing, a bad migration) leaves no pool threads behind
             raise
-
-    def _migrate(self, text_index: str, keep_text_index: bool) -> str:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS newsflow_migrations"
-                " (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {r[0] for r in conn.execute("SELECT version FROM newsflow_migrations").fetchall()}
-            for number, script in enumerate(MIGRATIONS, start=1):
-                if number not in done:
-                    conn.execute(script)
-                    conn.execute("INSERT INTO newsflow_migrations (version) VALUES (%s)", (number,))
-            return self._ensure_text_index(conn, text_index, keep_text_index)
-
-    @staticmethod
-    def _ensure_text_index(conn: psycopg.Connection, chosen: str, keep: bool = False) -> str:
-        """Builds the chosen text index if missing and drops the other: RUM answers the same matches as
-        GIN, and two would double the writing cost. Runs under the migration lock, so concurrent starts
-        build it once (a CREATE INDEX that locks writes: ~20 s for RUM over 100,000 articles). With
-        `keep`, an index already there is the chosen one."""
-        present = {
-            kind
-            for kind, name in TEXT_INDEXES.items()
-            if _scalar(conn.execute("SELECT to_regclass(%s)", (name,))) is not None
-        }
-        if keep and present and chosen not in present:
-            chosen = min(present)
-        if chosen == "rum":
-            offered = conn.execute(
-                "SELECT installed_version IS NOT NULL FROM pg_available_extensions WHERE name = 'rum'"
-            ).fetchone()
-            if offered is None:
-                raise RuntimeError(
-                    "NEWSFLOW_PG_TEXT_INDEX=rum, but the server has no RUM extension"
-                    " (Debian: postgresql-<version>-rum; compose: deploy/compose.rum.yaml)"
-                )
-            if not offered[0]:
-                try:
-                    with conn.transaction():  # a savepoint: the error below is the one to report
-                        conn.execute("CREATE EXTENSION rum")
-                except psycopg.errors.InsufficientPrivilege as exc:
-                    raise RuntimeError(
-                        f"NEWSFLOW_PG_TEXT_INDEX=rum, but CREATE EXTENSION rum was refused"
-                        f" ({exc.diag.message_primary}); a superuser can create it"
-                    ) from exc
-        if present != {chosen}:
-            log.info("store_text_index_switch", index=chosen, was=sorted(present))
-            method = "rum (tsv rum_tsvector_ops)" if chosen == "rum" else "gin (tsv)"
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {TEXT_INDEXES[chosen]} ON article_text USING {method}")
-            for other in present - {chosen}:
-                conn.execute(f"DROP INDEX {TEXT_INDEXES[other]}")
-        return chosen
 
     @property
     def search_pool(self) -> ConnectionPool:
@@ -393,7 +245,7 @@ class PostgresStore:
             )
             seqs = []
             while True:
-                seqs.append(_scalar(cur))
+                seqs.append(scalar(cur))
                 if not cur.nextset():
                     break
             cur.execute("DELETE FROM article_places WHERE article = ANY(%s)", (seqs,))
@@ -431,12 +283,12 @@ class PostgresStore:
 
     def count(self) -> int:
         with self.pool.connection() as conn:
-            return _scalar(conn.execute("SELECT count(*) FROM articles"))
+            return scalar(conn.execute("SELECT count(*) FROM articles"))
 
     def size_bytes(self) -> int:
         with self.pool.connection() as conn:
             return (
-                _scalar(
+                scalar(
                     conn.execute(
                         "SELECT sum(pg_total_relation_size(c))::bigint FROM unnest(ARRAY['articles','article_text',"
                         "'tag_names','article_places','article_facet_tags']::regclass[]) c"
@@ -559,7 +411,7 @@ class PostgresStore:
                 " ORDER BY a.sort_at DESC, a.seq DESC LIMIT %s) h"
             )
             with self.search_pool.connection() as conn:
-                rows = conn.execute(page_sql, [*text_params, *page_params, q.limit + 1]).fetchall()
+                rows = _page_rows(conn, page_sql, [*text_params, *page_params, q.limit + 1])
         elif self.text_index == "rum":
             assert tsq is not None  # relevance order needs query text (SearchQuery.by_date)
             offset = int(cursor.get("o", 0))
@@ -567,13 +419,14 @@ class PostgresStore:
             count_job = None if facet_job else submit(self._count, matches, params)
             with self.search_pool.connection() as conn:
                 seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
-                rows = conn.execute(
+                rows = _page_rows(
+                    conn,
                     f"SELECT a.seq, a.id, a.doc, a.sort_at, {snippet.format('a')}, NULL::bigint,"
                     " a.body FROM articles a WHERE a.seq = ANY(%s)",
                     [*text_params, seqs],
-                ).fetchall()
+                )
             place = {seq: i for i, seq in enumerate(seqs)}
-            rows.sort(key=lambda r: place[r[0]])
+            rows.sort(key=lambda r: place[r.seq])
             total = count_job.result() if count_job else None
         else:
             assert tsq is not None
@@ -582,9 +435,9 @@ class PostgresStore:
                 tsq, snippet, not cursor, text_only, matches, clause, params, offset, q.limit + 1
             )
             with self.search_pool.connection() as conn:
-                rows = conn.execute(page_sql, page_params).fetchall()
-            if rows and rows[0][5] is not None:
-                total = rows[0][5]
+                rows = _page_rows(conn, page_sql, page_params)
+            if rows and rows[0].total is not None:
+                total = rows[0].total
         facets = None
         if facet_job:
             counted, facets = facet_job.result()
@@ -594,10 +447,12 @@ class PostgresStore:
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
-            results=[self._article(r[2], r[6]) for r in rows],
-            snippets={r[1]: r[4] for r in rows if r[4]},
+            results=[self._article(r.doc, r.body) for r in rows],
+            snippets={r.id: r.snippet for r in rows if r.snippet},
             facets=facets,
-            next_cursor=next_cursor(q, (format_utc(rows[-1][3]), rows[-1][0]) if more else None, offset),
+            next_cursor=next_cursor(
+                q, (format_utc(rows[-1].sort_at), rows[-1].seq) if more else None, offset
+            ),
         )
 
     @staticmethod
@@ -654,7 +509,7 @@ class PostgresStore:
         tied with its last. Ties are ordered by date, then seq, as on GIN, and a tie can straddle the
         page's end: one word's matches share a few distinct scores."""
         need = offset + count
-        ranked: list[tuple[int, Any, float]] = []
+        ranked: list[Ranked] = []
         with conn.transaction(), conn.cursor(name="newsflow_ranked") as cur:
             cur.execute(
                 f"SELECT a.seq, a.sort_at, t.tsv <=> ({tsq[0]}) FROM articles a {clause}"
@@ -663,13 +518,13 @@ class PostgresStore:
             )
             size = need
             while True:
-                rows = cur.fetchmany(size)
+                rows = [Ranked(*row) for row in cur.fetchmany(size)]
                 ranked += rows
-                if len(rows) < size or ranked[-1][2] > ranked[need - 1][2]:
+                if len(rows) < size or ranked[-1].distance > ranked[need - 1].distance:
                     break
                 size = RANK_CHUNK
-        ranked.sort(key=lambda r: (r[2], -r[1].timestamp(), -r[0]))
-        return [r[0] for r in ranked[offset:need]]
+        ranked.sort(key=lambda r: (r.distance, -r.sort_at.timestamp(), -r.seq))
+        return [r.seq for r in ranked[offset:need]]
 
     @staticmethod
     def _browsed_tag(q: SearchQuery, tsq: tuple[str, list[Any]] | None) -> str | None:
@@ -688,7 +543,7 @@ class PostgresStore:
             return None
         return f"{required[0][0]}:{required[0][1]}"
 
-    def _browse(self, q: SearchQuery, tag: str, cursor: dict[str, Any]) -> tuple[list[Any], int]:
+    def _browse(self, q: SearchQuery, tag: str, cursor: dict[str, Any]) -> tuple[list[PageRow], int]:
         """A page and the total of one tag's articles newest first, from article_facet_tags alone."""
         where_dates, date_params = _date_range(q, "f.sort_at")
         where, params = ["f.tag = %s", *where_dates], [tag, *date_params]
@@ -703,13 +558,13 @@ class PostgresStore:
             " ORDER BY f.sort_at DESC, f.article DESC LIMIT %s"
         )
         with self.search_pool.connection() as conn:
-            rows = conn.execute(page_sql, [*params, q.limit + 1]).fetchall()
-            total = _scalar(conn.execute(count_sql, count_params))
+            rows = _page_rows(conn, page_sql, [*params, q.limit + 1])
+            total = scalar(conn.execute(count_sql, count_params))
         return rows, total
 
     def _count(self, matches: str, params: list[Any]) -> int:
         with self.search_pool.connection() as conn:
-            return _scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
+            return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
 
     def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
         """The number of matches and every facet, from one statement: the matches are found once, then
@@ -727,4 +582,4 @@ class PostgresStore:
         with self.search_pool.connection() as conn:
             rows = conn.execute(sql, [*params, query.FACET_SIZE]).fetchall()
         total = next(n for facet, _, n in rows if facet == "total")
-        return total, query.rank_facets(r for r in rows if r[0] != "total")
+        return total, query.rank_facets(row for row in rows if row[0] != "total")  # (facet, value, n)

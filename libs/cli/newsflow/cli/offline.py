@@ -1,0 +1,95 @@
+"""Commands that need no stack: extract articles from saved pages, find places in text, the schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsflow.cli.common import load_settings, out
+
+
+def extract(
+    files: Annotated[list[Path] | None, typer.Argument(help="saved HTML pages")] = None,
+    url: Annotated[str | None, typer.Option(help="the page's URL (for ids and relative links)")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","url","html"} lines on stdin')] = False,
+) -> None:
+    """Extract articles from saved HTML, offline; one article JSON per line."""
+    from newsflow.ingest.extract import ExtractionError, extract_article
+
+    load_settings()
+    if jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            try:
+                article = extract_article(item.get("html") or "", item.get("url"), min_text_chars=0)
+                doc = json.loads(article.model_dump_json())
+            except ExtractionError as exc:
+                doc = {"text": "", "error": str(exc)}
+            doc["id"] = item.get("id", doc.get("id"))
+            out(json.dumps(doc, ensure_ascii=False))
+        return
+    for path in files or []:
+        html = path.read_bytes()
+        from newsflow.ingest.fetch import decode_html
+
+        text, _ = decode_html(html, None)
+        try:
+            article = extract_article(text, url or path.resolve().as_uri(), min_text_chars=0)
+        except ExtractionError as exc:
+            typer.echo(f"newsflow: {path}: {exc}", err=True)
+            continue
+        out(article.model_dump_json())
+
+
+def geoparse(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="plain-text files; - or none: the text on stdin")
+    ] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='read {"id","text"} lines on stdin')] = False,
+) -> None:
+    """Recognise and resolve places in text, offline (the enrich worker's own code)."""
+    from newsflow.enrich.enricher import Enricher
+
+    load_settings()
+    enricher = Enricher()
+    status = 0
+    if jsonl:
+        for line in sys.stdin:
+            if line.strip():
+                item = json.loads(line)
+                places = enricher.places(item.get("text") or "")
+                out(
+                    json.dumps(
+                        {"id": item.get("id"), "places": [p.model_dump() for p in places]}, ensure_ascii=False
+                    )
+                )
+        return
+    for path in files or [Path("-")]:
+        try:
+            text = (
+                sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+            )
+        except OSError as exc:  # one unreadable file is reported, the others are still parsed
+            typer.echo(f"newsflow: {path}: {exc.strerror or exc}", err=True)
+            status = 2
+            continue
+        places = enricher.places(text)
+        out(json.dumps({"id": str(path), "places": [p.model_dump() for p in places]}, ensure_ascii=False))
+    raise typer.Exit(status)
+
+
+def schema(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
+    """Print the JSON Schema of the enriched article (schema version 1)."""
+    from newsflow.schemas import enriched_json_schema
+
+    text = json.dumps(enriched_json_schema(), indent=2, sort_keys=True) + "\n"
+    if out:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
