@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -81,6 +81,62 @@ def geoparse(
             continue
         places = enricher.places(text)
         out(json.dumps({"id": str(path), "places": [p.model_dump() for p in places]}, ensure_ascii=False))
+    raise typer.Exit(status)
+
+
+def enrich(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="plain-text article bodies; - or none: stdin")
+    ] = None,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl",
+            help='read article JSON lines on stdin (at least {"id","text"}; what extract --jsonl writes)',
+        ),
+    ] = False,
+) -> None:
+    """Enrich articles offline with the enrich worker's own code: places, focus, people, organisations,
+    keywords, topics, language; one enriched article JSON per line, with the input's id."""
+    from pydantic import ValidationError
+
+    from newsflow.enrich.enricher import Enricher
+    from newsflow.schemas import Article, utcnow
+
+    def article(item: dict[str, Any]) -> Article:
+        # What a worker gets from ingest, with the fields a bare {"id","text"} line lacks filled in.
+        url = item.get("url") or ""
+        return Article.model_validate(
+            {"canonical_url": url, "fetched_at": utcnow(), **item, "url": url, "id": str(item.get("id", ""))}
+        )
+
+    load_settings()
+    enricher = Enricher()
+    status = 0
+    if jsonl:
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                enriched = enricher.enrich(article(item))
+            except (json.JSONDecodeError, ValidationError, TypeError) as exc:
+                # A bad line is reported and skipped; the others are still enriched.
+                typer.echo(f"newsflow: line {number}: {str(exc).splitlines()[0]}", err=True)
+                status = 2
+                continue
+            out(enriched.model_dump_json())
+        raise typer.Exit(status)
+    for path in files or [Path("-")]:
+        try:
+            text = (
+                sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+            )
+        except OSError as exc:
+            typer.echo(f"newsflow: {path}: {exc.strerror or exc}", err=True)
+            status = 2
+            continue
+        out(enricher.enrich(article({"id": str(path), "text": text})).model_dump_json())
     raise typer.Exit(status)
 
 
