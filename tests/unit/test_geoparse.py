@@ -427,41 +427,34 @@ def test_the_geoparse_command_reads_stdin_and_reports_an_unreadable_file(tmp_pat
     assert "missing.txt" in result.stderr
 
 
+def focus_of_story(enricher, title: str, text: str) -> tuple[str | None, list[str]]:
+    """The focus country and the countries of an article with this title and text, as enrich makes them."""
+    article = Article(id="t", url="", canonical_url="", title=title, text=text, fetched_at=utcnow())
+    enriched = enricher.enrich(article)
+    return (enriched.focus.country_code if enriched.focus else None), enriched.countries
+
+
 def test_the_title_passes_the_bodys_checks_before_it_weighs_in_the_focus(enricher):
     # "White House" is an alternate name of Casablanca; unchecked, the title made this story Moroccan.
-    article = Article(
-        id="t",
-        url="",
-        canonical_url="",
-        title="White House warns China on tariffs",
-        text="The president said on Monday that new tariffs would follow. Aides said talks would go on.",
-        fetched_at=utcnow(),
+    focus, countries = focus_of_story(
+        enricher,
+        "White House warns China on tariffs",
+        "The president said on Monday that new tariffs would follow. Aides said talks would go on.",
     )
-    enriched = enricher.enrich(article)
-    assert enriched.focus is not None and enriched.focus.country_code == "CN"
-    assert "MA" not in enriched.countries
+    assert focus == "CN" and "MA" not in countries
     # A Portuguese "Uma" (one) is an alternate name of Umeå: it fails the checks and the story has no
     # place in Sweden.
-    article = article.model_copy(
-        update={
-            "title": "Uma nova lei em Lisboa",
-            "text": "O governo aprovou a lei em Lisboa na segunda-feira.",
-        }
+    focus, countries = focus_of_story(
+        enricher, "Uma nova lei em Lisboa", "O governo aprovou a lei em Lisboa na segunda-feira."
     )
-    enriched = enricher.enrich(article)
-    assert enriched.focus is not None and enriched.focus.country_code == "PT"
-    assert "SE" not in enriched.countries
+    assert focus == "PT" and "SE" not in countries
 
 
 def test_a_title_place_named_by_its_own_name_counts_when_the_story_names_no_place(enricher):
     # A local story's only place is often in its title; the model misses headline-cased names.
-    article = Article(
-        id="t",
-        url="",
-        canonical_url="",
-        title="Firefighters battle Tega Cay fire",
-        text="Crews worked through the night to put out the blaze. No one was hurt, officials said.",
-        fetched_at=utcnow(),
+    focus, _ = focus_of_story(
+        enricher,
+        "Firefighters battle Tega Cay fire",
+        "Crews worked through the night to put out the blaze. No one was hurt, officials said.",
     )
-    enriched = enricher.enrich(article)
-    assert enriched.focus is not None and enriched.focus.country_code == "US"
+    assert focus == "US"
