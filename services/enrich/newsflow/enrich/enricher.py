@@ -19,7 +19,7 @@ from newsflow.enrich.geoparse import (
     to_places,
 )
 from newsflow.enrich.nlp import load_nlp
-from newsflow.enrich.tags import detect_language, entities_of, keywords_of, topics_of
+from newsflow.enrich.tags import detect_language, entities_of, keywords_in, keywords_of, topics_of
 from newsflow.schemas import Article, EnrichedArticle, Place, utcnow
 from newsflow.text import fold
 
@@ -103,23 +103,29 @@ class Enricher:
         ]
         title_countries = self._title_countries(article.title, resolved + in_captions)
         focus, countries = focus_of(resolved + after_text, title_countries)
+        language, confidence = detect_language(article.text)
+        if not (language and confidence >= MIN_LANGUAGE_CONFIDENCE):
+            language = article.language or language
+        # The English model's noun phrases for English; statistics in the article's own language for
+        # any other (the English model read French as "sont", "aqui", "chi").
+        if language and language != "en":
+            keywords = keywords_in(language, article.text, article.title)
+        else:
+            keywords = keywords_of(doc, article.title) if doc is not None else []
         people, orgs = entities_of(doc, self.gazetteer) if doc is not None else ([], [])
         # The credited agencies are sources the text rarely names; after the text's organisations.
         known = {o.casefold() for o in orgs}
         orgs += [c for c in article.credits if c.casefold() not in known]
-        language, confidence = detect_language(article.text)
         return EnrichedArticle(
             **article.model_dump(exclude={"language"}),
-            language=language
-            if language and confidence >= MIN_LANGUAGE_CONFIDENCE
-            else article.language or language,
+            language=language,
             places=to_places(resolved)
             + [p.model_copy(update={"field": "captions"}) for p in to_places(in_captions)],
             focus=fill_focus_country(focus, self.gazetteer),
             countries=countries,
             people=people,
             organizations=orgs,
-            keywords=keywords_of(doc, article.title) if doc is not None else [],
+            keywords=keywords,
             topics=topics_of(article.text),
             enriched_at=utcnow(),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer
@@ -262,6 +263,26 @@ STOP_KEYWORDS = {
     "report",
     "reports",
 }
+
+
+# YAKE names Czech's stop-word list by the country code.
+_YAKE_LANGUAGE = {"cs": "cz"}
+
+
+@lru_cache(maxsize=32)
+def _keyphrase_extractor(language: str) -> Any:
+    import yake  # only articles in other languages than English need it
+
+    return yake.KeywordExtractor(lan=_YAKE_LANGUAGE.get(language, language), n=3, top=20)
+
+
+def keywords_in(language: str, text: str, title: str | None, limit: int = 10) -> list[str]:
+    """Keyphrases of a text in another language than English, which the English model cannot read:
+    YAKE's statistics (term position, frequency and spread, with the language's stop words; a language
+    it has no list for gets its language-free one), multi-word where the text has them."""
+    scored = _keyphrase_extractor(language).extract_keywords((title + "\n\n" if title else "") + text)
+    phrases = [phrase.lower() for phrase, _ in scored if len(phrase) >= 3]
+    return list(dict.fromkeys(phrases))[:limit]
 
 
 def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:

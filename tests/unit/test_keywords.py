@@ -1,0 +1,39 @@
+"""Keyphrases in the article's own language."""
+
+from __future__ import annotations
+
+from newsflow.schemas import Article, utcnow
+
+FRENCH = (
+    "Le gouvernement a présenté mercredi sa réforme des retraites devant le Conseil des ministres. "
+    "La réforme des retraites prévoit un report de l'âge légal de départ. Les syndicats sont opposés à la "
+    "réforme et appellent à une journée de grève nationale. Selon le ministre du Travail, la réforme des "
+    "retraites est indispensable pour garantir l'équilibre du système. Les manifestations sont prévues "
+    "dans toute la France."
+)
+
+
+def test_a_french_article_gets_french_keyphrases_not_the_english_models_words(enricher):
+    article = Article(
+        id="f",
+        url="",
+        canonical_url="",
+        title="Réforme des retraites : les syndicats appellent à la grève",
+        text=FRENCH,
+        fetched_at=utcnow(),
+    )
+    enriched = enricher.enrich(article)
+    assert enriched.language == "fr"
+    assert enriched.keywords[0] == "réforme des retraites"
+    # The English model read French as words like "sont": no French function word is a keyphrase.
+    assert not {"sont", "les", "des", "la", "une", "est"} & set(enriched.keywords)
+    assert all(k in (article.title + " " + FRENCH).lower() for k in enriched.keywords)
+
+
+def test_an_english_article_keeps_the_models_noun_phrases(enricher):
+    text = (
+        "The central bank raised interest rates again on Tuesday. Higher interest rates make mortgages "
+        "dearer, and the central bank expects inflation to fall next year."
+    )
+    article = Article(id="e", url="", canonical_url="", title=None, text=text, fetched_at=utcnow())
+    assert "interest rates" in enricher.enrich(article).keywords
