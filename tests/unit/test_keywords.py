@@ -37,3 +37,11 @@ def test_an_english_article_keeps_the_models_noun_phrases(enricher):
     )
     article = Article(id="e", url="", canonical_url="", title=None, text=text, fetched_at=utcnow())
     assert "interest rates" in enricher.enrich(article).keywords
+
+
+def test_noun_phrases_come_from_the_tags_alone_and_end_at_a_noun_and_a_line(enricher):
+    from newsflow.enrich.tags import noun_phrases
+
+    assert "parser" not in enricher.nlp.pipe_names  # the stage runs the tagger and NER only
+    doc = enricher.nlp("The central bank raised interest rates sharply.\nNew homes were cheaper")
+    assert [p.text for p in noun_phrases(doc)] == ["central bank", "interest rates", "New homes"]

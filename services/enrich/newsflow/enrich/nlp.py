@@ -16,8 +16,9 @@ def load_nlp() -> Any | None:
     try:
         import spacy
 
-        # The lemmatizer is not needed: keywords use the tagger's lower-cased forms.
-        return spacy.load(MODEL, disable=["lemmatizer"])
+        # Tags and entities only: keywords read the tagger's Penn tags, so the parser, the attribute
+        # ruler (which maps tags to coarse parts of speech) and the lemmatizer are not run.
+        return spacy.load(MODEL, disable=["parser", "attribute_ruler", "lemmatizer"])
     except (ImportError, OSError) as exc:
         log.warning(
             "ner_model_unavailable",

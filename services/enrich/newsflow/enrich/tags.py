@@ -236,7 +236,12 @@ def entities_of(doc: Any, gazetteer: Gazetteer) -> tuple[list[str], list[str]]:
         # The small model often calls a country a person or an organisation ("Mali", "Burkina Faso").
         if key in gazetteer.names or key in gazetteer.demonyms:
             continue
-        if ent.label_ == "PERSON" and " " not in name and len(ent) == 1 and ent.root.pos_ != "PROPN":
+        if (
+            ent.label_ == "PERSON"
+            and " " not in name
+            and len(ent) == 1
+            and ent[0].tag_ not in PROPER_NOUN_TAGS
+        ):
             continue
         (people if ent.label_ == "PERSON" else orgs)[name] += 1
     return _merge_names(people), _merge_names(orgs)
@@ -285,11 +290,36 @@ def keywords_in(language: str, text: str, title: str | None, limit: int = 10) ->
     return list(dict.fromkeys(phrases))[:limit]
 
 
+# Penn Treebank tags, which the tagger gives without the parser or the attribute ruler.
+PROPER_NOUN_TAGS = {"NNP", "NNPS"}
+NOUN_TAGS = {"NN", "NNS", *PROPER_NOUN_TAGS}
+ADJECTIVE_TAGS = {"JJ", "JJR", "JJS"}
+
+
+def noun_phrases(doc: Any) -> list[Any]:
+    """Runs of adjectives and nouns that end in a noun ("interest rates", "central bank"), from the
+    tagger's tags: the parser and the attribute ruler that noun_chunks needs cost a quarter of the
+    enrich stage's time (31.7 + 20.0 ms of ~189 ms an article)."""
+    phrases, run = [], []
+    for token in [*doc, None]:
+        if token is not None and token.tag_ in NOUN_TAGS | ADJECTIVE_TAGS and "\n" not in token.text_with_ws:
+            run.append(token)
+            continue
+        if token is not None and token.tag_ in NOUN_TAGS | ADJECTIVE_TAGS:
+            run.append(token)  # a line ends the phrase after this word
+        while run and run[-1].tag_ not in NOUN_TAGS:
+            run.pop()
+        if run:
+            phrases.append(doc[run[0].i : run[-1].i + 1])
+        run = []
+    return phrases
+
+
 def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
     counts: Counter[str] = Counter()
     title_l = (title or "").lower()
-    for chunk in doc.noun_chunks:
-        words = [t for t in chunk if not (t.is_stop or t.is_punct or t.like_num or t.pos_ in ("DET", "PRON"))]
+    for chunk in noun_phrases(doc):
+        words = [t for t in chunk if not (t.is_stop or t.is_punct or t.like_num)]
         if not words or any(
             t.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT") for t in words
         ):
