@@ -33,9 +33,9 @@ from typing import Any
 
 from corpus_scorer import load_scorer  # bench/ is the script's directory
 
-from newsflow.enrich.enricher import Enricher
+from newsflow.enrich.enricher import Enricher, offline_article
 from newsflow.enrich.nlp import MODEL
-from newsflow.schemas import Article, EnrichedArticle, utcnow
+from newsflow.schemas import Article, EnrichedArticle
 
 Predict = Callable[[dict[str, Any]], dict[str, Any]]
 SPACY_LABELS = {"PERSON": "PER", "ORG": "ORG"}
@@ -46,15 +46,8 @@ def peak_rss_mib() -> float:
 
 
 def article(doc: dict[str, Any]) -> Article:
-    url = doc.get("url") or ""
-    return Article(
-        id=doc["id"],
-        url=url,
-        canonical_url=url,
-        title=doc.get("title"),
-        text=doc["text"],
-        fetched_at=utcnow(),
-    )
+    # Title and text only: the gold's own fields (its language among them) must not reach the system.
+    return offline_article({key: doc[key] for key in ("id", "title", "text") if key in doc})
 
 
 def newsflow_predict(enricher: Enricher) -> Predict:

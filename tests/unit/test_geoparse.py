@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from newsflow.enrich.enricher import offline_article
 from newsflow.enrich.geoparse import Span, filter_mentions, find_mentions
 from newsflow.schemas import Article, utcnow
 
@@ -429,8 +430,7 @@ def test_the_geoparse_command_reads_stdin_and_reports_an_unreadable_file(tmp_pat
 
 def focus_of_story(enricher, title: str, text: str) -> tuple[str | None, list[str]]:
     """The focus country and the countries of an article with this title and text, as enrich makes them."""
-    article = Article(id="t", url="", canonical_url="", title=title, text=text, fetched_at=utcnow())
-    enriched = enricher.enrich(article)
+    enriched = enricher.enrich(offline_article({"id": "t", "title": title, "text": text}))
     return (enriched.focus.country_code if enriched.focus else None), enriched.countries
 
 

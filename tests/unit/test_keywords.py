@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsflow.schemas import Article, utcnow
+from newsflow.enrich.enricher import offline_article
 
 FRENCH = (
     "Le gouvernement a présenté mercredi sa réforme des retraites devant le Conseil des ministres. "
@@ -14,13 +14,8 @@ FRENCH = (
 
 
 def test_a_french_article_gets_french_keyphrases_not_the_english_models_words(enricher):
-    article = Article(
-        id="f",
-        url="",
-        canonical_url="",
-        title="Réforme des retraites : les syndicats appellent à la grève",
-        text=FRENCH,
-        fetched_at=utcnow(),
+    article = offline_article(
+        {"id": "f", "title": "Réforme des retraites : les syndicats appellent à la grève", "text": FRENCH}
     )
     enriched = enricher.enrich(article)
     assert enriched.language == "fr"
@@ -35,7 +30,7 @@ def test_an_english_article_keeps_the_models_noun_phrases(enricher):
         "The central bank raised interest rates again on Tuesday. Higher interest rates make mortgages "
         "dearer, and the central bank expects inflation to fall next year."
     )
-    article = Article(id="e", url="", canonical_url="", title=None, text=text, fetched_at=utcnow())
+    article = offline_article({"id": "e", "text": text})
     assert "interest rates" in enricher.enrich(article).keywords
 
 

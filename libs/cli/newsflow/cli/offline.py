@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -100,15 +100,7 @@ def enrich(
     keywords, topics, language; one enriched article JSON per line, with the input's id."""
     from pydantic import ValidationError
 
-    from newsflow.enrich.enricher import Enricher
-    from newsflow.schemas import Article, utcnow
-
-    def article(item: dict[str, Any]) -> Article:
-        # What a worker gets from ingest, with the fields a bare {"id","text"} line lacks filled in.
-        url = item.get("url") or ""
-        return Article.model_validate(
-            {"canonical_url": url, "fetched_at": utcnow(), **item, "url": url, "id": str(item.get("id", ""))}
-        )
+    from newsflow.enrich.enricher import Enricher, offline_article
 
     load_settings()
     enricher = Enricher()
@@ -119,7 +111,7 @@ def enrich(
                 continue
             try:
                 item = json.loads(line)
-                enriched = enricher.enrich(article(item))
+                enriched = enricher.enrich(offline_article(item))
             except (json.JSONDecodeError, ValidationError, TypeError) as exc:
                 # A bad line is reported and skipped; the others are still enriched.
                 typer.echo(f"newsflow: line {number}: {str(exc).splitlines()[0]}", err=True)
@@ -136,7 +128,7 @@ def enrich(
             typer.echo(f"newsflow: {path}: {exc.strerror or exc}", err=True)
             status = 2
             continue
-        out(enricher.enrich(article({"id": str(path), "text": text})).model_dump_json())
+        out(enricher.enrich(offline_article({"id": str(path), "text": text})).model_dump_json())
     raise typer.Exit(status)
 
 

@@ -56,7 +56,6 @@ class Stack:
         return env
 
     def _spawn(self, name: str) -> None:
-        self.children.env = self._env()
         self.children.start(name, *(["api"] if name == "api" else ["worker", name]))
 
     def start(self, ready_timeout: float = 60.0) -> None:
@@ -73,6 +72,7 @@ class Stack:
         if self.with_api and self.api_port == 0:
             self.api_port = free_port()
         self._bootstrap_groups()
+        self.children.env = self._env()  # Redis and the API port are known from here on
         for name in [*self.stages, *(["api"] if self.with_api else [])]:
             self._spawn(name)
         stack_file(self.settings).write_text(

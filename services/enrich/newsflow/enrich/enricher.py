@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,15 @@ from newsflow.schemas import Article, EnrichedArticle, Place, utcnow
 from newsflow.text import fold
 
 MIN_LANGUAGE_CONFIDENCE = 0.9
+
+
+def offline_article(item: Mapping[str, Any]) -> Article:
+    """An article from a loose JSON document (at least `id` and `text`), as ingest would have published
+    it: what `newsflow enrich` and the benchmark enrich. A missing URL is empty; it is fetched now."""
+    url = item.get("url") or ""
+    return Article.model_validate(
+        {"canonical_url": url, "fetched_at": utcnow(), **item, "url": url, "id": str(item.get("id", ""))}
+    )
 
 
 class Enricher:

@@ -294,24 +294,30 @@ def keywords_in(language: str, text: str, title: str | None, limit: int = 10) ->
 PROPER_NOUN_TAGS = {"NNP", "NNPS"}
 NOUN_TAGS = {"NN", "NNS", *PROPER_NOUN_TAGS}
 ADJECTIVE_TAGS = {"JJ", "JJR", "JJS"}
+PHRASE_TAGS = NOUN_TAGS | ADJECTIVE_TAGS
 
 
 def noun_phrases(doc: Any) -> list[Any]:
     """Runs of adjectives and nouns that end in a noun ("interest rates", "central bank"), from the
     tagger's tags: the parser and the attribute ruler that noun_chunks needs cost a quarter of the
     enrich stage's time (31.7 + 20.0 ms of ~189 ms an article)."""
-    phrases, run = [], []
-    for token in [*doc, None]:
-        if token is not None and token.tag_ in NOUN_TAGS | ADJECTIVE_TAGS and "\n" not in token.text_with_ws:
-            run.append(token)
-            continue
-        if token is not None and token.tag_ in NOUN_TAGS | ADJECTIVE_TAGS:
-            run.append(token)  # a line ends the phrase after this word
+    phrases: list[Any] = []
+    run: list[Any] = []
+
+    def close() -> None:
         while run and run[-1].tag_ not in NOUN_TAGS:
             run.pop()
         if run:
             phrases.append(doc[run[0].i : run[-1].i + 1])
-        run = []
+        run.clear()
+
+    for token in doc:
+        if token.tag_ in PHRASE_TAGS:
+            run.append(token)
+            if "\n" not in token.whitespace_:
+                continue  # a line ends the phrase after this word
+        close()
+    close()
     return phrases
 
 
