@@ -65,6 +65,18 @@ class Place(BaseModel):
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
+class Entity(BaseModel):
+    """A mention of a person or an organisation in the article's text."""
+
+    text: str = Field(description="the mention as written, without titles or a possessive")
+    start: int = Field(description="character offset of the mention in the article's text")
+    end: int = Field(description="character offset just past the mention")
+    label: Literal["PER", "ORG"] = Field(description="PER: a person; ORG: an organisation")
+    name: str = Field(
+        description="the canonical name of the entity mentioned, as listed in people or organizations"
+    )
+
+
 class Focus(BaseModel):
     """Where the story happens: its main country, and its main place when one stands out."""
 
@@ -121,8 +133,14 @@ class EnrichedArticle(Article):
     places: list[Place] = Field(default_factory=list)
     focus: Focus | None = None
     countries: list[str] = Field(default_factory=list, description="ISO-2 codes, most mentioned first")
-    people: list[str] = Field(default_factory=list)
-    organizations: list[str] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list, description="canonical names, most mentioned first")
+    organizations: list[str] = Field(
+        default_factory=list, description="canonical names, most mentioned first"
+    )
+    entities: list[Entity] = Field(
+        default_factory=list,
+        description="each mention of a person or an organisation in the text, in text order",
+    )
     keywords: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
     enriched_at: UtcDatetime

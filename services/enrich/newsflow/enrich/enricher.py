@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from newsflow.enrich.entities import canonical, english_mentions, pattern_mentions
 from newsflow.enrich.gazetteer import Gazetteer, load_gazetteer
 from newsflow.enrich.geoparse import (
     Mention,
@@ -20,8 +21,8 @@ from newsflow.enrich.geoparse import (
     to_places,
 )
 from newsflow.enrich.nlp import load_nlp
-from newsflow.enrich.tags import detect_language, entities_of, keywords_in, keywords_of, topics_of
-from newsflow.schemas import Article, EnrichedArticle, Place, utcnow
+from newsflow.enrich.tags import detect_language, keywords_in, keywords_of, topics_of
+from newsflow.schemas import Article, EnrichedArticle, Entity, Place, utcnow
 from newsflow.text import fold
 
 MIN_LANGUAGE_CONFIDENCE = 0.9
@@ -100,12 +101,26 @@ class Enricher:
             countries.append(e.country_code)
         return countries
 
+    def language_of(self, article: Article) -> str | None:
+        language, confidence = detect_language(article.text)
+        if not (language and confidence >= MIN_LANGUAGE_CONFIDENCE):
+            language = article.language or language
+        return language
+
     def enrich(self, article: Article) -> EnrichedArticle:
-        doc = self._doc(article.text)
+        language = self.language_of(article)
+        # The English model reads English (and a text too short to tell); any other language is read by
+        # methods that know it, never by the English model (it took French "La" for a person).
+        english = language in (None, "en")
+        doc = self._doc(article.text) if english else None
         resolved = geoparse(article.text, self.gazetteer, self._spans(doc))
         # Captions are read too: a photo's caption often names the place the story is about.
         captions = "\n".join(article.captions)
-        in_captions = geoparse(captions, self.gazetteer, self._spans(self._doc(captions))) if captions else []
+        in_captions = (
+            geoparse(captions, self.gazetteer, self._spans(self._doc(captions) if english else None))
+            if captions
+            else []
+        )
         # For the focus, caption mentions count as if they followed the text.
         after_text = [
             (replace(m, start=m.start + len(article.text) + 1, end=m.end + len(article.text) + 1), e, c)
@@ -113,16 +128,15 @@ class Enricher:
         ]
         title_countries = self._title_countries(article.title, resolved + in_captions)
         focus, countries = focus_of(resolved + after_text, title_countries)
-        language, confidence = detect_language(article.text)
-        if not (language and confidence >= MIN_LANGUAGE_CONFIDENCE):
-            language = article.language or language
         # The English model's noun phrases for English; statistics in the article's own language for
         # any other (the English model read French as "sont", "aqui", "chi").
-        if language and language != "en":
-            keywords = keywords_in(language, article.text, article.title)
+        if doc is not None:
+            keywords = keywords_of(doc, article.title)
+            mentions = english_mentions(doc, self.gazetteer)
         else:
-            keywords = keywords_of(doc, article.title) if doc is not None else []
-        people, orgs = entities_of(doc, self.gazetteer) if doc is not None else ([], [])
+            keywords = keywords_in(language, article.text, article.title) if language else []
+            mentions = pattern_mentions(article.text, self.gazetteer)
+        mentions, people, orgs = canonical(mentions)
         # The credited agencies are sources the text rarely names; after the text's organisations.
         known = {o.casefold() for o in orgs}
         orgs += [c for c in article.credits if c.casefold() not in known]
@@ -135,6 +149,9 @@ class Enricher:
             countries=countries,
             people=people,
             organizations=orgs,
+            entities=[
+                Entity(text=m.text, start=m.start, end=m.end, label=m.label, name=m.name) for m in mentions
+            ],
             keywords=keywords,
             topics=topics_of(article.text),
             enriched_at=utcnow(),

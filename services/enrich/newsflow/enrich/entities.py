@@ -1,0 +1,161 @@
+"""People and organisations of an article: mentions with their offsets, and one canonical name per entity.
+
+English articles are read by the English model; every other language by known names and organisation
+shapes (newsflow.enrich.names), never by the English model, which took French "La" and Portuguese
+"Assista" for people. A mention's `name` is its entity's canonical name: the fullest form the story uses,
+without titles, possessives or a leading article ("President Biden", "Biden's" and "Joe Biden" are all
+"Joe Biden")."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from typing import Any
+
+from newsflow.enrich.gazetteer import Gazetteer
+from newsflow.enrich.names import find_names
+from newsflow.text import fold
+
+# Penn Treebank tags, which the English tagger gives without the parser or the attribute ruler.
+PROPER_NOUN_TAGS = {"NNP", "NNPS"}
+MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
+
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+# Titles that precede a name in news writing; they are not part of the person's name.
+_TITLE = re.compile(
+    r"^(?:(?:former|late|then|acting|deputy|vice|prime|chief|foreign|defen[cs]e|interior|finance|"
+    r"president|presidente|président|präsident|minister|ministre|ministro|chancellor|kanzler(?:in)?|"
+    r"senator|sen\.|rep\.|representative|governor|gov\.|mayor|judge|justice|king|queen|prince|"
+    r"princess|pope|sheikh|general|gen\.|colonel|col\.|captain|capt\.|lieutenant|lt\.|sergeant|sgt\.|"
+    r"admiral|commander|coach|dr\.?|prof\.?|professor|mr\.?|mrs\.?|ms\.?|miss|sir|dame|lord|lady|"
+    r"herr|frau|señor|señora|sr\.|sra\.|don|doña|monsieur|madame|m\.|mme|meneer|mevrouw|dhr\.|mevr\.|"
+    r"st\.|saint|secretary|ambassador|spokesman|spokeswoman|ceo|chairman|chairwoman|director|"
+    r"leader|rev\.|reverend|father|bishop|archbishop|cardinal|rabbi|imam)\s+)+",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int
+    end: int
+    label: str  # PER or ORG
+    text: str
+    name: str = ""  # the canonical name of the entity it names
+
+
+def clean_name(name: str, label: str) -> str | None:
+    """The name without a leading article, a possessive or (for people) titles; None when what is left
+    cannot be a name (no capital, a digit, one letter)."""
+    name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", " ".join(name.split())))
+    if label == "PER":
+        name = _TITLE.sub("", name)
+    if len(name) < 2 or not any(ch.isupper() for ch in name) or any(ch.isdigit() for ch in name):
+        return None
+    return name
+
+
+def model_mentions(doc: Any, gazetteer: Gazetteer) -> list[Mention]:
+    """PERSON and ORG entities of the English model, minus what it often gets wrong: countries and
+    nationalities called people or organisations, and one-word "people" that are not proper nouns."""
+    mentions = []
+    for ent in doc.ents:
+        label = MODEL_LABELS.get(ent.label_)
+        if label is None or "\n" in ent.text:
+            continue
+        name = clean_name(ent.text, label)
+        if not name:
+            continue
+        # "the Russian Wagner Group" is the Wagner Group: a nationality is not part of the name.
+        first, _, rest = name.partition(" ")
+        if rest and fold(first) in gazetteer.demonyms:
+            name = rest
+        key = fold(name)
+        if key in gazetteer.names or key in gazetteer.demonyms:
+            continue
+        if label == "PER" and " " not in name and len(ent) == 1 and ent[0].tag_ not in PROPER_NOUN_TAGS:
+            continue
+        mentions.append(_mention(ent.start_char, ent.text, label, name))
+    return mentions
+
+
+def _mention(start: int, written: str, label: str, name: str) -> Mention:
+    """The mention of `name` inside what was found at `start`: the offsets of the name alone when it is
+    written there ("Biden" inside "President Biden's"), else of the whole find."""
+    offset = written.find(name)
+    if offset < 0:
+        return Mention(start, start + len(written), label, written)
+    return Mention(start + offset, start + offset + len(name), label, name)
+
+
+def english_mentions(doc: Any, gazetteer: Gazetteer) -> list[Mention]:
+    """The model's mentions, and the people it missed that a known first name reveals: on CoNLL-2003
+    (en, dev) people F1 0.783 -> 0.813 (recall 0.715 -> 0.792, precision 0.865 -> 0.834)."""
+    mentions = model_mentions(doc, gazetteer)
+    missed = [
+        p
+        for p in pattern_mentions(doc.text, gazetteer)
+        if p.label == "PER" and not any(p.start < m.end and m.start < p.end for m in mentions)
+    ]
+    return sorted(mentions + missed, key=lambda m: m.start)
+
+
+def pattern_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
+    mentions = []
+    for found in find_names(text, gazetteer):
+        written = found.text(text)
+        name = clean_name(written, found.label)
+        if name:
+            mentions.append(_mention(found.start, written, found.label, name))
+    return sorted(mentions + _surname_mentions(text, mentions), key=lambda m: m.start)
+
+
+def _surname_mentions(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Later mentions of a person by surname alone ("Aznar" after "José María Aznar"), which a first name
+    cannot reveal: they count for the person's rank and are highlighted as theirs."""
+    taken = [(m.start, m.end) for m in mentions]
+    surnames = {m.text.split()[-1] for m in mentions if m.label == "PER" and " " in m.text}
+    found = []
+    for surname in surnames:
+        for match in re.finditer(r"(?<!\w)" + re.escape(surname) + r"(?!\w)", text):
+            if not any(a <= match.start() < b for a, b in taken):
+                found.append(Mention(match.start(), match.end(), "PER", surname))
+    return found
+
+
+def canonical(mentions: list[Mention]) -> tuple[list[Mention], list[str], list[str]]:
+    """Each mention named by its entity's canonical name, and the people and organisations, most
+    mentioned first. A name that is a whole-word part of a longer one of the same kind is that entity
+    ("Wagner" of "Wagner Group", "Biden" of "Joe Biden"); when it is part of several, of the most
+    mentioned."""
+    by_label: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in mentions:
+        by_label[m.label][m.text] += 1
+    longer_of: dict[tuple[str, str], str] = {}  # a name -> a longer name of the same entity
+    canonical_of: dict[tuple[str, str], str] = {}
+    ranked: dict[str, list[str]] = {}
+    for label, counts in by_label.items():
+        names = sorted(counts, key=lambda n: (-len(n), n))
+        totals = Counter(counts)
+        for short in sorted(counts, key=len):
+            longer = [
+                n
+                for n in names
+                if len(n) > len(short) and re.search(r"(?<!\w)" + re.escape(short) + r"(?!\w)", n)
+            ]
+            if longer:
+                target = max(longer, key=lambda n: (counts[n], len(n)))
+                longer_of[(label, short)] = target
+        for name in counts:
+            root = name
+            while (label, root) in longer_of:
+                root = longer_of[(label, root)]
+            canonical_of[(label, name)] = root
+            if root != name:
+                totals[root] += totals.pop(name)
+        # Ties keep the order of first mention.
+        ranked[label] = [n for n, _ in sorted(totals.items(), key=lambda kv: -kv[1])]
+    named = [replace(m, name=canonical_of[(m.label, m.text)]) for m in mentions]
+    return named, ranked.get("PER", []), ranked.get("ORG", [])

@@ -1,0 +1,99 @@
+"""People and organisations: offsets, one canonical name per entity, and the article's language's method."""
+
+from __future__ import annotations
+
+from newsflow.enrich.enricher import offline_article
+from newsflow.enrich.entities import Mention, canonical, clean_name
+from newsflow.enrich.names import find_names
+
+SPANISH = (
+    "MADRID, 23 may (EFE).\n"
+    "El presidente del Gobierno, José María Aznar, se reunió hoy con el secretario general del PSOE, "
+    "Joaquín Almunia, en el Palacio de la Moncloa. Según fuentes del Partido Popular, Aznar y Almunia "
+    "hablaron de la reforma del Tribunal Constitucional y de la situación de la Universidad de Salamanca.\n"
+    "LA REFORMA SIGUE EN EL AIRE"
+)
+GERMAN = (
+    "Bundeskanzlerin Angela Merkel hat am Montag in Berlin den Vorstand der Deutsche Bank AG getroffen. "
+    "Die SPD kritisierte das Treffen. Merkel sagte, Die Gespräche seien gut verlaufen."
+)
+
+
+def test_titles_possessives_and_articles_are_not_part_of_a_name():
+    assert clean_name("President Joe Biden's", "PER") == "Joe Biden"
+    assert clean_name("Prime Minister Rishi Sunak", "PER") == "Rishi Sunak"
+    assert clean_name("the Wagner Group", "ORG") == "Wagner Group"
+    # Titles are dropped from people only: an organisation's name may start with one.
+    assert clean_name("General Motors", "ORG") == "General Motors"
+    assert clean_name("1860 Munich", "ORG") is None  # a digit: a score line or a date, not a name
+    assert clean_name("president", "PER") is None
+
+
+def test_each_mention_is_named_by_its_entitys_fullest_form_and_ranked_by_all_its_mentions():
+    mentions = [
+        Mention(0, 5, "PER", "Biden"),
+        Mention(10, 19, "PER", "Joe Biden"),
+        Mention(30, 35, "PER", "Biden"),
+        Mention(40, 46, "ORG", "Wagner"),
+        Mention(50, 62, "ORG", "Wagner Group"),
+        Mention(70, 75, "PER", "Putin"),
+        Mention(80, 86, "ORG", "Biden"),  # another kind of entity: not folded into the person
+    ]
+    named, people, orgs = canonical(mentions)
+    assert people == ["Joe Biden", "Putin"]
+    assert orgs == ["Wagner Group", "Biden"]
+    assert [m.name for m in named] == [
+        "Joe Biden",
+        "Joe Biden",
+        "Joe Biden",
+        "Wagner Group",
+        "Wagner Group",
+        "Putin",
+        "Biden",
+    ]
+
+
+def test_spanish_people_and_organisations_without_a_model(enricher):
+    found = {(f.text(SPANISH), f.label) for f in find_names(SPANISH, enricher.gazetteer)}
+    assert {("José María Aznar", "PER"), ("Joaquín Almunia", "PER")} <= found
+    assert {("PSOE", "ORG"), ("Partido Popular", "ORG"), ("Tribunal Constitucional", "ORG")} <= found
+    assert ("Universidad de Salamanca", "ORG") in found
+    texts = {text for text, _ in found}
+    # A headline in capitals has no acronyms; the dateline's agency does; a country is no organisation.
+    assert not {"LA", "REFORMA", "SIGUE", "AIRE", "MADRID"} & texts
+    assert "EFE" in texts
+
+
+def test_a_german_company_is_not_a_person_and_a_capitalised_stop_word_starts_no_name(enricher):
+    found = {(f.text(GERMAN), f.label) for f in find_names(GERMAN, enricher.gazetteer)}
+    assert ("Angela Merkel", "PER") in found
+    assert ("Deutsche Bank AG", "ORG") in found
+    assert ("SPD", "ORG") in found
+    assert not any(label == "PER" and text.startswith("Die") for text, label in found)
+
+
+def test_an_article_in_another_language_is_never_read_by_the_english_model(enricher):
+    enriched = enricher.enrich(offline_article({"id": "es", "text": SPANISH}))
+    assert enriched.language == "es"
+    assert enriched.people[:2] == ["José María Aznar", "Joaquín Almunia"]
+    assert {"PSOE", "Partido Popular", "EFE"} <= set(enriched.organizations)
+    # Every mention points at its words in the text and at one of the listed names.
+    for entity in enriched.entities:
+        assert SPANISH[entity.start : entity.end] == entity.text
+        assert entity.name in (enriched.people if entity.label == "PER" else enriched.organizations)
+    # The later "Aznar" is the same person as the first mention's full name.
+    aznar = [e for e in enriched.entities if e.text == "Aznar"]
+    assert aznar and all(e.name == "José María Aznar" for e in aznar)
+
+
+def test_english_mentions_carry_offsets_and_canonical_names(enricher):
+    text = (
+        "President Joe Biden met Vladimir Putin in Geneva on Wednesday. Biden said the talks with Putin "
+        "were constructive, and Microsoft and the United Nations welcomed them."
+    )
+    enriched = enricher.enrich(offline_article({"id": "en", "text": text}))
+    assert enriched.language == "en"
+    assert enriched.people[:2] == ["Joe Biden", "Vladimir Putin"]
+    for entity in enriched.entities:
+        assert text[entity.start : entity.end] == entity.text
+    assert {e.name for e in enriched.entities if e.text == "Biden"} == {"Joe Biden"}
