@@ -26,7 +26,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from newsflow.enrich.gazetteer import load_gazetteer
-from newsflow.enrich.tags import TOPICS
+from newsflow.enrich.topics import TOPICS
 from newsflow.schemas import EnrichedArticle, Focus, Place
 from newsflow.search.postgres import PostgresStore
 from newsflow.search.query import BBox, Near, SearchQuery

@@ -77,6 +77,17 @@ class Entity(BaseModel):
     )
 
 
+class TopicScore(BaseModel):
+    """A topic of the article, in IPTC Media Topics' top level (README, section Topics)."""
+
+    topic: str = Field(description="newsflow's slug for the topic, as listed in topics")
+    medtop: str = Field(description="the IPTC Media Topics code of the top-level subject")
+    label: str = Field(description="IPTC's name for the subject")
+    confidence: float = Field(
+        ge=0.0, le=1.0, description="the topic's share of the article's topic vocabulary"
+    )
+
+
 class Focus(BaseModel):
     """Where the story happens: its main country, and its main place when one stands out."""
 
@@ -142,7 +153,10 @@ class EnrichedArticle(Article):
         description="each mention of a person or an organisation in the text, in text order",
     )
     keywords: list[str] = Field(default_factory=list)
-    topics: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list, description="topic slugs, first topic first")
+    topic_scores: list[TopicScore] = Field(
+        default_factory=list, description="the topics with their IPTC Media Topics codes and confidence"
+    )
     enriched_at: UtcDatetime
 
 

@@ -21,8 +21,9 @@ from newsflow.enrich.geoparse import (
     to_places,
 )
 from newsflow.enrich.nlp import load_nlp
-from newsflow.enrich.tags import detect_language, keywords_in, keywords_of, topics_of
-from newsflow.schemas import Article, EnrichedArticle, Entity, Place, utcnow
+from newsflow.enrich.tags import detect_language, keywords_in, keywords_of
+from newsflow.enrich.topics import topic_scores
+from newsflow.schemas import Article, EnrichedArticle, Entity, Place, TopicScore, utcnow
 from newsflow.text import fold
 
 MIN_LANGUAGE_CONFIDENCE = 0.9
@@ -137,6 +138,7 @@ class Enricher:
             keywords = keywords_in(language, article.text, article.title) if language else []
             mentions = pattern_mentions(article.text, self.gazetteer)
         mentions, people, orgs = canonical(mentions)
+        topics = topic_scores(article.text, article.title)
         # The credited agencies are sources the text rarely names; after the text's organisations.
         known = {o.casefold() for o in orgs}
         orgs += [c for c in article.credits if c.casefold() not in known]
@@ -153,6 +155,9 @@ class Enricher:
                 Entity(text=m.text, start=m.start, end=m.end, label=m.label, name=m.name) for m in mentions
             ],
             keywords=keywords,
-            topics=topics_of(article.text),
+            topics=[topic.slug for topic, _ in topics],
+            topic_scores=[
+                TopicScore(topic=t.slug, medtop=t.medtop, label=t.label, confidence=c) for t, c in topics
+            ],
             enriched_at=utcnow(),
         )

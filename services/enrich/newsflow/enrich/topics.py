@@ -1,0 +1,293 @@
+"""What an article is about, in IPTC Media Topics' top level, with a confidence per topic.
+
+IPTC Media Topics is the news industry's subject taxonomy (17 top-level subjects). newsflow names each
+subject by a short slug (what the `topics` field and the search facets hold) and keeps IPTC's code and
+name beside it (`topic_scores`). Two slugs share IPTC's "science and technology": news readers and the
+evaluation corpora tell science from technology, and IPTC does one level down.
+
+A topic is recognised by its vocabulary: words and phrases that news writing on the subject uses, drawn
+from the subject's IPTC definition and narrower topics. A term ending in "*" matches any word it begins
+("econom*": economy, economic, economist); any other matches the word itself and its plural. Each
+occurrence counts one, in the lead (the first paragraph) two and in the title three: they say what the
+story is about, where the body wanders. The first topic is the highest score; others follow when they
+score at least half of it. An article whose text names no topic's vocabulary twice gets none. English
+vocabulary only: articles in other languages get topics only where they use the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    medtop: str  # IPTC Media Topics code of the top-level subject
+    label: str  # IPTC's name for it
+    terms: tuple[str, ...]
+
+
+def _terms(words: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in words.split(",") if t.strip())
+
+
+TAXONOMY: tuple[Topic, ...] = (
+    Topic(
+        "culture",
+        "medtop:01000000",
+        "arts, culture, entertainment and media",
+        _terms(
+            "film*, movie*, cinema*, actor*, actress*, oscar*, bafta*, grammy*, emmy*, golden globe*, box office,"
+            "hollywood, bollywood, music*, album*, singer*, song*, songwriter*, concert*, festival*, band,"
+            "theatre*, theater*, playwright*, novel*, novelist*, literary, literature, poet*, museum*,"
+            "exhibition*, gallery, galleries, painting*, painter*, artist*, art, arts, sculpt*, opera*, ballet*,"
+            "comedy, comedies, comedian*, television, tv, sitcom*, drama*, documentar*, celebrit*, premiere*,"
+            "soundtrack*, rapper*, hip-hop, pop star*, rock star*, screenplay*, entertainment, showbiz,"
+            "broadcaster*, radio, bbc one, channel 4, itv, netflix, record label*, chart-topping, stage show*,"
+            "musical*, director's, starring, starred, award-winning, audience*"
+        ),
+    ),
+    Topic(
+        "conflict",
+        "medtop:16000000",
+        "conflict, war and peace",
+        _terms(
+            "military, militar*, troops, soldier*, army, armies, war, wars, warfare, mercenar*, insurgen*,"
+            "militant*, jihad*, terroris*, rebel*, armed forces, armed group*, weapon*, airstrike*, air strike*,"
+            "ceasefire*, cease-fire*, fighting, security forces, missile*, bombing*, invasion*, invade*,"
+            "hostage*, peace talks, peacekeep*, genocide*, combat*, militia*, drone strike*, shelling,"
+            "artillery, civil war, guerrilla*, battlefield*, frontline*, front line*, occupation forces"
+        ),
+    ),
+    Topic(
+        "crime",
+        "medtop:02000000",
+        "crime, law and justice",
+        _terms(
+            "police*, policem*, arrest*, court, courts, trial, trials, murder*, prison*, jail*, charged, crime*, criminal*,"
+            "investigation*, suspect*, judge*, jury, juries, lawyer*, attorney*, prosecut*, convict*,"
+            "sentenced, guilty, theft*, robber*, fraud*, burglar*, stabbing*, gang*, smuggl*, lawsuit*, sued,"
+            "supreme court, magistrate*, detective*, custody, bail, verdict*, acquit*, homicide*, rape*,"
+            "assault*, offender*, offence*, offense*, indict*, felon*, drug dealer*, trafficking, manslaughter,"
+            "courtroom*, legal action, law enforcement"
+        ),
+    ),
+    Topic(
+        "disaster",
+        "medtop:03000000",
+        "disaster, accident and emergency incident",
+        _terms(
+            "earthquake*, quake*, flood*, wildfire*, bushfire*, hurricane*, typhoon*, cyclone*, tsunami*,"
+            "disaster*, accident*, crash*, collision*, explosion*, blaze*, rescue*, rescuer*, evacuat*,"
+            "emergency services, death toll, survivor*, avalanche*, volcan*, eruption*, derail*, shipwreck*,"
+            "firefighter*, fire brigade*, famine*"
+        ),
+    ),
+    Topic(
+        "economy",
+        "medtop:04000000",
+        "economy, business and finance",
+        _terms(
+            "econom*, market*, inflation, bank, banks, banking, banker*, trade, trading, trader*, gdp, price*,"
+            "investment*, investor*, business*, compan*, shares, shareholder*, stock*, unemployment, budget*,"
+            "tax, taxes, taxation, export*, import*, industr*, profit*, revenue*, earnings, sales, retail*,"
+            "firm, firms, merger*, acquisition*, takeover*, chief executive*, ceo, dollar*, euros, currenc*,"
+            "interest rate*, central bank*, recession*, consumer*, oil price*, analyst*, bankrupt*, debt*,"
+            "loan*, mortgage*, pension*, insurance, insurer*, manufactur*, factory, factories, fiscal,"
+            "financ*, exchange rate*, wall street, nasdaq, dow jones, ftse, hedge fund*, brand*, customer*,"
+            "supplier*, subsidiar*, turnover, dividend*, output, growth, deficit*, jobs, job cuts, wage*,"
+            "workers, labour market, commodit*, crude, opec, airline*, retailer*, stake"
+        ),
+    ),
+    Topic(
+        "education",
+        "medtop:05000000",
+        "education",
+        _terms(
+            "school*, pupil*, student*, teacher*, education*, curricul*, exam*, tuition, college*, classroom*,"
+            "graduate*, campus*, headteacher*, kindergarten*, literacy, academic year, university place*"
+        ),
+    ),
+    Topic(
+        "environment",
+        "medtop:06000000",
+        "environment",
+        _terms(
+            "climate, emission*, environment*, pollut*, carbon, renewable*, deforestation, biodiversity,"
+            "wildlife, conservation*, endangered, recycl*, greenhouse, global warming, fossil fuel*,"
+            "wind farm*, solar power, sustainab*, ecosystem*, habitat*, extinction, green energy, ozone,"
+            "plastic waste, nature reserve*"
+        ),
+    ),
+    Topic(
+        "health",
+        "medtop:07000000",
+        "health",
+        _terms(
+            "health*, hospital*, virus*, disease*, outbreak*, vaccin*, patient*, medic*, epidemic*,"
+            "pandemic*, infect*, doctor*, covid*, coronavirus*, ebola, nhs, cancer*, diabetes, obesity,"
+            "surgery, surgeon*, nurse*, clinic*, treatment*, symptom*, diagnos*, therap*, mental health,"
+            "dementia, alzheimer*, flu, influenza, hiv, malaria, tuberculosis, pharmaceutical*, world health"
+            " organization, smoking, illness*, heart disease, stroke*, blood pressure, drug trial*,"
+            "prescription*, gp, gps, care home*, a&e"
+        ),
+    ),
+    Topic(
+        "lifestyle",
+        "medtop:10000000",
+        "lifestyle and leisure",
+        _terms(
+            "travel*, holiday*, vacation*, touris*, recipe*, cooking, restaurant*, chef*, fashion*, dating,"
+            "wedding*, hiking, hike*, gardening, beauty, cosmetic*, shopping, hotel*, cruise*, wine*,"
+            "lifestyle*, fitness, yoga, hobby, hobbies, leisure, boyfriend*, girlfriend*, breakup*, dessert*,"
+            "outfit*, makeup, skincare, trail*, backpack*, campsite*"
+        ),
+    ),
+    Topic(
+        "politics",
+        "medtop:11000000",
+        "politics",
+        _terms(
+            "election*, elector*, government*, parliament*, minister*, ministr*, president*, polit*, vote,"
+            "votes, voter*, voting, party, parties, opposition, senat*, congress*, diplomat*, sanction*, coup,"
+            "policy, policies, mp, mps, tory, tories, conservatives, labour party, liberal democrat*, lib dem*,"
+            "democrat*, republican*, campaign*, cabinet, chancellor, prime minister*, legislat*, referendum*,"
+            "ballot*, constituen*, manifesto*, lawmaker*, mayor*, governor*, white house, downing street,"
+            "whitehall, home secretary, foreign secretary, secretary of state, treaty, treaties, summit*,"
+            "nato, european union, united nations, immigration, asylum, commons, house of lords,"
+            "regime*, dictator*, sovereign*, veto*"
+        ),
+    ),
+    Topic(
+        "religion",
+        "medtop:12000000",
+        "religion",
+        _terms(
+            "church*, religio*, mosque*, pope, vatican, bishop*, priest*, muslim*, christian*, islam*, jewish,"
+            "judaism, hindu*, buddhis*, faith*, clergy, imam*, rabbi*, synagogue*, catholic*, protestant*"
+        ),
+    ),
+    Topic(
+        "science",
+        "medtop:13000000",
+        "science and technology",
+        _terms(
+            "scientist*, scientific*, research*, laborator*, experiment*, physic*, biolog*, chemist*,"
+            "genetic*, genes, dna, fossil*, dinosaur*, planet*, astronom*, telescope*, galax*, evolution*,"
+            "researcher*, particle*, quantum, molecul*, neuro*, archaeolog*, spacecraft, space agency,"
+            "astronaut*, nasa, species, peer-reviewed, study, studies, asteroid*, comet*,"
+            "orbit*, mars, climate model*, mathematic*"
+        ),
+    ),
+    Topic(
+        "society",
+        "medtop:14000000",
+        "society",
+        _terms(
+            "poverty, homeless*, welfare, charity, charities, discrimination, racism, gender, equality,"
+            "demograph*, migrant*, refugee*, social media use, families, communit*, volunteer*, civil rights,"
+            "human rights, protest*, minorit*"
+        ),
+    ),
+    Topic(
+        "sport",
+        "medtop:15000000",
+        "sport",
+        _terms(
+            "match, matches, tournament*, championship*, champion*, league*, football*, soccer, olympic*,"
+            "coach*, player*, goal, goals, marathon*, tennis, cup, season*, athlet*, race, races, racing,"
+            "striker*, midfielder*, defender*, goalkeeper*, rugby, cricket*, golf*, boxing, boxer*, cyclist*,"
+            "cycling, formula one, grand prix, wimbledon, premiership, premier league, fifa, uefa, referee*,"
+            "stadium*, fixture*, wicket*, innings, test match, semi-final*, quarter-final*, medal*, sprint*,"
+            "squad*, scored, club, clubs, captain*, nba, nfl, mlb, nhl, baseball, basketball, hockey, swimmer*,"
+            "swimming, skier*, skiing, sport, sports, sporting, team-mate*, teammate*, world cup, six nations,"
+            "halftime, half-time, injury time, penalt*"
+        ),
+    ),
+    Topic(
+        "technology",
+        "medtop:13000000",
+        "science and technology",
+        _terms(
+            "technolog*, software, internet, online, digital, artificial intelligence, ai, computer*,"
+            "computing, smartphone*, phone*, mobile*, broadband, cyber*, startup*, start-up*, app, apps,"
+            "website*, web, google, microsoft, apple, iphone*, ipod*, ipad*, gadget*, device*, chips,"
+            "semiconductor*, robot*, video game*, gaming, games console*, console*, playstation, xbox,"
+            "nintendo, browser*, e-mail*, email*, spam, hacker*, hacking, malware, data, users, download*,"
+            "wireless, wi-fi, wifi, bluetooth, blog*, podcast*, search engine*, social media, facebook,"
+            "twitter, tiktok, electronic*, laptop*, pc, pcs, silicon valley, microchip*, processor*, net,"
+            "dvd*, high-definition, hi-tech, high-tech, tech, gigabyte*, megabyte*, broadband,"
+            "telecom*, network*, file-sharing, peer-to-peer, open source, linux, windows"
+        ),
+    ),
+    Topic(
+        "weather",
+        "medtop:17000000",
+        "weather",
+        _terms(
+            "weather, forecast*, temperature*, rainfall, snowfall, heatwave*, heat wave*, meteorolog*, frost,"
+            "rain, snow, storm*, drought*, thunderstorm*, monsoon*, heavy rain"
+        ),
+    ),
+)
+TOPICS = {t.slug: t for t in TAXONOMY}
+
+MIN_OCCURRENCES = 2  # of the first topic's vocabulary, before an article has a topic at all
+SECOND_TOPIC_SHARE = 0.5  # of the first topic's score
+MAX_TOPICS = 3
+TITLE_WEIGHT = 3
+LEAD_WEIGHT = 2
+
+
+def _pattern(term: str) -> str:
+    if term.endswith("*"):
+        return re.escape(term[:-1]) + r"[\w'-]*"
+    return re.escape(term) + r"(?:s|es)?"
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> re.Pattern[str]:
+    # One pass over the text: a named group per topic, its terms longest first so phrases win.
+    groups = []
+    for topic in TAXONOMY:
+        terms = sorted(set(topic.terms), key=len, reverse=True)
+        groups.append(f"(?P<{topic.slug}>" + "|".join(_pattern(t) for t in terms) + ")")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(groups) + r")(?![\w-])")
+
+
+LEAD_MIN_CHARS = 200  # the lead runs to the first line break after this many characters
+
+
+def _count(text: str, weight: int, scores: dict[str, int], occurrences: dict[str, int]) -> None:
+    for match in _matcher().finditer(text.lower()):
+        slug = match.lastgroup
+        if slug:
+            scores[slug] = scores.get(slug, 0) + weight
+            occurrences[slug] = occurrences.get(slug, 0) + 1
+
+
+def topic_scores(text: str, title: str | None = None) -> list[tuple[Topic, float]]:
+    """The article's topics with their confidence, first topic first; the confidence is the topic's share
+    of all topic vocabulary in the article (weighted as above)."""
+    scores: dict[str, int] = {}
+    occurrences: dict[str, int] = {}
+    lead_end = text.find("\n", LEAD_MIN_CHARS)
+    lead_end = len(text) if lead_end < 0 else lead_end
+    _count(text[:lead_end], LEAD_WEIGHT, scores, occurrences)
+    _count(text[lead_end:], 1, scores, occurrences)
+    if title:
+        _count(title, TITLE_WEIGHT, scores, occurrences)
+    if not scores:
+        return []
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    top = ranked[0][1]
+    if occurrences[ranked[0][0]] < MIN_OCCURRENCES:
+        return []
+    total = sum(scores.values())
+    return [
+        (TOPICS[slug], round(score / total, 3))
+        for slug, score in ranked[:MAX_TOPICS]
+        if score >= SECOND_TOPIC_SHARE * top
+    ]

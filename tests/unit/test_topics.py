@@ -1,0 +1,72 @@
+"""Topics: IPTC Media Topics' top level, a confidence each, the title and lead weighing more."""
+
+from __future__ import annotations
+
+from newsflow.enrich.enricher import offline_article
+from newsflow.enrich.topics import TAXONOMY, TOPICS, topic_scores
+
+MATCH_REPORT = (
+    "Arsenal beat Chelsea 2-1 in the Premier League on Sunday. The striker scored twice before half-time "
+    "and the goalkeeper saved a penalty.\n"
+    "The club's coach said the squad had earned the win, and the champions now lead the league by four "
+    "points with ten matches of the season left."
+)
+
+
+def slugs(text: str, title: str | None = None) -> list[str]:
+    return [topic.slug for topic, _ in topic_scores(text, title)]
+
+
+def test_every_topic_maps_to_an_iptc_media_topic_and_slugs_are_unique():
+    assert len(TOPICS) == len(TAXONOMY)
+    for topic in TAXONOMY:
+        assert topic.medtop.startswith("medtop:") and len(topic.medtop) == len("medtop:01000000")
+        assert topic.label and topic.terms
+    # The first version's slugs keep their names: the evaluation mapping and stored articles use them.
+    assert {"politics", "conflict", "economy", "health", "science", "technology", "environment"} <= set(
+        TOPICS
+    )
+    assert {"sport", "crime", "culture"} <= set(TOPICS)
+
+
+def test_a_match_report_is_sport_with_a_confidence():
+    scored = topic_scores(MATCH_REPORT)
+    assert scored[0][0].slug == "sport"
+    assert scored[0][0].medtop == "medtop:15000000"
+    assert 0.5 < scored[0][1] <= 1.0
+    assert sum(confidence for _, confidence in scored) <= 1.0
+
+
+def test_whole_words_only_unless_the_term_is_a_stem():
+    # "war" is no prefix: "warning", "award" and "warm" are not war; "courtesy" is not a court.
+    assert slugs("A warning about warm weather awards, warnings and warmth, courtesy of the warden.") != [
+        "conflict"
+    ]
+    assert "conflict" in slugs("The war went on. Troops and soldiers of the army kept fighting in the war.")
+
+
+def test_the_title_and_the_lead_outweigh_a_passing_mention():
+    body = (
+        "The central bank kept interest rates on hold on Thursday, and inflation eased for the third month "
+        "in a row, economists said, while the governor warned that the outlook remained uncertain and that "
+        "the committee would watch the figures closely.\n"
+        "Later, at a football match, a player scored a goal; the club said nothing."
+    )
+    assert slugs(body)[0] == "economy"
+    # The same words under a sports headline: the title says what the story is about.
+    assert slugs(body, "Football club player scores winning goal")[0] == "sport"
+
+
+def test_an_article_without_topic_vocabulary_gets_no_topic_and_one_mention_is_not_enough():
+    assert slugs("It was a quiet afternoon and nothing much happened at all, they said.") == []
+    assert slugs("He mentioned the election once in a long story about nothing else in particular.") == []
+
+
+def test_the_enriched_article_carries_slugs_and_iptc_scores(enricher):
+    enriched = enricher.enrich(
+        offline_article({"id": "s", "title": "Arsenal top the league", "text": MATCH_REPORT})
+    )
+    assert enriched.topics[0] == "sport"
+    assert [s.topic for s in enriched.topic_scores] == enriched.topics
+    assert enriched.topic_scores[0].medtop == "medtop:15000000"
+    assert enriched.topic_scores[0].label == "sport"
