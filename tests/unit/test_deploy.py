@@ -190,3 +190,14 @@ def test_readme_documents_every_setting():
     readme = (REPO / "README.md").read_text()
     missing = [s for s in SETTINGS if f"`{s}`" not in readme]
     assert not missing, missing
+
+
+def test_up_runs_half_the_cores_as_enrich_processes_by_default(monkeypatch):
+    from newsflow.settings import Settings
+
+    monkeypatch.delenv("NEWSFLOW_ENRICH_PROCESSES", raising=False)
+    for cores, processes in ((None, 1), (1, 1), (2, 1), (4, 2), (8, 4), (64, 4)):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert Settings().enrich_processes == processes
+    monkeypatch.setenv("NEWSFLOW_ENRICH_PROCESSES", "3")
+    assert Settings().enrich_processes == 3

@@ -16,6 +16,11 @@ def _default_data_dir() -> Path:
     return Path(base) / "newsflow"
 
 
+def default_enrich_processes() -> int:
+    """Half the machine's cores (at most 4): the other half fetches, extracts, indexes and serves."""
+    return max(1, min(4, (os.cpu_count() or 1) // 2))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
@@ -88,6 +93,9 @@ class Settings(BaseSettings):
     index_batch_size: int = Field(default=1000, description="entries the index worker writes per transaction")
     graceful_timeout: float = 15.0
     consumer_name: str | None = None
+    # Enrich is the pipeline's CPU-bound stage (spaCy on every English body): `newsflow up` runs this many
+    # enrich processes, one consumer each in the same group. Default: half the cores, at most 4.
+    enrich_processes: int = Field(default_factory=lambda: default_enrich_processes(), ge=1, le=64)
     # How often a worker re-creates missing groups, trims its input stream and removes dead consumers.
     maintenance_interval_s: float = 60.0
     # A consumer idle this long with nothing pending belongs to a worker that is gone: it is removed.

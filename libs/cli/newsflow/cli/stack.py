@@ -40,6 +40,12 @@ class Stack:
         self.children = Supervisor(env={})
         self.stopping = False
         self.stages = list(stages(settings))
+        # Process name -> its stage: "enrich", "enrich-2", ... when a stage runs several processes.
+        self.workers: dict[str, str] = {
+            (stage if i == 0 else f"{stage}-{i + 1}"): stage
+            for stage in self.stages
+            for i in range(settings.enrich_processes if stage == "enrich" else 1)
+        }
 
     @property
     def api_url(self) -> str:
@@ -56,7 +62,7 @@ class Stack:
         return env
 
     def _spawn(self, name: str) -> None:
-        self.children.start(name, *(["api"] if name == "api" else ["worker", name]))
+        self.children.start(name, *(["api"] if name == "api" else ["worker", self.workers[name]]))
 
     def start(self, ready_timeout: float = 60.0) -> None:
         existing = read_stack(self.settings)
@@ -73,7 +79,7 @@ class Stack:
             self.api_port = free_port()
         self._bootstrap_groups()
         self.children.env = self._env()  # Redis and the API port are known from here on
-        for name in [*self.stages, *(["api"] if self.with_api else [])]:
+        for name in [*self.workers, *(["api"] if self.with_api else [])]:
             self._spawn(name)
         stack_file(self.settings).write_text(
             json.dumps(
@@ -136,8 +142,8 @@ class Stack:
         host = socket.gethostname()
         deadline = time.monotonic() + timeout
         try:
-            for stage in self.stages:
-                proc = self.children.procs[stage]
+            for name, stage in self.workers.items():
+                proc = self.children.procs[name]
                 while not client.exists(keys.heartbeat(stage, f"{host}-{proc.pid}")):
                     if proc.poll() is not None:
                         raise RuntimeError(
@@ -168,7 +174,7 @@ class Stack:
     def stop(self) -> None:
         self.stopping = True
         # Producers first: the API stops taking URLs, then ingest, enrich, index drain in flow order.
-        self.children.stop(["api", *self.stages], timeout=self.settings.graceful_timeout + 5)
+        self.children.stop(["api", *self.workers], timeout=self.settings.graceful_timeout + 5)
         if self.redis is not None:
             self.redis.stop()
         info = read_stack(self.settings)
