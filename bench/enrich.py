@@ -131,8 +131,8 @@ def figures(task: str, report: str) -> dict[str, str]:
     """The table's figures, read off the scorer's report."""
     found: dict[str, str] = {}
     if task == "ner":
-        for label in ("PER", "ORG"):
-            m = re.search(rf"^\s+{label}\s+P ([\d.]+) R ([\d.]+) F1 ([\d.]+)", report, re.M)
+        for label in ("PER", "ORG", "PER+ORG"):
+            m = re.search(rf"^\s+{re.escape(label)}\s+P ([\d.]+) R ([\d.]+) F1 ([\d.]+)", report, re.M)
             if m:
                 found[label] = f"F1 {m[3]} (P {m[1]}, R {m[2]})"
     elif task == "topics":

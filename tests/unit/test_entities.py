@@ -97,3 +97,40 @@ def test_english_mentions_carry_offsets_and_canonical_names(enricher):
     for entity in enriched.entities:
         assert text[entity.start : entity.end] == entity.text
     assert {e.name for e in enriched.entities if e.text == "Biden"} == {"Joe Biden"}
+
+
+RESULTS = (
+    "Results of the northern league on Saturday:\n"
+    "Bolton 2 Wigan 1 (halftime 1-0)\n"
+    "Leeds 0 Hull City 3\n"
+    "Standings:\n"
+    "Hull City 5 4 1 0 12 3 13\n"
+    "Bolton 5 3 1 1 9 6 10\n"
+    "England 2 Scotland 1\n"
+    "MANCHESTER 2024-05-04\n"
+    "Attendance 21,000 at the ground, 3 arrests.\n"
+)
+
+
+def test_teams_of_results_lines_are_organisations_though_named_like_towns(enricher):
+    from newsflow.enrich.entities import team_mentions
+
+    teams = {m.text for m in team_mentions(RESULTS, enricher.gazetteer)}
+    assert teams == {"Bolton", "Wigan", "Leeds", "Hull City"}  # not the national teams, dateline, labels
+    enriched = enricher.enrich(offline_article({"id": "r", "text": RESULTS}))
+    assert {"Bolton", "Wigan", "Leeds", "Hull City"} <= set(enriched.organizations)
+
+
+def test_a_club_named_like_its_town_stays_an_organisation_but_the_storys_own_places_do_not(enricher):
+    from newsflow.enrich.entities import model_mentions
+
+    doc = enricher.nlp("Bamako is the capital. Shares of Microsoft rose.")
+    # "Bamako" is a place of this story: whatever the model calls it, it is no organisation here.
+    names = {m.text for m in model_mentions(doc, enricher.gazetteer, frozenset({"bamako"}))}
+    assert "Bamako" not in names
+    # A country is never an organisation; a town's name can be one (a club, a council).
+    from newsflow.enrich.entities import _not_an
+
+    assert _not_an("ORG", "Mali", enricher.gazetteer) and _not_an("ORG", "Scotland", enricher.gazetteer)
+    assert not _not_an("ORG", "Liverpool", enricher.gazetteer)
+    assert _not_an("PER", "Liverpool", enricher.gazetteer)

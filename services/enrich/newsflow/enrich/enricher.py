@@ -133,7 +133,7 @@ class Enricher:
         # any other (the English model read French as "sont", "aqui", "chi").
         if doc is not None:
             keywords = keywords_of(doc, article.title)
-            mentions = english_mentions(doc, self.gazetteer)
+            mentions = english_mentions(doc, self.gazetteer, frozenset(fold(m.text) for m, _, _ in resolved))
         else:
             keywords = keywords_in(language, article.text, article.title) if language else []
             mentions = pattern_mentions(article.text, self.gazetteer)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer
-from newsflow.enrich.names import find_names
+from newsflow.enrich.names import NOT_ORGANISATIONS, find_names
 from newsflow.text import fold
 
 # Penn Treebank tags, which the English tagger gives without the parser or the attribute ruler.
@@ -57,9 +57,11 @@ def clean_name(name: str, label: str) -> str | None:
     return name
 
 
-def model_mentions(doc: Any, gazetteer: Gazetteer) -> list[Mention]:
-    """PERSON and ORG entities of the English model, minus what it often gets wrong: countries and
-    nationalities called people or organisations, and one-word "people" that are not proper nouns."""
+def model_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = frozenset()) -> list[Mention]:
+    """PERSON and ORG entities of the English model, minus what it often gets wrong: places and
+    nationalities called people, countries and the story's own places called organisations ("Bamako"),
+    and one-word "people" that are not proper nouns. `places`: the folded names the story's places
+    were found by."""
     mentions = []
     for ent in doc.ents:
         label = MODEL_LABELS.get(ent.label_)
@@ -73,12 +75,37 @@ def model_mentions(doc: Any, gazetteer: Gazetteer) -> list[Mention]:
         if rest and fold(first) in gazetteer.demonyms:
             name = rest
         key = fold(name)
-        if key in gazetteer.names or key in gazetteer.demonyms:
+        if name in NOT_ORGANISATIONS:  # "GMT", "EUR": the model takes codes for organisations
+            continue
+        if (
+            key in gazetteer.demonyms
+            or key in places
+            or (key in gazetteer.names and _not_an(label, name, gazetteer))
+        ):
             continue
         if label == "PER" and " " not in name and len(ent) == 1 and ent[0].tag_ not in PROPER_NOUN_TAGS:
             continue
         mentions.append(_mention(ent.start_char, ent.text, label, name))
     return mentions
+
+
+# What the model calls an organisation is one unless the name is a country or a larger region ("Mali",
+# "West Africa"): clubs, councils and universities take their towns' names ("Liverpool", "Bolton").
+_NEVER_ORGANISATIONS = {"country", "region", "continent"}
+
+
+def _is_country(name: str, gazetteer: Gazetteer) -> bool:
+    """A country or a larger region; the United Kingdom's four countries (GeoNames' first-level
+    divisions) count, since they field national teams."""
+    return any(
+        e.feature in _NEVER_ORGANISATIONS or (e.feature == "admin1" and e.country_code == "GB")
+        for e in gazetteer.lookup(name)
+    )
+
+
+def _not_an(label: str, name: str, gazetteer: Gazetteer) -> bool:
+    """Whether a place name the model labelled a person or an organisation is the place instead."""
+    return label == "PER" or _is_country(name, gazetteer)
 
 
 def _mention(start: int, written: str, label: str, name: str) -> Mention:
@@ -90,16 +117,62 @@ def _mention(start: int, written: str, label: str, name: str) -> Mention:
     return Mention(start + offset, start + offset + len(name), label, name)
 
 
-def english_mentions(doc: Any, gazetteer: Gazetteer) -> list[Mention]:
-    """The model's mentions, and the people it missed that a known first name reveals: on CoNLL-2003
-    (en, dev) people F1 0.783 -> 0.813 (recall 0.715 -> 0.792, precision 0.865 -> 0.834)."""
-    mentions = model_mentions(doc, gazetteer)
-    missed = [
-        p
-        for p in pattern_mentions(doc.text, gazetteer)
-        if p.label == "PER" and not any(p.start < m.end and m.start < p.end for m in mentions)
+def english_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = frozenset()) -> list[Mention]:
+    """The model's mentions, the people it missed that a known first name reveals (on CoNLL-2003, en,
+    dev: people F1 0.783 -> 0.813), and the teams of results lines."""
+    mentions = model_mentions(doc, gazetteer, places)
+    mentions += [
+        p for p in pattern_mentions(doc.text, gazetteer) if p.label == "PER" and not _overlaps(p, mentions)
     ]
-    return sorted(mentions + missed, key=lambda m: m.start)
+    mentions += [t for t in team_mentions(doc.text, gazetteer) if not _overlaps(t, mentions)]
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _overlaps(mention: Mention, others: list[Mention]) -> bool:
+    return any(mention.start < o.end and o.start < mention.end for o in others)
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[-.:]\d+)?(?![\w])")
+_LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w.'&-]*(?:[ \t]+(?:[A-Z][\w.'&-]*|de|of|the|and|&))*(?<![ .])")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+# Words of results tables and scorecards that name no team, and a dateline ("LONDON 1996-08-22").
+RESULTS_LABELS = frozenset(
+    "Halftime Half-time Attendance Scorers Scorer Result Results Standings Note Played Points Division "
+    "Group Round Final Semifinal Semi-final Quarterfinal Quarter-final Week Day Leading Top Table Ht Ft Pts "
+    "Extras Total Totals Bowling Batting Fall Innings Overs Net Sales Fax Tel Current Previous Scores "
+    "Eastern Western Central Northern Southern Conference League Conference Home Away Weather".split()
+)
+_DATELINE = re.compile(r"^\W*[A-Z][A-Z .'-]+\W+\d{4}-\d{2}-\d{2}\W*$")
+
+
+def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
+    """Teams in results and standings lines ("Pohang 3 Ulsan 2 (halftime 1-0)", "Chonbuk 0 0 3 3 7 0",
+    "CHICAGO 5 Detroit 3"): a line of numbers with hardly a lower-case word names teams, which take their
+    towns' names and which the model calls places. People in such lines (bowling figures, race results)
+    are left to the model and the first names, which run before."""
+    mentions = []
+    offset = 0
+    for line in text.split("\n"):
+        if (
+            len(_NUMBER.findall(line)) >= 2
+            and len(_LOWER_WORD.findall(_PARENTHESES.sub("", line))) <= 3
+            and not _DATELINE.match(line)
+        ):
+            masked = _PARENTHESES.sub(lambda m: " " * len(m.group()), line)
+            for run in _CAPITALISED_RUN.finditer(masked):
+                name = run.group()
+                words = name.split()
+                if (
+                    words[0] in RESULTS_LABELS
+                    or all(len(w) <= 3 and w.isupper() for w in words)  # column heads: "W L PCT GB"
+                    # National teams are their countries (as CoNLL marks them).
+                    or _is_country(name, gazetteer)
+                ):
+                    continue
+                mentions.append(Mention(offset + run.start(), offset + run.end(), "ORG", name))
+        offset += len(line) + 1
+    return mentions
 
 
 def pattern_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
