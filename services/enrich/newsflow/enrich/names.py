@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from newsflow.text import fold
@@ -82,7 +81,6 @@ class Found:
         return source[self.start : self.end]
 
 
-@lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     from spacy.util import get_lang_class  # spaCy's stop word lists, without any model
 
@@ -92,7 +90,7 @@ def stop_words() -> frozenset[str]:
     return frozenset(fold(w) for w in words)
 
 
-def known_first_names() -> frozenset[str]:
+def known_first_names(stops: frozenset[str]) -> frozenset[str]:
     """Faker's first names (about 24,000; reading its providers takes seconds, so the gazetteer's cache
     keeps them)."""
     import importlib
@@ -111,7 +109,6 @@ def known_first_names() -> frozenset[str]:
             if isinstance(listed, (list, tuple, dict, set, frozenset)):
                 names.update(n for n in listed if isinstance(n, str) and n[:1].isupper() and n.isalpha())
     # A short or stop-word "name" ("Al", "Die", "Will") starts too many things that are not people.
-    stops = stop_words()
     return frozenset(n for n in names if len(n) > 2 and fold(n) not in stops)
 
 
@@ -130,7 +127,7 @@ def _is_place(name: str, gazetteer: Gazetteer) -> bool:
 
 
 def find_people(text: str, gazetteer: Gazetteer) -> list[Found]:
-    known, stops = gazetteer.first_names, stop_words()
+    known, stops = gazetteer.first_names, gazetteer.stop_words
     found = []
     for match in _PERSON.finditer(text):
         words = [
@@ -153,7 +150,7 @@ def find_people(text: str, gazetteer: Gazetteer) -> list[Found]:
 
 
 def find_organizations(text: str, gazetteer: Gazetteer) -> list[Found]:
-    stops = stop_words()
+    stops = gazetteer.stop_words
     found = [Found(m.start(), m.end(), "ORG") for m in _ORGANISATION.finditer(text)]
     for match in _ACRONYM.finditer(text):
         acronym = match.group()
