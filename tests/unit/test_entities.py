@@ -134,3 +134,20 @@ def test_a_club_named_like_its_town_stays_an_organisation_but_the_storys_own_pla
     assert _not_an("ORG", "Mali", enricher.gazetteer) and _not_an("ORG", "Scotland", enricher.gazetteer)
     assert not _not_an("ORG", "Liverpool", enricher.gazetteer)
     assert _not_an("PER", "Liverpool", enricher.gazetteer)
+
+
+def test_initials_and_a_surname_are_a_person_but_country_abbreviations_are_not(enricher):
+    from newsflow.enrich.names import find_people
+
+    text = "Bowling: J. Russell 10-2-31-1, T.O'Gorman 5-0-20-0. The U.S. Army said so. U.K. Treasury data."
+    people = {text[f.start : f.end] for f in find_people(text, enricher.gazetteer)}
+    assert people == {"J. Russell", "T.O'Gorman"}
+
+
+def test_a_person_named_after_a_city_without_a_first_name_is_a_club(enricher):
+    from newsflow.enrich.entities import _is_club
+
+    assert _is_club("Manchester United", enricher.gazetteer)
+    assert _is_club("Partizan Belgrade", enricher.gazetteer)
+    assert not _is_club("Denzel Washington", enricher.gazetteer)
+    assert not _is_club("Boris Johnson", enricher.gazetteer)

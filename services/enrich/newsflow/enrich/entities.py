@@ -85,6 +85,8 @@ def model_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = froz
             continue
         if label == "PER" and " " not in name and len(ent) == 1 and ent[0].tag_ not in PROPER_NOUN_TAGS:
             continue
+        if label == "PER" and _is_club(name, gazetteer):
+            label = "ORG"
         mentions.append(_mention(ent.start_char, ent.text, label, name))
     return mentions
 
@@ -92,6 +94,24 @@ def model_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = froz
 # What the model calls an organisation is one unless the name is a country or a larger region ("Mali",
 # "West Africa"): clubs, councils and universities take their towns' names ("Liverpool", "Bolton").
 _NEVER_ORGANISATIONS = {"country", "region", "continent"}
+
+
+CLUB_TOWN_POPULATION = 100_000
+
+
+def _is_club(name: str, gazetteer: Gazetteer) -> bool:
+    """A "person" that names a city and starts with no first name is a club or a firm ("Manchester
+    United", "Partizan Belgrade", "Hansa Rostock"); "Denzel Washington" keeps his first name."""
+    words = name.split()
+    return (
+        len(words) > 1
+        and words[0] not in gazetteer.first_names
+        and any(
+            e.feature == "city" and e.population >= CLUB_TOWN_POPULATION
+            for word in words
+            for e in gazetteer.lookup(word)
+        )
+    )
 
 
 def _is_country(name: str, gazetteer: Gazetteer) -> bool:

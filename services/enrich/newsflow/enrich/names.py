@@ -32,6 +32,13 @@ _INITIAL = rf"[{_UPPER}]\."
 # Particles inside European surnames: "Ursula von der Leyen", "Luis de la Fuente", "Rafael van der Vaart".
 _PARTICLE = r"(?:van|von|der|den|de|del|della|la|le|di|da|du|dos|das|zu|ten|ter|'t|bin|ibn|al|el)"
 # Names never run across a line: a byline ("Peter Goris") is followed by the next paragraph's first word.
+# Initials and a surname ("J. Russell", "T.O'Gorman", "J.J. Smith"), as scorecards, bylines and lists
+# of names write people; not before another capitalised word ("J. P. Morgan Chase" is a company).
+_INITIALS_SURNAME = re.compile(
+    rf"(?<![\w.])(?P<initials>(?:[{_UPPER}]\.){{1,2}})[ \t]?"
+    rf"(?P<surname>[{_UPPER}](?:[a-zß-ÿ]*['’][{_UPPER}])?[a-zß-ÿ]+(?:-[{_UPPER}][a-zß-ÿ]+)?)"
+    rf"(?![\w'’-]|[ \t]+[{_UPPER}])"
+)
 _PERSON = re.compile(rf"\b{_WORD}(?:[ \t]+(?:{_INITIAL}|(?:{_PARTICLE}[ \t]+)*{_WORD}))+")
 
 # Words that lead an organisation's name in the languages of European news, and the legal forms that
@@ -146,6 +153,21 @@ def find_people(text: str, gazetteer: Gazetteer) -> list[Found]:
         if _is_place(text[start:end], gazetteer) or words[-1][0] in ORGANISATION_HEADS:
             continue
         found.append(Found(start, end, "PER"))
+    for match in _INITIALS_SURNAME.finditer(text):
+        surname = match.group("surname")
+        # Many surnames are also towns' names ("Russell"), so only a country's name or people's is
+        # refused; "U.S." and "U.K." are no initials.
+        if (
+            fold(surname) in stops
+            or fold(surname) in gazetteer.demonyms
+            or any(e.feature == "country" for e in gazetteer.lookup(surname))
+            or _is_place(match.group("initials"), gazetteer)
+            or match.group("initials") in gazetteer.abbreviations
+            or surname in ORGANISATION_HEADS
+        ):
+            continue
+        if not any(f.start <= match.start() < f.end for f in found):
+            found.append(Found(match.start(), match.end(), "PER"))
     return found
 
 
