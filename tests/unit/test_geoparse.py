@@ -458,3 +458,24 @@ def test_a_title_place_named_by_its_own_name_counts_when_the_story_names_no_plac
         "Crews worked through the night to put out the blaze. No one was hurt, officials said.",
     )
     assert focus == "US"
+
+
+def test_the_focus_has_a_confidence_that_falls_when_the_story_is_shared(enriched, enricher):
+    assert enriched.focus is not None and enriched.focus.confidence is not None
+    assert 0.4 <= enriched.focus.confidence <= 1.0  # Mali, among Russia, France and their neighbours
+
+    def focus(text: str):
+        article = Article(
+            id="f",
+            url="https://example.org/f",
+            canonical_url="https://example.org/f",
+            text=text,
+            fetched_at=utcnow(),
+        )
+        return enricher.enrich(article).focus
+
+    alone = focus("Officials in Kenya met in Nairobi. Kenya signed a deal, the Kenyan government said.")
+    shared = focus("Officials in Kenya and Tanzania met. Kenya and Tanzania signed a deal, Kenya said.")
+    assert alone is not None and shared is not None and alone.country_code == shared.country_code == "KE"
+    assert alone.confidence == 1.0
+    assert shared.confidence is not None and 0.5 <= shared.confidence < 0.7

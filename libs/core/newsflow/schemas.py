@@ -97,6 +97,12 @@ class Focus(BaseModel):
     lon: float | None = None
     geonameid: int | None = None
     feature: str | None = None
+    confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="the focus country's share of the story's place mentions, the title's weighing double",
+    )
 
 
 class Article(BaseModel):

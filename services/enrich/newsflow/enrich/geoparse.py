@@ -567,7 +567,8 @@ def focus_of(
         return None, []
     countries = sorted(weight, key=lambda cc: (-weight[cc], first[cc]))
     top = countries[0]
-    focus = Focus(country_code=top)
+    confidence = round(weight[top] / sum(weight.values()), 3)
+    focus = Focus(country_code=top, confidence=confidence)
     places = by_place.get(top)
     if places:
         (gid, count), *rest = places.most_common()
@@ -575,7 +576,13 @@ def focus_of(
         if count >= 2 and (not rest or count > rest[0][1]):
             e = entries[gid]
             return Focus(
-                country_code=top, name=e.name, lat=e.lat, lon=e.lon, geonameid=e.geonameid, feature=e.feature
+                country_code=top,
+                name=e.name,
+                lat=e.lat,
+                lon=e.lon,
+                geonameid=e.geonameid,
+                feature=e.feature,
+                confidence=confidence,
             ), countries
     return focus, countries
 
@@ -639,4 +646,5 @@ def fill_focus_country(focus: Focus | None, gazetteer: Gazetteer) -> Focus | Non
         lon=entry.lon,
         geonameid=entry.geonameid,
         feature=entry.feature,
+        confidence=focus.confidence,
     )
