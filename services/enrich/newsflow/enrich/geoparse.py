@@ -574,17 +574,20 @@ def focus_of(
         (gid, count), *rest = places.most_common()
         # A town is the focus only when it stands out: named twice and more than any other.
         if count >= 2 and (not rest or count > rest[0][1]):
-            e = entries[gid]
-            return Focus(
-                country_code=top,
-                name=e.name,
-                lat=e.lat,
-                lon=e.lon,
-                geonameid=e.geonameid,
-                feature=e.feature,
-                confidence=confidence,
-            ), countries
+            return _focus_at(entries[gid], top, confidence), countries
     return focus, countries
+
+
+def _focus_at(entry: Entry, country_code: str | None, confidence: float | None) -> Focus:
+    return Focus(
+        country_code=country_code,
+        name=entry.name,
+        lat=entry.lat,
+        lon=entry.lon,
+        geonameid=entry.geonameid,
+        feature=entry.feature,
+        confidence=confidence,
+    )
 
 
 # Where a sentence ends: after . ! ? (and a closing quote or bracket) before a capital or a quote, or at
@@ -639,12 +642,4 @@ def fill_focus_country(focus: Focus | None, gazetteer: Gazetteer) -> Focus | Non
     entry = gazetteer.country(focus.country_code)
     if entry is None:
         return focus
-    return Focus(
-        country_code=entry.country_code,
-        name=entry.name,
-        lat=entry.lat,
-        lon=entry.lon,
-        geonameid=entry.geonameid,
-        feature=entry.feature,
-        confidence=focus.confidence,
-    )
+    return _focus_at(entry, entry.country_code, focus.confidence)
