@@ -100,7 +100,7 @@ def test_api_push_search_article_health_metrics(stack, pages):
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         found = httpx.get(api + "/v1/search", params={"q": "Porto Alegre", "country": "BR"}).json()
-        if found["total"]:
+        if found["results"]:
             break
         time.sleep(0.3)
     assert found["results"][0]["id"] == article_id

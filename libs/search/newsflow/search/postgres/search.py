@@ -223,7 +223,11 @@ class PostgresSearch:
         if facet_job:
             counted, facets = facet_job.result()
             total = counted if total is None else total
-        if total is None:
+        if not cursor and not rows:
+            # An empty first page means no match: a count on another connection, a moment later or at
+            # once, could see an article committed since and report a total with no results.
+            total = 0
+        elif total is None:
             total = self._count(matches, params)
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
