@@ -75,3 +75,18 @@ def test_a_date_in_the_page_is_found_when_no_metadata_declares_one():
     body = "<p class='byline'>Published 14 March 2024</p>" + BODY
     a = extract_article(page("<title>Rivers rise</title>", body), "https://courier.example.com/rivers")
     assert a.published_at is not None and a.published_at.date() == datetime(2024, 3, 14).date()
+
+
+def test_entities_in_json_ld_strings_are_decoded():
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "GOP&#8217;s deposition &amp; the &#x27;shocking increase&#x27;",
+        "description": "A&nbsp;story&nbsp;&ndash; told twice",
+        "author": {"@type": "Person", "name": "Zo&euml; Brand"},
+    }
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+    article = extract_article(page(head), "https://news.example.org/a")
+    assert article.title == "GOP\u2019s deposition & the 'shocking increase'"
+    assert article.description == "A story \u2013 told twice"
+    assert article.authors == ["Zo\u00eb Brand"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from dataclasses import dataclass, field
@@ -191,10 +192,12 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         metas, "og:locale", "content-language", "language"
     )
     md.language = normalize_language(lang)
+    # JSON-LD strings often carry HTML entities ("GOP&#8217;s", "&nbsp;"): publishers encode them twice.
     for attr in ("title", "description", "site_name", "section"):
         value = getattr(md, attr)
         if isinstance(value, str):
-            setattr(md, attr, re.sub(r"\s+", " ", value).strip() or None)
+            setattr(md, attr, re.sub(r"\s+", " ", html_lib.unescape(value)).strip() or None)
+    md.authors = [re.sub(r"\s+", " ", html_lib.unescape(a)).strip() for a in md.authors]
     return md
 
 
