@@ -90,3 +90,23 @@ def test_entities_in_json_ld_strings_are_decoded():
     assert article.title == "GOP\u2019s deposition & the 'shocking increase'"
     assert article.description == "A story \u2013 told twice"
     assert article.authors == ["Zo\u00eb Brand"]
+
+
+def test_times_in_multi_valued_itemprops_and_time_elements_are_kept():
+    # As the NYT writes it: one meta with two itemprops and a property newsflow did not know.
+    nyt = (
+        '<meta property="article:published" itemprop="datePublished dateCreated" '
+        'content="2019-11-19T11:00:09.000Z">'
+    )
+    assert extract_article(page(nyt), "https://news.example.org/a").published_at == datetime(
+        2019, 11, 19, 11, 0, 9, tzinfo=UTC
+    )
+    # As the Telegraph writes it: a <time> element, with an offset without a colon.
+    telegraph = '<time itemprop="datePublished" datetime="2024-03-02T20:48+0000">2 March 2024</time>'
+    article = extract_article(page("", telegraph + BODY), "https://news.example.org/b")
+    assert article.published_at == datetime(2024, 3, 2, 20, 48, tzinfo=UTC)
+
+
+def test_a_byline_in_another_language_is_split_into_people():
+    head = '<meta name="Author" content="Anna Martel und Lea Wagner">'
+    assert extract_article(page(head), "https://news.example.org/c").authors == ["Anna Martel", "Lea Wagner"]
