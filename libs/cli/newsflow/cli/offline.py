@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -34,17 +35,27 @@ def extract(
             doc["id"] = item.get("id", doc.get("id"))
             out(json.dumps(doc, ensure_ascii=False))
         return
+    from newsflow.ingest.fetch import decode_html, not_html_reason
+
+    failed = False
     for path in files or []:
         html = path.read_bytes()
-        from newsflow.ingest.fetch import decode_html
-
+        # A file has no content-type header: its name's type stands in for it, as a server's would.
+        reason = not_html_reason(mimetypes.guess_type(path.name)[0] or "", html)
+        if reason:
+            typer.echo(f"newsflow: {path}: {reason}", err=True)
+            failed = True
+            continue
         text, _ = decode_html(html, None)
         try:
             article = extract_article(text, url or path.resolve().as_uri(), min_text_chars=0)
         except ExtractionError as exc:
             typer.echo(f"newsflow: {path}: {exc}", err=True)
+            failed = True
             continue
         out(article.model_dump_json())
+    if failed:
+        raise typer.Exit(1)
 
 
 def geoparse(

@@ -22,6 +22,18 @@ from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, canonicalize
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def not_html_reason(mime: str, body: bytes) -> str | None:
+    """Why a body is not an HTML page, or None: a declared type that is not HTML, or no type and no
+    <html> tag near the start. The worker and `newsflow extract` refuse files by the same rule."""
+    if mime and mime not in HTML_TYPES:
+        return f"not HTML: content-type {mime}"
+    if not mime and b"<html" not in body[:4096].lower():
+        return "not HTML: no content-type and no <html> tag"
+    return None
+
+
 # Client errors that retrying cannot fix; 408 and 429 are transient and absent on purpose.
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 406, 410, 414, 415, 451}
 
@@ -256,8 +268,8 @@ class Fetcher:
         limit = max_bytes or self.settings.fetch_max_bytes
         if max_bytes is None:
             mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if mime and mime not in HTML_TYPES:
-                raise FetchError(f"not HTML: content-type {mime}", permanent=True, status=status)
+            if mime and (reason := not_html_reason(mime, b"")):
+                raise FetchError(reason, permanent=True, status=status)
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(
@@ -288,8 +300,8 @@ class Fetcher:
             )
             raise FetchError(reason, permanent=permanent, status=status, retry_after_s=retry_after)
         mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if not mime and b"<html" not in body[:4096].lower():
-            raise FetchError("not HTML: no content-type and no <html> tag", permanent=True, status=status)
+        if refused := not_html_reason(mime, body):
+            raise FetchError(refused, permanent=True, status=status)
         html, encoding = decode_html(body, response.charset_encoding)
         return FetchResult(
             url=url,
