@@ -6,7 +6,7 @@ for newsflow beside trafilatura and htmldate alone, in one run.
 newsflow runs the path `newsflow extract --jsonl` and the ingest worker run: `extract_article(html, url)`
 (body, then metadata). The references, on the same pages: trafilatura's `extract_metadata` (its title,
 authors and day) and htmldate's `find_date` (extensive search, original date, with a time where it finds
-one), called as the corpus's own predict.py calls them. Per corpus and over all pages: the share of
+one), run by the corpus's own predict.py, loaded from beside the gold file. Per corpus and over all pages: the share of
 pages with the right publication day, the share within 60 s where the gold has a time (`dt60`), the
 share of those cut to midnight or a bare day (`trunc`), titles exact and authors F1, and ms per page; "-"
 where a system never gives the field.
@@ -37,30 +37,6 @@ def newsflow_predict(html: str, url: str | None) -> dict[str, Any]:
     return {"title": article.title, "authors": article.authors, "published_at": published}
 
 
-def trafilatura_predict(html: str, url: str | None) -> dict[str, Any]:
-    from trafilatura.metadata import extract_metadata
-
-    doc = extract_metadata(html, default_url=url)
-    if doc is None:
-        return {}
-    authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
-    return {"title": doc.title, "authors": authors, "published_at": doc.date}
-
-
-def htmldate_predict(html: str, url: str | None) -> dict[str, Any]:
-    from htmldate import find_date
-
-    when = find_date(
-        html, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z"
-    )
-    return {"published_at": when}
-
-
-SYSTEMS: dict[str, Predict] = {
-    "newsflow": newsflow_predict,
-    "trafilatura": trafilatura_predict,
-    "htmldate": htmldate_predict,
-}
 FIGURES = (
     ("date", "date"),
     ("dt60", "dt60"),
@@ -101,15 +77,18 @@ def main() -> None:
     parser.add_argument("gold", type=Path, help="the corpus's dev.jsonl (its evaluate.py beside it)")
     parser.add_argument("--corpus", action="append", help="only this corpus (repeatable)")
     parser.add_argument("--errors", type=int, default=0, help="list up to N of newsflow's misses per field")
-    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--systems", default="newsflow,trafilatura,htmldate")
     args = parser.parse_args()
 
     scorer = load_scorer(args.gold.resolve().parent / "evaluate.py")
+    # The references exactly as the corpus's predict.py runs them; newsflow as the worker runs it.
+    references = load_scorer(args.gold.resolve().parent / "predict.py", "corpus_predict")
+    systems: dict[str, Predict] = {"newsflow": newsflow_predict, **references.SYSTEMS}
     gold = [g for g in scorer.read_jsonl(args.gold) if not args.corpus or g["corpus"] in args.corpus]
     base = args.gold.resolve().parent
     results, speed, newsflow_misses = {}, {}, []
     for name in args.systems.split(","):
-        results[name], speed[name], misses = run(scorer, gold, base, SYSTEMS[name], args.errors)
+        results[name], speed[name], misses = run(scorer, gold, base, systems[name], args.errors)
         if name == "newsflow":
             newsflow_misses = misses
 

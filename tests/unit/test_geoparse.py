@@ -465,14 +465,7 @@ def test_the_focus_has_a_confidence_that_falls_when_the_story_is_shared(enriched
     assert 0.4 <= enriched.focus.confidence <= 1.0  # Mali, among Russia, France and their neighbours
 
     def focus(text: str):
-        article = Article(
-            id="f",
-            url="https://example.org/f",
-            canonical_url="https://example.org/f",
-            text=text,
-            fetched_at=utcnow(),
-        )
-        return enricher.enrich(article).focus
+        return enricher.enrich(offline_article({"id": "f", "text": text})).focus
 
     alone = focus("Officials in Kenya met in Nairobi. Kenya signed a deal, the Kenyan government said.")
     shared = focus("Officials in Kenya and Tanzania met. Kenya and Tanzania signed a deal, Kenya said.")
