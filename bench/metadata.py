@@ -33,8 +33,9 @@ def newsflow_predict(html: str, url: str | None) -> dict[str, Any]:
         article = extract_article(html, url, min_text_chars=0)
     except ExtractionError:
         return {}
-    published = article.published_at.isoformat() if article.published_at else None
-    return {"title": article.title, "authors": article.authors, "published_at": published}
+    # published_local is the instant in the page's own offset (its date is the publisher's day), or a
+    # bare day where the page gives no time: what the scorer reads as a day and as an instant.
+    return {"title": article.title, "authors": article.authors, "published_at": article.published_local}
 
 
 FIGURES = (

@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from newsflow.ingest.credits import agency_credits
+from newsflow.ingest.dates import parse_stamp
 from newsflow.ingest.extract import ExtractionError, extract_article
-from newsflow.ingest.metadata import parse_datetime
 
 CHROME = [
     "Skip to content",
@@ -77,12 +77,12 @@ def test_title_falls_back_from_html_title_without_site_suffix():
     ],
 )
 def test_dates_normalise_to_utc(value, expected):
-    parsed = parse_datetime(value)
-    assert parsed is not None and parsed.astimezone(UTC) == expected
+    parsed = parse_stamp(value)
+    assert parsed is not None and parsed.value.astimezone(UTC) == expected
 
 
 def test_unparseable_date_is_none_not_a_guess():
-    assert parse_datetime("sometime soon") is None
+    assert parse_stamp("sometime soon") is None
 
 
 @pytest.mark.parametrize(

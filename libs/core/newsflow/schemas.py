@@ -125,7 +125,20 @@ class Article(BaseModel):
     credits: list[str] = Field(
         default_factory=list, description="news agencies the page credits as sources (its credit line)"
     )
-    published_at: UtcDatetime | None = None
+    published_at: UtcDatetime | None = Field(
+        default=None,
+        description="the publication instant in UTC; when published_time_known is false only its day is"
+        " known, and this is that day's 00:00Z",
+    )
+    published_local: str | None = Field(
+        default=None,
+        description="the publication time as the page states it: ISO 8601 with the page's own UTC offset"
+        " (2023-11-08T21:11:03-05:00), or a bare date (2023-11-08) when the page gives no time; its date"
+        " is the publisher's local day",
+    )
+    published_time_known: bool | None = Field(
+        default=None, description="false when the page gives only a publication day, not a time"
+    )
     modified_at: UtcDatetime | None = None
     language: str | None = None
     site_name: str | None = None

@@ -9,11 +9,15 @@ from typing import Any
 
 import lxml.html
 import trafilatura
+from htmldate import find_date
 from readability import Document
 
+from newsflow.ingest.authors import byline_authors, clean_authors
 from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
-from newsflow.ingest.metadata import normalize_language, parse_datetime, read_metadata
+from newsflow.ingest.dates import publication_time
+from newsflow.ingest.metadata import normalize_language, read_metadata
+from newsflow.ingest.titles import choose_title
 from newsflow.schemas import Article, utcnow
 from newsflow.urls import InvalidUrl, id_for_url
 
@@ -117,6 +121,13 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
     return doc, body, captions, which, agency_credits(readable)
 
 
+def _htmldate(html: str, url: str | None) -> str | None:
+    try:
+        return find_date(html, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
+    except Exception:  # noqa: BLE001 - htmldate is a last resort: a page it cannot read has no date
+        return None
+
+
 def extract_article(
     html: str,
     url: str | None,
@@ -128,8 +139,16 @@ def extract_article(
     base = final_url or url or ""
     doc, body, captions, _, credits = extract_body(html, base or None)
     md = read_metadata(html, base)
-    # Declared headlines first; trafilatura's title (which strips "| Site") before the raw <title>.
-    title = md.title or getattr(doc, "title", None) or md.html_title
+    sites = [md.site_name, getattr(doc, "sitename", None)]
+    # Declared headlines first, then trafilatura's; either without the site's name (titles.py).
+    title = choose_title(
+        md.title or getattr(doc, "title", None),
+        md.html_title,
+        md.headings,
+        sites,
+        md.canonical or base,
+        headline=md.headline_declared,
+    )
     text = _clean_text(body, title)
     if len(text) < min_text_chars:
         raise ExtractionError(f"no article text found ({len(text)} characters extracted)")
@@ -141,10 +160,20 @@ def extract_article(
             article_id, canonical = hashlib.sha256(html.encode()).hexdigest()[:20], url
     else:
         article_id, canonical = hashlib.sha256(html.encode()).hexdigest()[:20], ""
-    published = parse_datetime(md.published) or parse_datetime(getattr(doc, "date", None))
-    authors = md.authors or [
-        a.strip() for a in re.split(r";|\band\b", getattr(doc, "author", None) or "") if a.strip()
-    ]
+    where = md.canonical or base
+    published = publication_time(
+        [*md.published_all, getattr(doc, "date", None) or "", *md.published_hint], md.page_times, where
+    )
+    if published is None and doc is None:
+        # trafilatura dates the page (with htmldate) only when it finds a body; a page it discards
+        # (a gallery, a short post) can still carry its date in the text or the URL.
+        published = publication_time([_htmldate(html, where) or ""], md.page_times, where)
+    modified = publication_time([md.modified or ""], md.page_times, where)
+    authors = (
+        md.authors
+        or byline_authors(html, sites, md.canonical or base)
+        or clean_authors([getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True)
+    )
     return Article(
         id=article_id,
         url=url or "",
@@ -156,8 +185,10 @@ def extract_article(
         description=md.description or getattr(doc, "description", None),
         authors=authors,
         credits=credits,
-        published_at=published,
-        modified_at=parse_datetime(md.modified),
+        published_at=published.utc if published else None,
+        published_local=published.local if published else None,
+        published_time_known=published.time_known if published else None,
+        modified_at=modified.utc if modified else None,
         language=md.language or normalize_language(getattr(doc, "language", None)),
         site_name=md.site_name or getattr(doc, "sitename", None),
         image_url=md.image or getattr(doc, "image", None),

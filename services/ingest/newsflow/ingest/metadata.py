@@ -6,12 +6,12 @@ import html as html_lib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, SoupStrainer
+
+from newsflow.ingest.authors import clean_authors
 
 ARTICLE_TYPES = {
     "newsarticle",
@@ -41,10 +41,15 @@ class PageMetadata:
     keywords: list[str] = field(default_factory=list)
     ld_body: str | None = None
     html_title: str | None = None  # <title>, which usually carries the site name too
+    headings: list[str] = field(default_factory=list)  # the page's <h1>s: the headline as shown
+    published_all: list[str] = field(default_factory=list)  # every declared publication value, in order
+    published_hint: list[str] = field(default_factory=list)  # may give the time of a day found elsewhere
+    page_times: list[str] = field(default_factory=list)  # other times the page writes (dates.py)
+    headline_declared: bool = False  # title is the article's JSON-LD headline, not a page title
 
 
 # Metadata lives in these elements only: parsing just them is several times faster than the whole page.
-METADATA_ONLY = SoupStrainer(["meta", "link", "title", "script", "time"])
+METADATA_ONLY = SoupStrainer(["meta", "link", "title", "script", "time", "h1"])
 _HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z_-]+)", re.I)
 
 
@@ -52,8 +57,16 @@ def metadata_soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml", parse_only=METADATA_ONLY)
 
 
-# Between the names of a byline: commas, and "and" in the languages of European news.
-_BYLINE_SEPARATORS = re.compile(r",|\s+(?:and|und|y|et|en|e|&)\s+", re.I)
+# Tags that hold authors' names; several of one kind (dc.creator) are one name each.
+AUTHOR_METAS = (
+    "author",
+    "article:author",
+    "byl",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "citation_author",
+)
 
 
 def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
@@ -81,6 +94,19 @@ def _meta(index: dict[tuple[str, str], str], *keys: str) -> str | None:
     return None
 
 
+def _meta_all(soup: BeautifulSoup, keys: tuple[str, ...]) -> list[str]:
+    """The contents of every <meta> named one of keys, in page order (authors come one tag each). Not
+    itemprops: those belong to their microdata item, which may be a cited article."""
+    wanted = set(keys)
+    out = []
+    for tag in soup.find_all("meta"):
+        names = " ".join(str(tag.get(a) or "") for a in ("name", "property")).lower().split()
+        content = str(tag.get("content") or "").strip()
+        if content and wanted & set(names) and not content.startswith("http"):
+            out.append(content)
+    return list(dict.fromkeys(out))
+
+
 def _ld_nodes(soup: BeautifulSoup) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     for script in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)}):
@@ -96,21 +122,58 @@ def _ld_nodes(soup: BeautifulSoup) -> list[dict[str, Any]]:
             elif isinstance(node, dict):
                 if "@graph" in node:
                     stack.extend(node["@graph"] if isinstance(node["@graph"], list) else [node["@graph"]])
+                # A WebPage that holds its article (Nature's "mainEntity": {"@type": "NewsArticle"}).
+                for key in ("mainEntity", "mainEntityOfPage"):
+                    if isinstance(node.get(key), dict) and "@type" in node[key]:
+                        stack.append(node[key])
                 nodes.append(node)
     return nodes
 
 
 def _types(node: dict[str, Any]) -> set[str]:
+    """Lower-case type names, without a vocabulary's URL ("https://schema.org/NewsArticle")."""
     t = node.get("@type", [])
-    return {x.lower() for x in (t if isinstance(t, list) else [t]) if isinstance(x, str)}
+    return {x.rsplit("/", 1)[-1].lower() for x in (t if isinstance(t, list) else [t]) if isinstance(x, str)}
 
 
-def _names(value: Any) -> list[str]:
+# Publishers' own names for the publication time ("vr:published-time", "parsely-pub-date"); not
+# modification, expiry or embargo times.
+_PUBLISHED_NAME = re.compile(r"publish|pub-?date", re.I)
+_NOT_PUBLISHED = re.compile(r"modif|updat|expir|embargo|revis", re.I)
+# <time> elements that say they hold the publication time (WordPress "entry-date published").
+_PUBLISHED_TIME = re.compile(r"publish|entry-date|pubdate|datePublished", re.I)
+
+
+def _published_elsewhere(soup: BeautifulSoup) -> tuple[list[str], list[str]]:
+    """Publication times the page declares under names newsflow does not list: meta tags named like
+    one, then <time> elements marked as one; and the hint described below."""
+    out = []
+    for tag in soup.find_all("meta"):
+        name = " ".join(str(tag.get(a) or "") for a in ("name", "property", "itemprop"))
+        if _PUBLISHED_NAME.search(name) and not _NOT_PUBLISHED.search(name) and tag.get("content"):
+            out.append(str(tag["content"]).strip())
+    times = []
+    for tag in soup.find_all("time"):
+        marks = " ".join(str(v) for k, v in tag.attrs.items() if k != "datetime")
+        if tag.get("datetime") and (_PUBLISHED_TIME.search(marks) or "pubdate" in tag.attrs):
+            times.append(str(tag["datetime"]).strip())
+    # Many marked times are a list of posts (a blog's sidebar) beside the article's own, which comes
+    # first: then the first only refines a day found otherwise (published_hint).
+    return out + (times[:1] if len(set(times)) <= 2 else []), (times[:1] if len(set(times)) > 2 else [])
+
+
+def _names(value: Any, by_id: dict[str, dict[str, Any]] | None = None, *, people: bool = False) -> list[str]:
+    """Names of the things value holds or points to (`{"@id": ...}`, as Yoast's graphs write authors);
+    `people`: only those not typed as something other than a Person (an Organization as author)."""
     out: list[str] = []
     for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and "name" not in item and by_id and isinstance(item.get("@id"), str):
+            item = by_id.get(item["@id"], item)
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            if people and _types(item) and "person" not in _types(item):
+                continue
             out.append(item["name"])
     return [re.sub(r"\s+", " ", x).strip() for x in out if x and x.strip()]
 
@@ -138,11 +201,14 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
     soup = metadata_soup(html)
     metas = _meta_index(soup)
     md = PageMetadata()
-    article = next((n for n in _ld_nodes(soup) if _types(n) & (ARTICLE_TYPES - {"webpage"})), None)
+    nodes = _ld_nodes(soup)
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    article = next((n for n in nodes if _types(n) & (ARTICLE_TYPES - {"webpage"})), None)
+    ld_authors: list[str] = []
     if article:
         md.title = article.get("headline") if isinstance(article.get("headline"), str) else None
         md.description = article.get("description") if isinstance(article.get("description"), str) else None
-        md.authors = _names(article.get("author"))
+        ld_authors = _names(article.get("author"), by_id, people=True)
         md.published = article.get("datePublished") if isinstance(article.get("datePublished"), str) else None
         md.modified = article.get("dateModified") if isinstance(article.get("dateModified"), str) else None
         publisher = _names(article.get("publisher"))
@@ -160,28 +226,38 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         body = article.get("articleBody")
         md.ld_body = body if isinstance(body, str) else None
 
+    md.headline_declared = bool(md.title)
     md.title = md.title or _meta(metas, "og:title", "twitter:title")
     md.html_title = soup.title.string if soup.title and soup.title.string else None
+    md.headings = [" ".join(h.get_text(" ").split()) for h in soup.find_all("h1")]
     md.description = md.description or _meta(metas, "og:description", "description", "twitter:description")
-    if not md.authors:
-        author = _meta(metas, "author", "article:author", "byl", "parsely-author", "sailthru.author")
-        if author and not author.startswith("http"):
-            md.authors = [
-                re.sub(r"^by\s+", "", a.strip(), flags=re.I)
-                for a in _BYLINE_SEPARATORS.split(author)
-                if a.strip()
-            ]
-    md.published = md.published or _meta(
-        metas,
-        "article:published_time",
-        "article:published",
-        "datePublished",
-        "pubdate",
-        "publishdate",
-        "date",
-        "dc.date.issued",
-        "sailthru.date",
-    )
+    elsewhere, md.published_hint = _published_elsewhere(soup)
+    md.published_all = [
+        v
+        for v in (
+            md.published,
+            *(
+                _meta(metas, key)
+                for key in (
+                    "article:published_time",
+                    "article:published",
+                    "datePublished",
+                    "pubdate",
+                    "publishdate",
+                    "date",
+                    "dc.date.issued",
+                    "dc.date",
+                    "sailthru.date",
+                )
+            ),
+            *elsewhere,
+        )
+        if v
+    ]
+    md.published = md.published_all[0] if md.published_all else None
+    md.page_times = [str(t.get("datetime")).strip() for t in soup.find_all("time") if t.get("datetime")] + [
+        v for v in (md.modified, _meta(metas, "article:modified_time", "og:updated_time")) if v
+    ]
     md.modified = md.modified or _meta(metas, "article:modified_time", "dateModified", "og:updated_time")
     md.site_name = md.site_name or _meta(metas, "og:site_name", "application-name")
     md.image = md.image or _meta(metas, "og:image", "twitter:image", "og:image:url")
@@ -201,11 +277,25 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
     )
     md.language = normalize_language(lang)
     # JSON-LD strings often carry HTML entities ("GOP&#8217;s", "&nbsp;"): publishers encode them twice.
-    for attr in ("title", "description", "site_name", "section"):
+    for attr in ("title", "html_title", "description", "site_name", "section"):
         value = getattr(md, attr)
         if isinstance(value, str):
             setattr(md, attr, re.sub(r"\s+", " ", html_lib.unescape(value)).strip() or None)
-    md.authors = [re.sub(r"\s+", " ", html_lib.unescape(a)).strip() for a in md.authors]
+    sites = [
+        md.site_name,
+        _meta(metas, "og:site_name"),
+        _meta(metas, "publisher"),
+        *_names(article.get("publisher") if article else None, by_id),
+    ]
+    md.authors = clean_authors(
+        [html_lib.unescape(a) for a in ld_authors], sites, md.canonical or base_url, declared=True
+    ) or clean_authors(
+        [html_lib.unescape(a) for a in _meta_all(soup, AUTHOR_METAS)],
+        sites,
+        md.canonical or base_url,
+        one_name_each=len(_meta_all(soup, AUTHOR_METAS)) > 1,
+        declared=True,
+    )
     return md
 
 
@@ -214,21 +304,3 @@ def normalize_language(value: str | None) -> str | None:
         return None
     code = re.split(r"[-_]", value.strip())[0].lower()
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """ISO 8601 and the common near-ISO forms; anything unparseable is None, never a guess."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)  # RFC 2822, as in some <meta name="date">
-    except (TypeError, ValueError, IndexError):
-        pass
-    import dateparser  # slow to import; only the odd formats need it
-
-    return dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})

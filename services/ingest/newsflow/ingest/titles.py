@@ -1,0 +1,113 @@
+"""The article's headline, without what publishers add to it in the page's title fields.
+
+A declared title (JSON-LD headline, og:title, <title>) often carries the site's name, a section or the
+date: "Ukrainische Gegenoffensive: Ziele, Chancen, Risiken | DW | 28.04.2023", "… - Golem.de". The
+page's own <h1> shows the headline as readers see it. So:
+
+1. when an <h1> is a run of the declared title's parts (split at " | ", " - " …), that run is the
+   headline: the parts around it are site or section;
+2. otherwise, parts at either end that name the site (its name, its domain) or are a date are dropped;
+3. a declared title that is nothing but the site's name gives way to the <h1>.
+
+Measured with bench/metadata.py (titles exact on the metadata corpus; doc/choices.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+# Between a headline and what surrounds it. Not ": ", which separates a kicker that is part of the
+# headline as publishers write it ("Kenia: Nairobi von unten").
+SEPARATORS = re.compile(r"(\s+[|–—-]\s+|\s*\|\s*|\s+::\s+|\s+//\s+|\s+[»«·•]\s+)")
+DATE_PART = re.compile(r"^\s*(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\s*\w+\s+\d{4})\s*$")
+MIN_HEADING_WORDS = 2
+
+
+def fold(text: str) -> str:
+    """Letters and digits only, case-folded: titles compared past spacing, quotes and dashes."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+def _site_keys(site_names: Iterable[str | None], url: str | None) -> set[str]:
+    keys = {fold(s) for s in site_names if s}
+    host = (urlsplit(url or "").hostname or "").removeprefix("www.")
+    if host:
+        keys.add(fold(host))
+        labels = host.split(".")
+        if len(labels) >= 2:
+            keys.add(fold(labels[-2]))
+    return {k for k in keys if len(k) >= 2}
+
+
+def _names_site(part: str, keys: set[str]) -> bool:
+    folded = fold(part)
+    if not folded:
+        return True
+    if DATE_PART.match(part):
+        return True
+    return any(
+        folded == k or (len(k) >= 4 and len(folded) >= 4 and (k in folded or folded in k)) for k in keys
+    )
+
+
+def _run_equal_to(title: str, heading: str) -> str | None:
+    """The run of the title's parts that reads as the heading, if there is one."""
+    target = fold(heading)
+    if not target:
+        return None
+    if fold(title) == target:
+        return title
+    parts = SEPARATORS.split(title)
+    for i in range(0, len(parts), 2):
+        for j in range(i, len(parts), 2):
+            run = "".join(parts[i : j + 1])
+            folded = fold(run)
+            if folded == target:
+                return run.strip()
+            if len(folded) > len(target):
+                break
+    return None
+
+
+def strip_site(title: str, site_names: Iterable[str | None], url: str | None) -> str:
+    """The title without the parts at either end that name the site or a date ("" if that is all)."""
+    keys = _site_keys(site_names, url)
+    parts = SEPARATORS.split(title)
+    texts = parts[0::2]
+    start, end = 0, len(texts)
+    while end - start > 0 and _names_site(texts[end - 1], keys):
+        end -= 1
+    while end - start > 0 and _names_site(texts[start], keys):
+        start += 1
+    if end - start <= 0:
+        return ""
+    return "".join(parts[2 * start : 2 * end - 1]).strip()
+
+
+def choose_title(
+    declared: str | None,
+    html_title: str | None,
+    headings: list[str],
+    site_names: Iterable[str | None],
+    url: str | None,
+    *,
+    headline: bool = False,
+) -> str | None:
+    """`headline`: `declared` is the article's JSON-LD headline, whose kicker ("Opinion | …") is the
+    publisher's own choice: only the site's name is taken off it."""
+    sites = list(site_names)
+    if headline and declared:
+        return strip_site(declared, sites, url) or declared
+    headings = [h for h in (" ".join(h.split()) for h in headings) if len(h.split()) >= MIN_HEADING_WORDS]
+    for title in (declared, html_title):
+        if not title:
+            continue
+        for heading in headings[:3]:
+            if run := _run_equal_to(title, heading):
+                return run
+        if stripped := strip_site(title, sites, url):
+            return stripped
+    return headings[0] if headings else declared or html_title

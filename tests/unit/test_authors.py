@@ -1,0 +1,113 @@
+"""Authors as people (newsflow.ingest.authors), on the fields and bylines publishers write."""
+
+import json
+
+import pytest
+
+from newsflow.ingest.authors import byline_authors, clean_authors, looks_like_person
+from newsflow.ingest.extract import extract_article
+
+BODY = "".join(
+    f"<p>Paragraph {i} of a long enough story about the harbour and its ferries.</p>" for i in range(10)
+)
+
+
+def page(head: str, body: str = "", after: str = "") -> str:
+    return f"<html><head>{head}</head><body>{body}<article>{BODY}</article>{after}</body></html>"
+
+
+@pytest.mark.parametrize(
+    "values,site,url,expected",
+    [
+        # the publisher as author, with its domain in brackets
+        (["Deutsche Welle (www.dw.com)"], "Deutsche Welle", "https://www.dw.com/de/a", []),
+        (["STERN.de"], None, "https://www.stern.de/a", []),
+        (["Lesotho Times"], "Lesotho Times", "https://lestimes.com/a", []),
+        (["Deutsches Rotes Kreuz"], None, "https://www.drk.de/a", []),  # initials are the domain
+        (["Mdr De"], None, "https://www.mdr.de/a", []),
+        (["Admin"], None, "https://blog.example.com/a", []),
+        (["Redaktion"], None, "https://news.example.de/a", []),
+        (["Besserwisser eG"], None, "https://example.org/a", []),
+        (["NDR"], None, "https://www.ndr.de/a", []),
+        # people, from the way bylines are written
+        (
+            ["By Jane Doe and Max Mustermann"],
+            None,
+            "https://news.example.com/a",
+            ["Jane Doe", "Max Mustermann"],
+        ),
+        (["Rocío Latorre y José Wilson"], None, "https://example.cl/a", ["Rocío Latorre", "José Wilson"]),
+        (["Unocero - Alberto Ávila"], "unocero", "https://www.unocero.com/a", ["Alberto Ávila"]),
+        (["christian.stadtfeld"], None, "https://osthessen.example.de/a", ["Christian Stadtfeld"]),
+        (["Le Figaro et AFP"], "Le Figaro", "https://www.lefigaro.fr/a", ["AFP"]),
+        # a personal site is named after its author: that is no publisher
+        (["Wolfgang Schmale"], "Wolfgang Schmale", "https://wolfgangschmale.eu/a", ["Wolfgang Schmale"]),
+        (["Jane Doe", "jane doe", "Jane A. Doe"], None, "https://example.com/a", ["Jane A. Doe"]),
+    ],
+)
+def test_clean_authors(values, site, url, expected):
+    assert clean_authors(values, [site], url) == expected
+
+
+def test_catalogue_tags_hold_last_name_first():
+    names = ["You, Xiaoying", "Lenharo, Mariana"]
+    assert clean_authors(names, [], "https://www.nature.com/a", one_name_each=True) == [
+        "Xiaoying You",
+        "Mariana Lenharo",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name,ok",
+    [("J.R. Stone", True), ("Ludwig van Beethoven", True), ("the weather today", False), ("Team 42", False)],
+)
+def test_looks_like_person(name, ok):
+    assert looks_like_person(name) is ok
+
+
+def test_a_byline_marked_as_such_is_read_with_its_pieces_apart():
+    # As ABC7 writes it: "By" and the name in separate elements, the date after them.
+    body = (
+        '<div data-testid="prism-byline"><span>By</span><span><a href="/team/jr">J.R. Stone</a></span>'
+        "<span>Thursday, November 9, 2023 7:32AM</span></div>"
+    )
+    assert byline_authors(page("", body), [], "https://abc7.example.com/a") == ["J.R. Stone"]
+
+
+def test_a_short_by_line_is_a_byline_but_a_comment_author_is_not():
+    after = '<div class="comments"><div class="comment-author">Kaffee Trinker</div></div>'
+    assert byline_authors(page("", "", after), [], "https://example.com/a") == []
+    body = "<h1>Ferries</h1><p>Von <em>Klaus Stanjek</em></p>"
+    assert byline_authors(page("", body, after), [], "https://example.com/a") == ["Klaus Stanjek"]
+
+
+def test_an_organisation_as_json_ld_author_gives_way_to_the_printed_byline():
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Ferries",
+        "author": {"@type": "Organization", "name": "STERN.de"},
+    }
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+    body = '<ul><li class="authors__list-item"><span>von</span> <span>Jemima Kelly</span></li></ul>'
+    assert extract_article(page(head, body), "https://www.stern.de/a").authors == ["Jemima Kelly"]
+
+
+def test_json_ld_authors_by_reference_and_articles_inside_a_web_page_are_read():
+    ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {
+                "@type": "WebPage",
+                "mainEntity": {"@type": "NewsArticle", "headline": "Ferries", "author": [{"@id": "#p1"}]},
+            },
+            {"@type": "Person", "@id": "#p1", "name": "Mathatisi Sebusi"},
+        ],
+    }
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+    assert extract_article(page(head), "https://news.example.org/a").authors == ["Mathatisi Sebusi"]
+
+
+def test_authors_of_cited_works_are_not_the_articles():
+    head = '<meta name="citation_author" content="Marwan H. Adwan">'
+    body = '<div itemscope itemtype="http://schema.org/ScholarlyArticle"><meta itemprop="author" content="NH. Shear, SP. Spielberg"></div>'
+    assert extract_article(page(head, body), "https://journal.example.com/a").authors == ["Marwan H. Adwan"]

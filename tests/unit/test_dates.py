@@ -1,0 +1,108 @@
+"""Publication times as pages declare them (newsflow.ingest.dates), and through extract_article."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from newsflow.ingest.dates import parse_stamp, publication_time
+from newsflow.ingest.extract import extract_article
+
+BODY = "".join(
+    f"<p>Paragraph {i} of a long enough story about the harbour and its ferries.</p>" for i in range(10)
+)
+
+
+def page(head: str, body: str = "") -> str:
+    return f"<html lang='en'><head>{head}</head><body><article>{body}{BODY}</article></body></html>"
+
+
+def test_a_utc_time_keeps_the_local_offset_the_page_writes_beside_it():
+    # As WHDH writes it: UTC in the meta tag, the newsroom's time in <time datetime>; the day is local.
+    published = publication_time(
+        ["2023-11-09T02:11:03+00:00"], ["2023-11-08T21:11:03-05:00"], "https://tv.example.com/a"
+    )
+    assert published is not None and published.time_known
+    assert published.utc == datetime(2023, 11, 9, 2, 11, 3, tzinfo=UTC)
+    assert published.local == "2023-11-08T21:11:03-05:00"
+
+
+def test_a_naive_local_time_beside_the_utc_one_gives_the_offset():
+    # As the Mercury News writes it: <time datetime="2023-11-08 17:49:09"> is 01:49:09Z less 8 hours.
+    published = publication_time(
+        ["2023-11-09T01:49:09+00:00"], ["2023-11-08 17:49:09"], "https://x.example.com/"
+    )
+    assert published is not None and published.local == "2023-11-08T17:49:09-08:00"
+
+
+def test_a_naive_time_takes_the_offset_of_the_same_wall_clock_time_elsewhere_on_the_page():
+    # n-tv: JSON-LD "2023-04-28 18:11:01.0", <meta name="date" content="2023-04-28T18:11:01+02:00">.
+    published = publication_time(
+        ["2023-04-28 18:11:01.0", "2023-04-28T18:11:01+02:00"], [], "https://n.example.com"
+    )
+    assert published is not None and published.utc == datetime(2023, 4, 28, 16, 11, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "url,expected_utc_hour",
+    [
+        ("https://www.motor.example.at/e-roller", 4),  # Vienna in November: UTC+1
+        ("https://news.example.de/x", 4),  # Berlin, likewise
+        ("https://news.example.com/x", 5),  # no country: taken as UTC
+        ("https://news.example.us/x", 5),  # a country of several offsets: taken as UTC
+    ],
+)
+def test_a_naive_time_alone_is_in_the_sites_country_when_all_its_zones_agree(url, expected_utc_hour):
+    published = publication_time(["2021-11-01T05:00:14"], [], url)
+    assert published is not None and published.utc.hour == expected_utc_hour
+
+
+def test_a_zone_name_is_understood():
+    stamp = parse_stamp("Fri Apr 28 19:20:36 CEST 2023")  # FAZ's JSON-LD
+    assert stamp is not None and stamp.value.astimezone(UTC) == datetime(2023, 4, 28, 17, 20, 36, tzinfo=UTC)
+
+
+def test_a_utc_time_on_a_country_site_is_dated_by_that_countrys_day():
+    published = publication_time(["2023-11-01T23:01:00Z"], [], "https://www.example.it/news")
+    assert published is not None and published.local.startswith("2023-11-02T00:01:00+01:00")
+
+
+def test_a_day_stays_a_day_unless_a_time_of_that_day_is_declared():
+    alone = publication_time(["2022-01-20"], [], "https://example.com")
+    assert alone is not None and not alone.time_known and alone.local == "2022-01-20"
+    refined = publication_time(["2023-10-26", "2023-10-26T13:01:00+02:00"], [], "https://example.com")
+    assert refined is not None and refined.time_known and refined.utc.hour == 11
+    other_day = publication_time(["2023-10-26", "2023-10-20T13:01:00+02:00"], [], "https://example.com")
+    assert other_day is not None and not other_day.time_known
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "1970-01-01", "2999-01-01", "sometime soon", ""])
+def test_placeholders_and_nonsense_are_no_date(value):
+    assert parse_stamp(value) is None
+
+
+def test_the_article_keeps_the_day_and_says_the_time_is_unknown():
+    head = '<meta property="article:published_time" content="2024-02-10">'
+    article = extract_article(page(head), "https://news.example.org/a")
+    assert article.published_local == "2024-02-10" and article.published_time_known is False
+    assert article.published_at == datetime(2024, 2, 10, tzinfo=UTC)
+
+
+def test_a_placeholder_in_json_ld_gives_way_to_the_real_date():
+    ld = {"@type": "NewsArticle", "headline": "Ferries", "datePublished": "0001-01-01T00:00:00Z"}
+    head = (
+        f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+        '<meta property="article:published_time" content="2024-02-10T09:30:00+01:00">'
+    )
+    article = extract_article(page(head), "https://news.example.org/b")
+    assert article.published_at == datetime(2024, 2, 10, 8, 30, tzinfo=UTC)
+    assert article.published_local == "2024-02-10T09:30:00+01:00" and article.published_time_known
+
+
+def test_json_ld_types_written_as_urls_and_a_marked_time_element_are_read():
+    ld = {"@type": "https://schema.org/NewsArticle", "headline": "Ferries", "author": {"name": "Ana Lima"}}
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+    body = '<time class="entry-date published" datetime="2023-10-26T13:01:00+02:00">26.10.2023</time>'
+    article = extract_article(page(head, body), "https://news.example.org/c")
+    assert article.authors == ["Ana Lima"]
+    assert article.published_at == datetime(2023, 10, 26, 11, 1, tzinfo=UTC)

@@ -1,0 +1,83 @@
+"""Headlines without the site's name (newsflow.ingest.titles), and through extract_article."""
+
+import json
+
+import pytest
+
+from newsflow.ingest.extract import extract_article
+from newsflow.ingest.titles import choose_title, strip_site
+
+BODY = "".join(
+    f"<p>Paragraph {i} of a long enough story about the harbour and its ferries.</p>" for i in range(10)
+)
+
+
+@pytest.mark.parametrize(
+    "title,site,url,expected",
+    [
+        (
+            "Ziele, Chancen, Risiken | DW | 28.04.2023",
+            None,
+            "https://www.dw.com/a",
+            "Ziele, Chancen, Risiken",
+        ),
+        (
+            "Samsung soll Smartphones zerstören - Golem.de",
+            None,
+            "https://www.golem.de/a",
+            "Samsung soll Smartphones zerstören",
+        ),
+        ("Ikhansela lisola - Ilanga News", "Ilanga News", "https://ilanganews.co.za/a", "Ikhansela lisola"),
+        (
+            "What is Rust - Stack Overflow Blog",
+            "Stack Overflow",
+            "https://stackoverflow.blog/a",
+            "What is Rust",
+        ),
+        # a dash inside the headline that names nothing is the headline's
+        (
+            "Kenia - Nairobi von unten",
+            "Junge Welt",
+            "https://www.jungewelt.de/a",
+            "Kenia - Nairobi von unten",
+        ),
+        ("Lesotho Times", "Lesotho Times", "https://lestimes.com/", ""),
+    ],
+)
+def test_strip_site(title, site, url, expected):
+    assert strip_site(title, [site], url) == expected
+
+
+def test_an_h1_inside_the_title_is_the_headline():
+    title = "Bubi-Bomber wieder da: Thioune fordert Geduld | Sport"
+    h1 = "Bubi-Bomber wieder da : Thioune fordert Geduld"  # as text of nested elements
+    assert (
+        choose_title(title, None, [h1], [], "https://bild.example.de/a")
+        == "Bubi-Bomber wieder da: Thioune fordert Geduld"
+    )
+
+
+def test_a_title_that_is_only_the_site_gives_way_to_the_h1():
+    assert (
+        choose_title(
+            "ICON Magazine",
+            "ICON Magazine",
+            ["Davor und Danach"],
+            ["ICON Magazine"],
+            "https://icon.example.de",
+        )
+        == "Davor und Danach"
+    )
+
+
+def test_a_json_ld_headline_keeps_its_kicker_but_not_the_site():
+    ld = {"@type": "NewsArticle", "headline": "Opinion | Ferries Are Late - Harbour News"}
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script><meta property='og:site_name' content='Harbour News'>"
+    html = f"<html><head>{head}</head><body><h1>Ferries Are Late</h1><article>{BODY}</article></body></html>"
+    assert extract_article(html, "https://harbour.example.com/a").title == "Opinion | Ferries Are Late"
+
+
+def test_og_title_with_site_suffix_through_the_worker_path():
+    head = "<meta property='og:title' content='Ferries Are Late | Harbour News'><title>Ferries Are Late | Harbour News</title>"
+    html = f"<html><head>{head}</head><body><h1>Ferries Are Late</h1><article>{BODY}</article></body></html>"
+    assert extract_article(html, "https://harbour.example.com/a").title == "Ferries Are Late"
