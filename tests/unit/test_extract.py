@@ -99,3 +99,28 @@ def test_unparseable_date_is_none_not_a_guess():
 )
 def test_agency_credits(text, expected):
     assert agency_credits(text) == expected
+
+
+def test_teasers_of_other_stories_and_the_authors_bio_stay_out_of_the_body():
+    # As the LA Times places teasers inside its body, and WordPress author boxes close a post.
+    story = [
+        f"<p>Paragraph {i} of a reasonably long story about the rivers rising in the valley town.</p>"
+        for i in range(8)
+    ]
+    promo = (
+        "<div class='enhancement'><ps-promo class='promo promo-small'><div class='promo-content'>"
+        "<p class='promo-title'>Want to help a friend after a breakup? Your first instinct is wrong</p>"
+        "<p class='promo-description'>From self-care to creative play, activities that break the norm.</p>"
+        "</div></ps-promo></div>"
+    )
+    bio = (
+        "<div class='nnr-ab-author-bio'>Jane Doe is a news writer who covers rivers and floods for us. "
+        "Follow Jane on social media and sign up for all of her stories by email.</div>"
+    )
+    html = (
+        f"<html><body><article>{''.join(story[:4])}{promo}{''.join(story[4:])}{bio}</article></body></html>"
+    )
+    text = extract_article(html, "https://courier.example.com/rivers").text
+    assert "Paragraph 7 of a reasonably long story" in text and "Paragraph 4" in text
+    assert "breakup" not in text and "self-care" not in text
+    assert "news writer" not in text
