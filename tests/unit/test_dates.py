@@ -106,3 +106,23 @@ def test_json_ld_types_written_as_urls_and_a_marked_time_element_are_read():
     article = extract_article(page(head, body), "https://news.example.org/c")
     assert article.authors == ["Ana Lima"]
     assert article.published_at == datetime(2023, 10, 26, 11, 1, tzinfo=UTC)
+
+
+def test_declared_instants_that_disagree_are_settled_by_the_day_the_page_shows():
+    # Focus: JSON-LD keeps the story's first date, article:published_time the republication's.
+    declared = ["2020-01-10T16:50:00+00:00", "2023-01-01T14:11:58+01:00"]
+    settled = publication_time(declared, [], "https://www.example.de/a", day_hint="2023-01-01")
+    assert settled is not None and settled.utc == datetime(2023, 1, 1, 13, 11, 58, tzinfo=UTC)
+    unsettled = publication_time(declared, [], "https://www.example.de/a")
+    assert unsettled is not None and unsettled.utc.year == 2020
+    # A naive local time beside its UTC instant is no disagreement: the hint does not pick it.
+    same = publication_time(
+        ["2019-11-19T04:58:46Z", "2019-11-18 20:58:46"], [], "https://example.com/a", day_hint="2019-11-18"
+    )
+    assert same is not None and same.local == "2019-11-18T20:58:46-08:00"
+
+
+def test_the_day_another_reading_gives_is_used_only_when_nothing_is_declared():
+    assert publication_time([], [], "https://example.com", fallback=["2020-05-01"]).local == "2020-05-01"
+    declared = publication_time(["2020-05-03T10:00:00Z"], [], "https://example.com", fallback=["2020-05-01"])
+    assert declared is not None and declared.local.startswith("2020-05-03")

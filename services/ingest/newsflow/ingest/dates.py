@@ -6,7 +6,9 @@ Pages state one publication time in several places and in several ways: JSON-LD 
 with the newsroom's offset ("2023-11-08T21:11:03-05:00"), as a naive local time ("2023-04-28
 18:11:01.0", n-tv), with a zone name ("Fri Apr 28 19:20:36 CEST 2023", FAZ), or as a day. So:
 
-1. the first declared value (in the order of `metadata.read_metadata`) is the anchor;
+1. the first declared value (in the order of `metadata.read_metadata`) is the anchor, unless declared
+   values disagree and a later one has the day that htmldate reads on the page (a republished
+   story declares its old and its new date);
 2. a later value that agrees with it (the same day, or the same wall-clock time) but says more (a time
    where the anchor has only a day; an offset where it has none) refines it;
 3. a naive time gets its offset from a value on the page that has the same wall-clock time with one,
@@ -23,6 +25,7 @@ Measured with bench/metadata.py (publication day and time within 60 s; doc/choic
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
@@ -152,10 +155,33 @@ def _local_offset(instant: datetime, stamps: list[Stamp]) -> timezone | None:
     return None
 
 
-def publication_time(declared: list[str], page_times: list[str], url: str | None) -> Published | None:
+def _days(stamp: Stamp) -> set[str]:
+    days = {stamp.wall.date().isoformat()}
+    if stamp.has_offset:
+        days.add(stamp.value.astimezone(UTC).date().isoformat())
+    return days
+
+
+def publication_time(
+    declared: list[str],
+    page_times: list[str],
+    url: str | None,
+    *,
+    day_hint: str | None = None,
+    fallback: Sequence[str] = (),
+) -> Published | None:
     """From the declared publication values (in order of trust) and every other time the page writes
-    (`<time datetime>`, modification times): the moment, in the page's own offset."""
+    (`<time datetime>`, modification times): the moment, in the page's own offset. `day_hint`: the
+    publication day another reading of the page gives (YYYY-MM-DD), which settles a disagreement;
+    `fallback`: values less trusted than any declared one (that reading itself)."""
     stamps = [s for s in map(parse_stamp, declared) if s]
+    exact = [s for s in stamps if s.has_time and s.has_offset]
+    if day_hint and len({d for s in exact for d in _days(s)}) > 1:
+        # Declared instants that disagree (a republished story's old and new dates): the one of the
+        # day the page's text shows, by htmldate's reading of it, goes first. Only instants: a bare
+        # day or a naive time may be the same moment written in another zone.
+        stamps.sort(key=lambda s: not (s in exact and day_hint in _days(s)))
+    stamps += [s for s in map(parse_stamp, fallback) if s]
     if not stamps:
         return None
     others = [s for s in map(parse_stamp, page_times) if s]

@@ -168,8 +168,13 @@ def extract_article(
     else:
         article_id, canonical = hashlib.sha256(html.encode()).hexdigest()[:20], ""
     where = md.canonical or base
+    text_day = getattr(doc, "date", None)
     published = publication_time(
-        [*md.published_all, getattr(doc, "date", None) or "", *md.published_hint], md.page_times, where
+        md.published_all,
+        md.page_times,
+        where,
+        day_hint=text_day,
+        fallback=[text_day or "", *md.published_hint],
     )
     if published is None and doc is None:
         # trafilatura dates the page (with htmldate) only when it finds a body; a page it discards
