@@ -30,3 +30,21 @@ class Skip(Exception):
 
 class NoStackError(RuntimeError):
     """No Redis URL configured and no running `newsflow up` found."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line for a person: pydantic's validation errors as "field: message; ...",
+    without the input echoed back or the documentation link."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            items = errors(include_url=False, include_input=False)
+        except TypeError:
+            items = None
+        if items:
+            return "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ()) if p != '__root__') or 'input'}: "
+                f"{str(e.get('msg', '')).removeprefix('Value error, ')}"
+                for e in items
+            )
+    return " ".join(str(exc).split()) or type(exc).__name__

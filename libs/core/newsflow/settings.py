@@ -103,7 +103,7 @@ class Settings(BaseSettings):
 
     # Observability. The trace of each article (`newsflow trace`) is kept this long after its last step.
     trace_ttl_s: int = 3 * 86_400
-    log_level: str = "info"
+    log_level: str = Field(default="info", pattern="(?i)^(debug|info|warning|error|critical)$")
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")
 

@@ -6,6 +6,7 @@ import hashlib
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
+import idna
 
 MAX_URL_LENGTH = 2048
 
@@ -28,6 +29,10 @@ def canonicalize(url: str) -> str:
         raise InvalidUrl("URL is not valid UTF-8")
     if any(ch.isspace() for ch in url):
         raise InvalidUrl("URL contains whitespace")
+    # NUL and other control characters, and lone surrogates (which no encoding can write): HTTP clients
+    # refuse them, so a URL holding one could only fail later, again and again.
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in url):
+        raise InvalidUrl("URL contains control characters or unpaired surrogates")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidUrl(f"scheme {parts.scheme or '(none)'!r} is not http or https")
@@ -37,6 +42,12 @@ def canonicalize(url: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as exc:
         raise InvalidUrl(f"bad port: {exc}") from exc
+    host = parts.hostname
+    if not host.isascii() or "xn--" in host:
+        try:  # as the HTTP client will encode it (IDNA 2008 with UTS 46 mapping)
+            idna.decode(idna.encode(host, uts46=True))
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise InvalidUrl(f"bad international host name: {exc}") from exc
     # courlan knows the tracking parameters (utm_*, fbclid, gclid, ref...) and normalises the rest.
     normalized = courlan.normalize_url(url, strict=False)
     parts = urlsplit(normalized)

@@ -19,6 +19,25 @@ app.add_typer(dlq_app, name="dlq")
 store_app = typer.Typer(no_args_is_help=True, help="The search store: copy it into another.")
 app.add_typer(store_app, name="store")
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"newsflow {version('newsflow-cli')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """newsflow: push news URLs; get clean, geolocated, tagged articles out. Errors are one line on
+    stderr with exit 1; --debug (anywhere on the line) or NEWSFLOW_DEBUG=1 shows the traceback."""
+
+
 app.command()(running.up)
 app.command()(running.worker)
 app.command()(running.bootstrap)

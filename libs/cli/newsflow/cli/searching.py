@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from newsflow.cli.common import load_settings, open_store_or_exit, out
+from newsflow.errors import one_line
 
 
 def search(
@@ -74,7 +75,7 @@ def search(
             )
         ).to_query()
     except (ValueError, ValidationError) as exc:
-        typer.echo(f"newsflow: bad search: {exc}", err=True)
+        typer.echo(f"newsflow: bad search: {one_line(exc)}", err=True)
         raise typer.Exit(2) from exc
     store = open_store_or_exit(settings)
     try:

@@ -15,7 +15,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -135,6 +135,16 @@ class SearchQuery(BaseModel):
 
     _check_cc = field_validator("country", "focus_country")(classmethod(lambda cls, v: _iso2(v)))
     _check_day = field_validator("since", "until", mode="before")(classmethod(lambda cls, v: _day(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        # NUL ends a C string: SQLite refuses it with an OperationalError, PostgreSQL with a DataError.
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+                    raise ValueError(f"{name}: control characters are not allowed")
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> SearchQuery:

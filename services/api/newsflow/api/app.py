@@ -1,6 +1,7 @@
 """The HTTP API: push URLs, search, read one article, health and Prometheus metrics."""
 # No `from __future__ import annotations` here: FastAPI must evaluate the Annotated[..., Depends(local)] hints.
 
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -9,11 +10,16 @@ from importlib.metadata import version
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from newsflow.errors import one_line
 from newsflow.logs import get_logger
 from newsflow.metrics import (
     DEAD_LETTERS,
@@ -25,7 +31,7 @@ from newsflow.metrics import (
     STREAM_PENDING,
     URLS_PUSHED,
 )
-from newsflow.push import Backpressure, push_urls
+from newsflow.push import RETRY_AFTER_S, Backpressure, push_urls
 from newsflow.schemas import EnrichedArticle
 from newsflow.search.query import SearchPage, SearchParams, SearchTimeout
 from newsflow.search.store import Store, open_configured_store
@@ -76,18 +82,63 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, send: Any) -> None:
-        body = f'{{"detail": "request body larger than {self.max_bytes} bytes"}}'.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, f"request body larger than {self.max_bytes} bytes")
+
+
+# Every error the API answers has one shape: {"error": a code per status, "detail": what went wrong}.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid",
+    429: "busy",
+    500: "internal",
+    503: "unavailable",
+    504: "timeout",
+}
+
+
+def error_body(status_code: int, detail: Any) -> dict[str, Any]:
+    return {"error": ERROR_CODES.get(status_code, "error"), "detail": detail}
+
+
+async def send_error(send: Any, status_code: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    """An error response from ASGI middleware, before FastAPI sees the request."""
+    body = json.dumps(error_body(status_code, detail)).encode()
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status_code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class TokenGate:
+    """Writes (any method but GET, HEAD, OPTIONS) need the bearer token; checked before the body is
+    read, so a caller without it learns nothing from how its body would have been parsed."""
+
+    def __init__(self, app: Any, token: str | None):
+        self.app, self.token = app, token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or self.token is None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, given = header.partition(b" ")
+        if scheme.lower() != b"bearer" or not secrets.compare_digest(given.strip(), self.token.encode()):
+            return await send_error(
+                send, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"}
+            )
+        await self.app(scope, receive, send)
 
 
 class UrlsIn(BaseModel):
@@ -104,6 +155,28 @@ class Queued(BaseModel):
 class Rejected(BaseModel):
     url: str
     error: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error the API answers."""
+
+    error: str = Field(
+        description="a code per status: " + ", ".join(f"{k} {v}" for k, v in ERROR_CODES.items())
+    )
+    detail: Any = Field(description="what went wrong: a sentence, or a list of what was invalid")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    reasons = {
+        401: "the bearer token is missing or wrong (writes only)",
+        404: "no such article",
+        413: "the request body is larger than NEWSFLOW_API_MAX_BODY_BYTES",
+        422: "invalid parameters or body; for URLs, the rejected ones with their reasons",
+        429: "news.urls is backed up past NEWSFLOW_URLS_MAX_LAG: retry after Retry-After seconds",
+        503: "Redis is unavailable: retry after Retry-After seconds",
+        504: "the search ran past NEWSFLOW_SEARCH_TIMEOUT_S and was stopped",
+    }
+    return {code: {"model": ErrorOut, "description": reasons[code]} for code in codes}
 
 
 class PushOut(BaseModel):
@@ -129,7 +202,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Push news URLs; search the geolocated, tagged articles that come out.",
     )
+    # Added last, runs first: the token before the body is read, the body's size before it is parsed.
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(TokenGate, token=settings.api_token.get_secret_value() if settings.api_token else None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(exc.status_code, exc.detail), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Without the input: echoing a 300 KB body back helps no one.
+        errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()]
+        return JSONResponse(error_body(422, errors), 422)
+
+    @app.exception_handler(RedisError)
+    async def redis_down(request: Request, exc: RedisError) -> JSONResponse:
+        log.warning("redis_unavailable", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(
+            error_body(503, "the queue (Redis) is unavailable; retry later"),
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.error("api_error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+        return JSONResponse(error_body(500, "internal error; the API's log has the details"), 500)
 
     def redis_of(request: Request) -> Redis:
         return request.app.state.redis
@@ -153,6 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status_code=status.HTTP_202_ACCEPTED,
         response_model=PushOut,
         dependencies=[Depends(require_token)],
+        responses=_errors(401, 413, 422, 429, 503),
     )
     async def post_urls(
         body: Annotated[
@@ -170,7 +270,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": str(exc.retry_after)}
             ) from exc
         queued = [Queued(url=r.url, id=r.id, entry_id=r.entry_id) for r in results if r.id and r.entry_id]
-        rejected = [Rejected(url=r.url, error=r.error or "") for r in results if r.error]
+        # A rejected URL may hold what JSON cannot carry (a lone surrogate): echoed escaped.
+        rejected = [
+            Rejected(url=r.url.encode("utf-8", "backslashreplace").decode(), error=r.error or "")
+            for r in results
+            if r.error
+        ]
         if not queued:
             raise HTTPException(422, {"rejected": [r.model_dump() for r in rejected]})
         URLS_PUSHED.inc(len(queued))
@@ -179,7 +284,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/v1/search",
         response_model=SearchPage,
-        responses={504: {"description": "the search ran past NEWSFLOW_SEARCH_TIMEOUT_S and was stopped"}},
+        responses=_errors(422, 504),
     )
     def search(
         store: Annotated[Store, Depends(store_of)], params: Annotated[SearchParams, Query()]
@@ -187,7 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             query = params.to_query()
         except ValueError as exc:
-            raise HTTPException(422, str(exc)) from exc
+            raise HTTPException(422, one_line(exc)) from exc
         started = time.perf_counter()
         try:
             page = store.search(query)
@@ -204,7 +309,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SEARCHES.labels("ok").inc()
         return page
 
-    @app.get("/v1/articles/{article_id}", response_model=EnrichedArticle)
+    @app.get("/v1/articles/{article_id}", response_model=EnrichedArticle, responses=_errors(404))
     def get_article(article_id: str, store: Annotated[Store, Depends(store_of)]) -> EnrichedArticle:
         article = store.get(article_id)
         if article is None:
