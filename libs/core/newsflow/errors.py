@@ -28,6 +28,13 @@ class Skip(Exception):
     """Nothing to do (the URL was ingested recently): acknowledge without output, say why in the trace."""
 
 
+def is_poison(exc: BaseException) -> bool:
+    """Failures that the same entry would meet again on every delivery: dead-letter at once. Besides
+    Quarantine, what input alone causes deep inside a library (JSON nested thousands deep, text no
+    encoding can write, a URL the HTTP client refuses)."""
+    return isinstance(exc, Quarantine | RecursionError | UnicodeError) or type(exc).__name__ == "InvalidURL"
+
+
 class NoStackError(RuntimeError):
     """No Redis URL configured and no running `newsflow up` found."""
 

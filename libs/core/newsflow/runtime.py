@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from newsflow import keys, rates, retry
 from newsflow.dlq import dead_letter_fields
-from newsflow.errors import Defer, Quarantine, Requeue, Skip
+from newsflow.errors import Defer, Quarantine, Requeue, Skip, is_poison
 from newsflow.logs import get_logger
 from newsflow.metrics import DEAD_LETTERED, FAILURES, HANDLER_SECONDS, MESSAGES, failure_reason
 from newsflow.pipeline import Stage, stage_of
@@ -252,13 +252,39 @@ class StageWorker:
             Entry(stage.input, i, decode_fields(f), 1, now)
             for i, f in zip(ids, raw.get("data") or [], strict=False)
         ]
+        failures = await self._handle_batch(entries, now)
+        # Entries that failed alone while others of their batch were stored fail because of what they
+        # hold: dead-lettered now. When all failed, the store is the likelier cause: retried.
+        for entry, exc in failures:
+            with structlog.contextvars.bound_contextvars(
+                entry_id=entry.entry_id, article_id=entry.article_id
+            ):
+                if len(failures) < len(entries):
+                    exc = Quarantine(
+                        f"fails alone while the rest of its batch was stored: {type(exc).__name__}: {exc}"
+                    )
+                await self.fail(entry, exc)
+
+    async def _handle_batch(self, entries: list[Entry], now: str) -> list[tuple[Entry, Exception]]:
+        """Handle entries as one batch; when the batch fails, its halves, down to single entries: so one
+        poison entry does not hold back the others. Returns the single entries that raised."""
+        stage, handler = self.stage, self.handler
+        assert isinstance(handler, BatchHandler)
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(stage=stage.name, batch=len(entries)):
             try:
                 rejected = await handler.handle_batch(entries)
-            except Exception as exc:  # noqa: BLE001 - the whole batch stays pending; reclaimed one by one
+            except RedisError as exc:  # Redis itself: the whole batch stays pending, reclaimed later
                 await self._batch_failed(entries, exc, now)
-                return
+                return []
+            except Exception as exc:  # noqa: BLE001 - maybe one entry's fault: split, so the rest go on
+                if len(entries) == 1:
+                    return [(entries[0], exc)]
+                log.warning("batch_failed_splitting", error=type(exc).__name__, reason=str(exc)[:300])
+                half = len(entries) // 2
+                return await self._handle_batch(entries[:half], now) + await self._handle_batch(
+                    entries[half:], now
+                )
             finally:
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
             failed = {id(entry) for entry, _ in rejected}
@@ -268,6 +294,7 @@ class StageWorker:
                 ):
                     await self.fail(entry, error)
             await self.complete_batch([e for e in entries if id(e) not in failed])
+            return []
 
     # What becomes of an entry.
 
@@ -326,7 +353,7 @@ class StageWorker:
 
     async def fail(self, entry: Entry, exc: Exception) -> None:
         """Dead-letter a failed entry, or leave it pending for the reclaimer to retry."""
-        permanent = isinstance(exc, Quarantine)
+        permanent = is_poison(exc)
         if permanent or (entry.deliveries >= self.settings.max_deliveries and not isinstance(exc, Defer)):
             await self.dead_letter(entry, exc)
         else:
@@ -334,7 +361,7 @@ class StageWorker:
 
     async def dead_letter(self, entry: Entry, exc: Exception) -> None:
         stage, settings = self.stage, self.settings
-        permanent = isinstance(exc, Quarantine)
+        permanent = is_poison(exc)
         first = (
             await retry.first_attempt_at(self.redis, stage, entry.entry_id) if entry.deliveries > 1 else None
         )

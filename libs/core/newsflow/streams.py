@@ -55,10 +55,30 @@ def event_payload(fields: dict[str, str]) -> dict[str, Any]:
 
 
 def parse_event(fields: dict[str, str], model: type[M]) -> M:
-    """The event of an entry; a malformed one is a Quarantine (dead-lettered at once, never retried)."""
+    """The event of an entry; a malformed one, or one of a schema version this code does not know, is a
+    Quarantine (dead-lettered at once with the reason, never retried).
+
+    Compatibility: a worker reads the version it writes (SCHEMA_VERSION) and entries that declare no
+    version (hand-written ones). Within a version fields are only added, so an older worker ignores
+    what a newer one adds; a new version is a new name ("article/2"), and during a rolling upgrade the
+    new workers are started downstream first (doc/choices.md).
+    """
+    name = SCHEMA_NAMES.get(model)
+    declared = fields.get("schema")
+    if declared is not None and name is not None and declared != name:
+        raise Quarantine(f"unsupported schema {declared[:40]!r}: this worker reads {name!r}")
     try:
-        return model.model_validate(event_payload(fields))
-    except (ValueError, ValidationError) as exc:
+        payload = event_payload(fields)
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+        raise Quarantine(f"malformed {model.__name__} entry: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    version = payload.get("schema_version")
+    if version is not None and version != SCHEMA_VERSION:
+        raise Quarantine(
+            f"unsupported schema_version {str(version)[:20]!r}: this worker reads {SCHEMA_VERSION}"
+        )
+    try:
+        return model.model_validate(payload)
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise Quarantine(f"malformed {model.__name__} entry: {str(exc).splitlines()[0]}") from exc
 
 

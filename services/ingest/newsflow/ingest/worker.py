@@ -34,7 +34,7 @@ def parse_url_entry(fields: dict[str, str]) -> UrlSubmitted:
         for key in ("json", "__data__"):
             if key in fields:
                 return UrlSubmitted.model_validate_json(fields[key])
-    except (ValidationError, json.JSONDecodeError) as exc:
+    except (ValidationError, json.JSONDecodeError, RecursionError) as exc:
         raise Quarantine(
             f"malformed url entry: {exc.errors()[0]['msg'] if isinstance(exc, ValidationError) else exc}"
         ) from exc
