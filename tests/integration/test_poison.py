@@ -10,7 +10,7 @@ import pytest
 from newsflow.index.worker import IndexHandler
 from newsflow.schemas import EnrichedArticle, utcnow
 from newsflow.streams import encode_event, ensure_groups
-from tests.integration.test_workers import _at_least, dead_letters, running, wait_for
+from tests.integration.test_workers import _at_least, dead_letters, empty_store_url, running, wait_for
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -59,14 +59,7 @@ async def test_a_poison_entry_that_fails_its_whole_batch_does_not_delay_the_othe
 ):
     from newsflow.search.store import open_store
 
-    if backend == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        s = open_store(url)
-        with s.pool.connection() as conn:
-            conn.execute("TRUNCATE articles CASCADE")
-        s.close()
-    else:
-        url = f"sqlite:///{settings.data_dir / 'batch.db'}"
+    url = empty_store_url(backend, settings, request)
     # The claim idle time is a minute: a good entry held back with the batch would wait that long.
     s = settings.model_copy(update={"store_url": url, "index_batch_size": 100, "claim_idle_ms": 60_000})
     await ensure_groups(redis, s)

@@ -119,6 +119,20 @@ async def _at_least(coro, n):
     return rows if len(rows) >= n else None
 
 
+def empty_store_url(backend: str, settings, request) -> str:
+    """An empty store of that backend: the test's PostgreSQL database truncated, or a new SQLite file."""
+    from newsflow.search.store import open_store
+
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        s = open_store(url)
+        with s.pool.connection() as conn:  # type: ignore[attr-defined]
+            conn.execute("TRUNCATE articles CASCADE")
+        s.close()
+        return url
+    return f"sqlite:///{settings.data_dir / 'batch.db'}"
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(
@@ -128,14 +142,7 @@ async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(
     from newsflow.search.store import open_store
     from newsflow.streams import encode_event
 
-    if backend == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        s = open_store(url)
-        with s.pool.connection() as conn:
-            conn.execute("TRUNCATE articles CASCADE")
-        s.close()
-    else:
-        url = f"sqlite:///{settings.data_dir / 'batch.db'}"
+    url = empty_store_url(backend, settings, request)
     settings = settings.model_copy(update={"store_url": url, "index_batch_size": 100})
     await ensure_groups(redis, settings)
     async with redis.pipeline(transaction=False) as pipe:
