@@ -173,3 +173,28 @@ async def test_index_worker_writes_batches_and_dead_letters_only_the_poison(
         assert {d["article_id"] for d in await dead_letters(redis, settings)} == {"poison17", "poison142"}
     finally:
         store.close()
+
+
+async def test_an_entry_still_being_handled_is_never_reclaimed(settings, redis):
+    # Handling takes six claim idle times: without the worker keeping its claim fresh, its own
+    # reclaimer (and any other worker's) would start a second copy of the same entry.
+    settings = settings.model_copy(update={"claim_idle_ms": 300})
+    calls: list[str] = []
+
+    class Slow(IngestHandler):
+        async def handle(self, entry):
+            calls.append(entry.entry_id)
+            await asyncio.sleep(1.8)
+            return None
+
+    await ensure_groups(redis, settings)
+    await redis.xadd(settings.stream_urls, {"url": "https://example.com/slow"})
+    async with running(Slow(settings), settings):
+
+        async def acknowledged():
+            groups = await redis.xinfo_groups(settings.stream_urls)
+            return calls and groups[0]["pending"] == 0
+
+        await wait_for(acknowledged, timeout=20)
+        await asyncio.sleep(1.0)  # a late second copy would show up here
+    assert len(calls) == 1, calls

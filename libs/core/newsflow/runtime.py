@@ -222,6 +222,9 @@ class StageWorker:
         with structlog.contextvars.bound_contextvars(
             stage=stage.name, entry_id=entry.entry_id, delivery=deliveries, article_id=entry.article_id
         ):
+            # While the handler works, the entry is claimed again and again: its idle time stays short,
+            # so no reclaimer (this worker's own included) starts a second copy of a long handling.
+            keeper = asyncio.create_task(self._keep_claimed(entry.entry_id, consumer))
             try:
                 try:
                     output = await self.handler.handle(entry)
@@ -239,7 +242,19 @@ class StageWorker:
                 # reclaimed; at worst its output is published twice, which consumers de-duplicate by id.
                 log.warning("ack_failed_will_retry", error=type(exc).__name__, reason=str(exc))
             finally:
+                keeper.cancel()
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
+
+    async def _keep_claimed(self, entry_id: str, consumer: str) -> None:
+        stage = self.stage
+        interval = max(self.settings.claim_idle_ms / 1000 / 3, 0.1)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                # JUSTID: the delivery count stays as it is.
+                await self.redis.xclaim(stage.input, stage.group, consumer, 0, [entry_id], justid=True)
+            except RedisError as exc:
+                log.warning("keep_claimed_failed", error=type(exc).__name__)
 
     async def consume_batch(self, msg: RedisStreamMessage) -> None:
         stage, handler = self.stage, self.handler

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # Enrich is the pipeline's CPU-bound stage (spaCy on every English body): `newsflow up` runs this many
     # enrich processes, one consumer each in the same group. Default: half the cores, at most 4.
     enrich_processes: int = Field(default_factory=lambda: default_enrich_processes(), ge=1, le=64)
+    # What enrich reads of a body (and of its captions): a 1.2 MB page extracts to a million characters,
+    # which took the worker to 6 GB. The article keeps its whole text; tags come from this much of it.
+    enrich_max_chars: int = Field(default=100_000, ge=1_000)
     # How often a worker re-creates missing groups, trims its input stream and removes dead consumers.
     maintenance_interval_s: float = 60.0
     # A consumer idle this long with nothing pending belongs to a worker that is gone: it is removed.

@@ -23,8 +23,11 @@ from newsflow.enrich.geoparse import (
 from newsflow.enrich.nlp import load_nlp
 from newsflow.enrich.tags import detect_language, keywords_in, keywords_of
 from newsflow.enrich.topics import topic_scores
+from newsflow.logs import get_logger
 from newsflow.schemas import Article, EnrichedArticle, Entity, Place, TopicScore, utcnow
 from newsflow.text import fold
+
+log = get_logger("newsflow.enrich")
 
 MIN_LANGUAGE_CONFIDENCE = 0.9
 
@@ -38,10 +41,33 @@ def offline_article(item: Mapping[str, Any]) -> Article:
     )
 
 
+# Settings.enrich_max_chars' default: about 15,000 words, five times the longest news story of the
+# benchmark corpora; beyond it a body is a book, a transcript or a page of many stories.
+MAX_CHARS = 100_000
+
+
+def cut_for_nlp(text: str, max_chars: int) -> str:
+    """The text's first max_chars characters, ended at a paragraph or a space: offsets into it are
+    offsets into the whole text."""
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind("\n", max_chars // 2, max_chars)
+    if cut < 0:
+        cut = text.rfind(" ", max_chars // 2, max_chars)
+    return text[: cut if cut > 0 else max_chars]
+
+
 class Enricher:
-    def __init__(self, gazetteer: Gazetteer | None = None, nlp: Any | None = None, use_nlp: bool = True):
+    def __init__(
+        self,
+        gazetteer: Gazetteer | None = None,
+        nlp: Any | None = None,
+        use_nlp: bool = True,
+        max_chars: int = MAX_CHARS,
+    ):
         self.gazetteer = gazetteer or load_gazetteer()
         self.nlp = nlp if nlp is not None else (load_nlp() if use_nlp else None)
+        self.max_chars = max_chars
 
     def _doc(self, text: str) -> Any | None:
         return self.nlp(text) if self.nlp is not None and text else None
@@ -109,14 +135,19 @@ class Enricher:
         return language
 
     def enrich(self, article: Article) -> EnrichedArticle:
+        # Memory and time grow with the text: every method reads at most max_chars of it (a prefix, so
+        # the offsets hold for the whole text, which the enriched article keeps).
+        text = cut_for_nlp(article.text, self.max_chars)
+        if len(text) < len(article.text):
+            log.warning("text_cut_for_enrichment", chars=len(article.text), read=len(text))
         language = self.language_of(article)
         # The English model reads English (and a text too short to tell); any other language is read by
         # methods that know it, never by the English model (it took French "La" for a person).
         english = language in (None, "en")
-        doc = self._doc(article.text) if english else None
-        resolved = geoparse(article.text, self.gazetteer, self._spans(doc))
+        doc = self._doc(text) if english else None
+        resolved = geoparse(text, self.gazetteer, self._spans(doc))
         # Captions are read too: a photo's caption often names the place the story is about.
-        captions = "\n".join(article.captions)
+        captions = cut_for_nlp("\n".join(article.captions), self.max_chars)
         in_captions = (
             geoparse(captions, self.gazetteer, self._spans(self._doc(captions) if english else None))
             if captions
@@ -124,7 +155,7 @@ class Enricher:
         )
         # For the focus, caption mentions count as if they followed the text.
         after_text = [
-            (replace(m, start=m.start + len(article.text) + 1, end=m.end + len(article.text) + 1), e, c)
+            (replace(m, start=m.start + len(text) + 1, end=m.end + len(text) + 1), e, c)
             for m, e, c in in_captions
         ]
         title_countries = self._title_countries(article.title, resolved + in_captions)
@@ -135,10 +166,10 @@ class Enricher:
             keywords = keywords_of(doc, article.title)
             mentions = english_mentions(doc, self.gazetteer, frozenset(fold(m.text) for m, _, _ in resolved))
         else:
-            keywords = keywords_in(language, article.text, article.title) if language else []
-            mentions = pattern_mentions(article.text, self.gazetteer)
+            keywords = keywords_in(language, text, article.title) if language else []
+            mentions = pattern_mentions(text, self.gazetteer)
         mentions, people, orgs = canonical(mentions)
-        topics = topic_scores(article.text, article.title)
+        topics = topic_scores(text, article.title)
         # The credited agencies are sources the text rarely names; after the text's organisations.
         known = {o.casefold() for o in orgs}
         orgs += [c for c in article.credits if c.casefold() not in known]

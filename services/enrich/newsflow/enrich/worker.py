@@ -20,7 +20,8 @@ class EnrichHandler(StageHandler):
 
     async def start(self, redis: Redis) -> None:
         # Loading the gazetteer and the model takes seconds: done once, before the first entry.
-        self.enricher = await anyio.to_thread.run_sync(Enricher)
+        max_chars = self.settings.enrich_max_chars
+        self.enricher = await anyio.to_thread.run_sync(lambda: Enricher(max_chars=max_chars))
 
     async def handle(self, entry: Entry) -> dict[str, str]:
         assert self.enricher is not None
