@@ -95,3 +95,10 @@ def test_the_openapi_document_lists_the_errors_each_route_gives(api):
     assert {"401", "413", "422", "429", "503"} <= set(paths["/v1/urls"]["post"]["responses"])
     assert {"422", "504"} <= set(paths["/v1/search"]["get"]["responses"])
     assert "404" in paths["/v1/articles/{article_id}"]["get"]["responses"]
+
+
+def test_a_search_with_too_many_words_is_refused_with_the_limit(api):
+    q = " OR ".join(f"word{i}" for i in range(40))
+    body = assert_error(api.get("/v1/search", params={"q": q}), 422, "invalid")
+    assert "40 words" in body["detail"] and "at most 32" in body["detail"]
+    assert api.get("/v1/search", params={"q": " OR ".join(f"word{i}" for i in range(32))}).status_code == 200

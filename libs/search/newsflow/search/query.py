@@ -30,6 +30,10 @@ FACET_DAYS = 31
 
 
 EARTH_RADIUS_KM = 6371.0088
+# Words in one query: each OR'd word adds a posting list to merge and rank, and a search's cost grows
+# faster than their number. 32 is several times what a person types.
+MAX_TERMS = 32
+_OPERATORS = {"or", "and", "not", "near"}
 
 
 class SearchTimeout(Exception):
@@ -111,7 +115,7 @@ def _day(v: object) -> object:
 
 
 class SearchQuery(BaseModel):
-    q: str = Field(default="", max_length=1000)
+    q: str = Field(default="", max_length=1000, description=f"at most {MAX_TERMS} words")
     country: str | None = Field(default=None, description="ISO-2: any place in the story is in this country")
     focus_country: str | None = Field(default=None, description="ISO-2: the story's main country")
     place: str | None = Field(default=None, description="a GeoNames id, or a place name")
@@ -145,6 +149,14 @@ class SearchQuery(BaseModel):
                 if isinstance(value, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
                     raise ValueError(f"{name}: control characters are not allowed")
         return data
+
+    @field_validator("q")
+    @classmethod
+    def _few_enough_terms(cls, value: str) -> str:
+        terms = [w for w in re.findall(r"\w+", value) if w.casefold() not in _OPERATORS]
+        if len(terms) > MAX_TERMS:
+            raise ValueError(f"{len(terms)} words; a search takes at most {MAX_TERMS}")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> SearchQuery:
