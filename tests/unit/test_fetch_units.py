@@ -19,6 +19,14 @@ from newsflow.ingest.guard import is_public_address
         ("::ffff:127.0.0.1", False),
         ("100.64.0.1", False),
         ("2606:4700:4700::1111", True),
+        # IPv6 forms of an IPv4 address are judged by it: 6to4, NAT64, IPv4-compatible, Teredo's client
+        ("2002:7f00:1::1", False),
+        ("2002:808:808::1", True),
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::808:808", True),
+        ("::127.0.0.1", False),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo client 10.0.0.1
+        ("fec0::1", False),  # site-local
     ],
 )
 def test_public_address_check(address, public):

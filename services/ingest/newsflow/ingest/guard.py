@@ -28,10 +28,25 @@ class AddressRefused(Exception):
     """The host resolves to an address the guard refuses: a permanent failure for that URL."""
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv6 addresses that carry an IPv4 one reach that one: 6to4 (2002:7f00:1::1 is 127.0.0.1),
+        # Teredo, NAT64 and the old IPv4-compatible and mapped forms are judged by the address inside.
+        inner = (
+            ip.ipv4_mapped
+            or ip.sixtofour
+            or (ip.teredo[1] if ip.teredo else None)
+            or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64 or ip in IPV4_COMPATIBLE else None)
+        )
+        if inner is not None:
+            return is_public_address(str(inner))
+        if ip.is_site_local:  # fec0::/10: deprecated, but still routed inside some networks
+            return False
     return not (
         ip.is_private
         or ip.is_loopback
