@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from redis.asyncio import Redis
 
-from newsflow.upkeep import remove_dead_consumers, safe_trim_id, trim_stream
+from newsflow.upkeep import remove_dead_consumers, safe_trim_id, trim_dead_letters, trim_stream
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -97,3 +98,18 @@ async def test_only_idle_consumers_without_pending_entries_are_removed(redis):
     await redis.xautoclaim(STREAM, "g", "alive", min_idle_time=0, start_id="0")
     await asyncio.sleep(0.3)
     assert await remove_dead_consumers(redis, STREAM, "g", max_idle_s=0.2) == ["dead-with-work"]
+
+
+async def test_dead_letters_are_trimmed_by_age_then_by_count(redis):
+    now_ms = int(time.time() * 1000)
+    day = 86_400_000
+    for age_days in (40, 35, 31):  # past 30 days
+        await redis.xadd(STREAM, {"reason": f"{age_days} days"}, id=f"{now_ms - age_days * day}-0")
+    for i in range(10):  # recent
+        await redis.xadd(STREAM, {"reason": f"recent {i}"}, id=f"{now_ms - 1000 + i}-0")
+    removed = await trim_dead_letters(redis, STREAM, max_age_s=30 * 86_400, max_len=6)
+    assert removed == {"age": 3, "count": 4}
+    kept = [f["reason"] for _, f in await redis.xrange(STREAM)]
+    assert kept == [f"recent {i}" for i in range(4, 10)]  # the newest six
+    assert await trim_dead_letters(redis, STREAM, max_age_s=0, max_len=0) == {"age": 0, "count": 0}
+    assert await redis.xlen(STREAM) == 6

@@ -1,6 +1,8 @@
 """The dead-letter stream: what failed, where, why, how often, when, and the original entry to replay.
 
-Dead letters are never trimmed: they stay until someone replays or purges them.
+Dead letters stay until someone replays or purges them, or until the workers' upkeep trims them:
+older than NEWSFLOW_DLQ_MAX_AGE_S (30 days) or beyond the newest NEWSFLOW_DLQ_MAX_LEN (100,000), counted
+in newsflow_dead_letters_trimmed_total.
 """
 
 from __future__ import annotations

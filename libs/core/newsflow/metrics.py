@@ -49,6 +49,11 @@ STREAM_PENDING = Gauge(
 )
 STREAM_LAG = Gauge("newsflow_stream_lag", "Entries not yet delivered to a group.", ["stream", "group"])
 DEAD_LETTERS = Gauge("newsflow_dead_letters", "Entries in the dead-letter stream.")
+DEAD_LETTERS_TRIMMED = Counter(
+    "newsflow_dead_letters_trimmed_total",
+    "Dead letters removed for their age (NEWSFLOW_DLQ_MAX_AGE_S) or number (NEWSFLOW_DLQ_MAX_LEN).",
+    ["why"],
+)
 STORE_ARTICLES = Gauge("newsflow_store_articles", "Articles in the search store.")
 
 

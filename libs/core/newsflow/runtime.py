@@ -32,13 +32,20 @@ from newsflow import keys, rates, retry
 from newsflow.dlq import dead_letter_fields
 from newsflow.errors import Defer, Quarantine, Requeue, Skip, is_poison
 from newsflow.logs import get_logger
-from newsflow.metrics import DEAD_LETTERED, FAILURES, HANDLER_SECONDS, MESSAGES, failure_reason
+from newsflow.metrics import (
+    DEAD_LETTERED,
+    DEAD_LETTERS_TRIMMED,
+    FAILURES,
+    HANDLER_SECONDS,
+    MESSAGES,
+    failure_reason,
+)
 from newsflow.pipeline import Stage, stage_of
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import decode_fields, ensure_groups
 from newsflow.trace import record
-from newsflow.upkeep import remove_dead_consumers, trim_stream
+from newsflow.upkeep import remove_dead_consumers, trim_dead_letters, trim_stream
 
 log = get_logger("newsflow.worker")
 
@@ -510,6 +517,11 @@ class StageWorker:
                 await remove_dead_consumers(
                     self.redis, stage.input, stage.group, settings.consumer_max_idle_s
                 )
+                trimmed = await trim_dead_letters(
+                    self.redis, settings.stream_dlq, settings.dlq_max_age_s, settings.dlq_max_len
+                )
+                for why, n in trimmed.items():
+                    DEAD_LETTERS_TRIMMED.labels(why).inc(n)
             except Exception as exc:  # noqa: BLE001 - upkeep is retried next round, never fatal
                 log.warning("upkeep_failed", error=type(exc).__name__, reason=str(exc))
             await asyncio.sleep(settings.maintenance_interval_s)

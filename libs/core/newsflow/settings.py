@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Trimming never drops an entry some group has not acknowledged; beyond that, entries are kept this
     # long for consumers that read without a group (XREAD) or join later.
     stream_retention_s: int = 86_400
+    # Dead letters are kept for replay, but not forever: older than this, or beyond this many, they go.
+    dlq_max_age_s: int = Field(default=30 * 86_400, ge=0, description="0 keeps them at any age")
+    dlq_max_len: int = Field(default=100_000, ge=0, description="0 keeps any number")
     # Backpressure: above this many unread news.urls entries, POST /v1/urls answers 429 and push waits.
     urls_max_lag: int = 50_000
     max_deliveries: int = 3

@@ -1,4 +1,5 @@
-"""Stream upkeep every worker does for its input stream: groups, trimming, dead consumers.
+"""Stream upkeep every worker does for its input stream: groups, trimming, dead consumers; and the
+dead-letter stream's limits (age and count).
 
 Trimming never drops an entry that a group still needs. For each group the oldest entry it may still
 need is its oldest pending entry or, with nothing pending, the entry after its last-delivered id; the
@@ -71,6 +72,20 @@ async def trim_stream(redis: Redis, stream: str, retention_s: float) -> int:
     removed = int(await redis.xtrim(stream, minid=min_id, approximate=True))
     if removed:
         log.info("stream_trimmed", stream=stream, below=min_id, removed=removed)
+    return removed
+
+
+async def trim_dead_letters(redis: Redis, stream: str, max_age_s: float, max_len: int) -> dict[str, int]:
+    """Dead letters older than max_age_s, then beyond the newest max_len, removed (exactly, not
+    approximately: what is kept is what the settings say). Returns how many went, by reason."""
+    removed = {"age": 0, "count": 0}
+    if max_age_s:
+        min_id = f"{max(int((time.time() - max_age_s) * 1000), 0)}-0"
+        removed["age"] = int(await redis.xtrim(stream, minid=min_id, approximate=False))
+    if max_len:
+        removed["count"] = int(await redis.xtrim(stream, maxlen=max_len, approximate=False))
+    if any(removed.values()):
+        log.info("dead_letters_trimmed", stream=stream, **removed)
     return removed
 
 
