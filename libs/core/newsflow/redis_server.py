@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -59,23 +61,76 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Commands no client of newsflow needs and an intruder would want: CONFIG (CONFIG SET dir + SAVE writes
+# a file anywhere as our user), DEBUG, MODULE, replication and a server-side script sandbox escape route.
+DISABLED_COMMANDS = ("CONFIG", "DEBUG", "MODULE", "SLAVEOF", "REPLICAOF", "SYNC", "PSYNC", "MIGRATE")
+
+
+def owner_only_dir(path: Path) -> Path:
+    """Create path (and its parents) and make it readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def read_or_create_secret(path: Path) -> str:
+    """A random secret kept in an owner-only file: created once, read on every later start."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    return secret
+
+
+def die_with_parent() -> None:
+    """In a child before exec (Linux): SIGTERM when the parent dies, even by SIGKILL; files owner-only."""
+    os.umask(0o077)
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class EmbeddedRedis:
-    """redis-server bound to 127.0.0.1 on a free port, with AOF in <data_dir>/redis so a restart keeps the queue."""
+    """redis-server bound to 127.0.0.1 on a free port, with AOF in <data_dir>/redis so a restart keeps the
+    queue; a password (in <data_dir>/redis/password, owner-only) and no CONFIG, DEBUG or MODULE."""
 
     def __init__(self, data_dir: Path, binary: str | None = None, port: int | None = None):
         self.dir = data_dir / "redis"
         self.binary, self.version = find_redis_server(binary)
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.password: str | None = None
+        self.pass_fds: tuple[int, ...] = ()  # inherited by redis-server (`newsflow up`'s data-dir lock)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _config(self) -> Path:
+        """The owner-only config file: what must not show in `ps` (the password) and rename-command,
+        which the command line cannot give on every version."""
+        conf = self.dir / "redis.conf"
+        lines = [f"requirepass {self.password}", "protected-mode yes"]
+        lines += [f'rename-command {name} ""' for name in DISABLED_COMMANDS]
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return conf
 
     def start(self, timeout: float = 15.0) -> str:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        owner_only_dir(self.dir)
+        self.password = read_or_create_secret(self.dir / "password")
         args = [
             self.binary,
+            str(self._config()),
             "--port",
             str(self.port),
             "--bind",
@@ -95,9 +150,16 @@ class EmbeddedRedis:
         ]
         # Its own session: a Ctrl-C in the terminal reaches newsflow, which stops Redis last.
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            pass_fds=self.pass_fds,
+            preexec_fn=die_with_parent,
         )
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+        client = redis.Redis(
+            host="127.0.0.1", port=self.port, password=self.password, socket_connect_timeout=0.5
+        )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -119,7 +181,7 @@ class EmbeddedRedis:
         client.close()
         log.info(
             "embedded_redis_started",
-            url=self.url,
+            url=f"redis://127.0.0.1:{self.port}/0",
             binary=self.binary,
             version=".".join(map(str, self.version)),
             dir=str(self.dir),

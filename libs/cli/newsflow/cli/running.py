@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Annotated
 
@@ -14,8 +15,10 @@ from newsflow.errors import NoStackError
 def up() -> None:
     """Run the whole stack in the foreground: Redis (embedded unless NEWSFLOW_REDIS_URL), 3 workers, the API."""
     from newsflow.cli.stack import Stack
+    from newsflow.status import redact
 
     settings = load_settings()
+    os.umask(0o077)  # the data dir's files (AOF, SQLite, logs) for their owner only, children's too
     stack = Stack(settings)
     try:
         stack.start()
@@ -24,8 +27,8 @@ def up() -> None:
         typer.echo(f"newsflow: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(
-        f"newsflow is up: API {stack.api_url}, Redis {stack.redis_url}, store "
-        f"{settings.effective_store_url}. Ctrl-C stops it.",
+        f"newsflow is up: API {stack.api_url}, Redis {redact(stack.redis_url or '')}, store "
+        f"{redact(settings.effective_store_url)}. Ctrl-C stops it.",
         err=True,
     )
     try:

@@ -5,6 +5,7 @@ The running stack writes <data_dir>/stack.json (newsflow.stackfile); every other
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -19,10 +20,11 @@ from newsflow import keys
 from newsflow.cli.supervisor import Supervisor
 from newsflow.logs import get_logger
 from newsflow.pipeline import stages
-from newsflow.redis_server import EmbeddedRedis, free_port
+from newsflow.redis_server import EmbeddedRedis, free_port, owner_only_dir
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.stackfile import read_stack, stack_file
+from newsflow.status import redact
 
 log = get_logger("newsflow.cli.stack")
 
@@ -39,6 +41,7 @@ class Stack:
         self.api_port = settings.api_port
         self.children = Supervisor(env={})
         self.stopping = False
+        self.lock_fd: int | None = None
         self.stages = list(stages(settings))
         # Process name -> its stage: "enrich", "enrich-2", ... when a stage runs several processes.
         self.workers: dict[str, str] = {
@@ -64,6 +67,36 @@ class Stack:
     def _spawn(self, name: str) -> None:
         self.children.start(name, *(["api"] if name == "api" else ["worker", self.workers[name]]))
 
+    def _lock(self) -> None:
+        """Hold <data_dir>/stack.lock; every process of the stack inherits it, so it holds until the last
+        of them is gone (a second `up` on a data dir whose supervisor died must not start another
+        redis-server on the same AOF)."""
+        path = self.settings.data_dir / "stack.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise RuntimeError(
+                f"a stack is already running from {self.settings.data_dir} (its lock is held; pid {holder});"
+                " stop it first or use another NEWSFLOW_DATA_DIR"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.lock_fd = fd
+        self.children.pass_fds = (fd,)
+
+    def _check_port_free(self) -> None:
+        with socket.socket(socket.AF_INET6 if ":" in self.settings.api_host else socket.AF_INET) as probe:
+            try:
+                probe.bind((self.settings.api_host, self.api_port))
+            except OSError as exc:
+                raise RuntimeError(
+                    f"port {self.api_port} on {self.settings.api_host} is taken ({exc.strerror}); another"
+                    " stack or program holds it: set NEWSFLOW_API_PORT (0 picks a free one)"
+                ) from None
+
     def start(self, ready_timeout: float = 60.0) -> None:
         existing = read_stack(self.settings)
         if existing:
@@ -71,18 +104,27 @@ class Stack:
                 f"a stack is already running from {self.settings.data_dir} (pid {existing['pid']});"
                 " stop it first or use another NEWSFLOW_DATA_DIR"
             )
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        owner_only_dir(self.settings.data_dir)
+        self._lock()
+        if self.with_api and self.api_port != 0:
+            self._check_port_free()
         if not self.redis_url:
             self.redis = EmbeddedRedis(self.settings.data_dir, self.settings.redis_server_bin)
+            self.redis.pass_fds = self.children.pass_fds
             self.redis_url = self.redis.start()
         if self.with_api and self.api_port == 0:
             self.api_port = free_port()
         self._bootstrap_groups()
         self.children.env = self._env()  # Redis and the API port are known from here on
+        if self.settings.metrics_port:  # one port each: they cannot share one
+            for i, name in enumerate(self.workers):
+                self.children.env_of[name] = {"NEWSFLOW_METRICS_PORT": str(self.settings.metrics_port + i)}
         for name in [*self.workers, *(["api"] if self.with_api else [])]:
             self._spawn(name)
-        stack_file(self.settings).write_text(
-            json.dumps(
+        # Owner-only: it holds the Redis password and the store's URL, which other terminals need.
+        fd = os.open(stack_file(self.settings), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(
                 {
                     "pid": os.getpid(),
                     "redis_url": self.redis_url,
@@ -90,18 +132,21 @@ class Stack:
                     "store_url": self.settings.effective_store_url,
                     "started_at": format_utc(utcnow()),
                     "embedded_redis": self.redis is not None,
+                    "metrics_ports": {
+                        n: int(e["NEWSFLOW_METRICS_PORT"]) for n, e in self.children.env_of.items()
+                    },
                 },
+                f,
                 indent=2,
             )
-        )
         if self.with_api:
             self._wait_api(ready_timeout)
         self._wait_workers(ready_timeout)
         log.info(
             "stack_ready",
-            redis_url=self.redis_url,
+            redis_url=redact(self.redis_url or ""),
             api_url=self.api_url if self.with_api else None,
-            store_url=self.settings.effective_store_url,
+            store_url=redact(self.settings.effective_store_url),
             data_dir=str(self.settings.data_dir),
         )
 
@@ -156,8 +201,18 @@ class Stack:
             client.close()
 
     def supervise_once(self) -> None:
-        if not self.stopping:
-            self.children.restart_exited()
+        if self.stopping:
+            return
+        if (
+            self.redis is not None
+            and self.redis.process is not None
+            and self.redis.process.poll() is not None
+        ):
+            # The embedded redis-server died (killed, out of memory): start it again on its port, its AOF
+            # and its password, so the workers' reconnects find it.
+            log.error("embedded_redis_exited_restarting", code=self.redis.process.returncode)
+            self.redis.start()
+        self.children.restart_exited()
 
     def run_forever(self) -> None:
         stop = {"flag": False}
@@ -165,8 +220,9 @@ class Stack:
         def handler(signum: int, frame: Any) -> None:
             stop["flag"] = True
 
-        signal.signal(signal.SIGINT, handler)
-        signal.signal(signal.SIGTERM, handler)
+        # SIGHUP too: a closed terminal stops the stack, it does not orphan it.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, handler)
         while not stop["flag"]:
             self.supervise_once()
             time.sleep(0.5)
@@ -180,4 +236,7 @@ class Stack:
         info = read_stack(self.settings)
         if info is None or info.get("pid") == os.getpid():
             stack_file(self.settings).unlink(missing_ok=True)
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # the children, gone now, held their copies
+            self.lock_fd = None
         log.info("stack_stopped")

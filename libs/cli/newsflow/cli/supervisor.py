@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from newsflow.logs import get_logger
+from newsflow.redis_server import die_with_parent
 
 log = get_logger("newsflow.cli.supervisor")
 
@@ -19,10 +21,15 @@ class Supervisor:
     def __init__(self, env: dict[str, str], log_dir: Path | None = None, own_sessions: bool = True):
         """env: every child's environment. log_dir: each child's output appended to <name>.log there
         (else it shares ours). own_sessions: each child in a session of its own, so a terminal's Ctrl-C
-        reaches the supervisor alone and it stops the children in order."""
+        reaches the supervisor alone and it stops the children in order. Every child gets SIGTERM when
+        the supervisor dies, however it dies (Linux), and creates its files owner-only."""
         self.env = env
         self.log_dir = log_dir
         self.own_sessions = own_sessions
+        # Descriptors every child inherits: `newsflow up`'s lock on its data dir, held while any lives.
+        self.pass_fds: tuple[int, ...] = ()
+        # Per child, settings over env's (a metrics port of its own).
+        self.env_of: dict[str, dict[str, str]] = {}
         self.commands: dict[str, list[str]] = {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.restarts: dict[str, list[float]] = {}
@@ -31,17 +38,17 @@ class Supervisor:
         """Start (or start again) the child `name` running `newsflow <command>`."""
         self.commands[name] = list(command)
         args = [sys.executable, "-m", "newsflow.cli", *command]
+        common: dict[str, Any] = dict(
+            env={**self.env, **self.env_of.get(name, {})},
+            start_new_session=self.own_sessions,
+            pass_fds=self.pass_fds,
+            preexec_fn=die_with_parent,
+        )
         if self.log_dir is None:
-            proc = subprocess.Popen(args, env=self.env, start_new_session=self.own_sessions)
+            proc = subprocess.Popen(args, **common)
         else:
             with (self.log_dir / f"{name}.log").open("ab") as out:
-                proc = subprocess.Popen(
-                    args,
-                    env=self.env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=self.own_sessions,
-                )
+                proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **common)
         self.procs[name] = proc
         return proc
 
