@@ -33,7 +33,10 @@ def canonicalize(url: str) -> str:
     # refuse them, so a URL holding one could only fail later, again and again.
     if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in url):
         raise InvalidUrl("URL contains control characters or unpaired surrogates")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL": an unbalanced bracket in the host
+        raise InvalidUrl(f"malformed URL: {exc}") from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidUrl(f"scheme {parts.scheme or '(none)'!r} is not http or https")
     if not parts.hostname:
@@ -49,8 +52,11 @@ def canonicalize(url: str) -> str:
         except (idna.IDNAError, UnicodeError) as exc:
             raise InvalidUrl(f"bad international host name: {exc}") from exc
     # courlan knows the tracking parameters (utm_*, fbclid, gclid, ref...) and normalises the rest.
-    normalized = courlan.normalize_url(url, strict=False)
-    parts = urlsplit(normalized)
+    try:
+        normalized = courlan.normalize_url(url, strict=False)
+        parts = urlsplit(normalized)
+    except ValueError as exc:
+        raise InvalidUrl(f"malformed URL: {exc}") from exc
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 

@@ -168,6 +168,7 @@ class ErrorOut(BaseModel):
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     reasons = {
+        400: "the body is not JSON (or not UTF-8)",
         401: "the bearer token is missing or wrong (writes only)",
         404: "no such article",
         413: "the request body is larger than NEWSFLOW_API_MAX_BODY_BYTES",
@@ -252,7 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status_code=status.HTTP_202_ACCEPTED,
         response_model=PushOut,
         dependencies=[Depends(require_token)],
-        responses=_errors(401, 413, 422, 429, 503),
+        responses=_errors(400, 401, 413, 422, 429, 503),
     )
     async def post_urls(
         body: Annotated[
@@ -316,7 +317,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(404, f"no article {article_id}")
         return article
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={503: {"description": "Redis or the store does not answer"}})
     async def healthz(request: Request, response: Response) -> dict[str, Any]:
         checks: dict[str, Any] = {}
         try:
