@@ -240,3 +240,23 @@ async def test_the_connection_goes_to_the_address_that_was_checked(server):
     assert err.value.permanent and "news.example resolves to non-public address 127.0.0.1" in err.value.reason
     assert page.status == 200 and "Timbuktu" in page.html
     assert set(asked) == {"news.example"}
+
+
+async def test_a_host_that_does_not_exist_fails_for_good_at_once_not_as_robots_unreachable():
+    import socket
+
+    from newsflow.ingest.guard import guarded_transport
+
+    async def nxdomain(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def no_answer(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    settings = Settings(fetch_host_interval_s=0, data_dir="/tmp")
+    gone = Fetcher(settings, transport=guarded_transport(False, [], nxdomain))
+    err = await fails(gone, "http://no-such-host.example/a")
+    assert err.permanent and "no-such-host.example does not exist" in err.reason, err.reason
+    later = Fetcher(settings, transport=guarded_transport(False, [], no_answer))
+    err = await fails(later, "http://slow-dns.example/a")
+    assert not err.permanent

@@ -16,7 +16,7 @@ import charset_normalizer
 import httpx
 from bs4.dammit import EncodingDetector
 
-from newsflow.ingest.guard import AddressRefused, guarded_transport, parse_networks
+from newsflow.ingest.guard import AddressRefused, HostNotFound, guarded_transport, parse_networks
 from newsflow.ingest.polite import ROBOTS_MAX_BYTES, HostBusy, HostGates, RobotsCache, host_of
 from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, canonicalize
@@ -208,7 +208,7 @@ class Fetcher:
                         return response, body
         except HostBusy as exc:
             raise FetchError(str(exc), permanent=False, retry_after_s=exc.wait_s, attempted=False) from exc
-        except AddressRefused as exc:
+        except (AddressRefused, HostNotFound) as exc:
             raise FetchError(str(exc), permanent=True) from exc
         except TimeoutError as exc:
             raise FetchError(

@@ -28,6 +28,15 @@ class AddressRefused(Exception):
     """The host resolves to an address the guard refuses: a permanent failure for that URL."""
 
 
+class HostNotFound(Exception):
+    """DNS says the name does not exist (NXDOMAIN, no address): permanent, unlike a resolver that
+    does not answer (EAI_AGAIN), which is retried."""
+
+
+# getaddrinfo's answers for a name that does not exist, as opposed to one it could not look up now.
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
@@ -99,7 +108,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await self.resolver(host, port)
-        except OSError as exc:  # socket.gaierror: transient, as any connection failure
+        except socket.gaierror as exc:
+            if exc.errno in _NO_SUCH_NAME:
+                raise HostNotFound(f"{host} does not exist (DNS: {exc.strerror})") from exc
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        except OSError as exc:  # transient, as any connection failure
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
