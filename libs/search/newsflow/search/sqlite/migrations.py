@@ -106,6 +106,14 @@ MIGRATIONS = [
 ]
 
 
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what a failed transaction left, if anything: SQLite has already rolled back one that
+    failed on a full disk or I/O error, and a ROLLBACK then would raise "cannot rollback - no
+    transaction is active" over the error that says what went wrong."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Every migration the database lacks, in one transaction taken before anything is read: one
     migrating process at a time, the others see the result."""
@@ -119,5 +127,5 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {number}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise

@@ -18,7 +18,7 @@ from newsflow.search.query import (
     EARTH_RADIUS_KM,
     TAG_FACETS,
 )
-from newsflow.search.sqlite.migrations import migrate
+from newsflow.search.sqlite.migrations import migrate, rollback
 from newsflow.search.sqlite.search import SqliteSearch, article_of
 from newsflow.search.store import TAG_CACHE_MAX, StoredArticle, article_tags
 
@@ -100,7 +100,7 @@ class SqliteStore(SqliteSearch):
             self._upsert(conn, latest, now, new_tags, first_seen or {})
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         # Cached once committed: a rolled-back transaction's ids do not exist.
         if len(self._tag_ids) > self.tag_cache_max:  # a long-running indexer's memory stays bounded
