@@ -4,6 +4,7 @@ browsed from its own btree), with totals and facets counted beside it on another
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
@@ -148,15 +149,20 @@ class PostgresSearch:
         return (TEXT_JOIN if tsq else ""), where, params, bool(tsq) and on_text == len(where)
 
     def search(self, q: SearchQuery) -> SearchPage:
+        # Statements that run side by side (the page, the facets) are each bounded by the connections'
+        # statement_timeout; one that runs after them (the count) gets what is left of this deadline.
+        deadline = time.monotonic() + self.search_timeout_s if self.search_timeout_s else None
         try:
             with side_jobs() as submit:
-                return self._search(q, submit)
+                return self._search(q, submit, deadline)
         except (psycopg.errors.QueryCanceled, PoolTimeout) as exc:  # statement_timeout, or no free connection
             if not self.search_timeout_s:  # cancelled by someone else (pg_cancel_backend): not a time limit
                 raise
             raise SearchTimeout(self.search_timeout_s) from exc
 
-    def _search(self, q: SearchQuery, submit: Callable[..., Future]) -> SearchPage:
+    def _search(
+        self, q: SearchQuery, submit: Callable[..., Future], deadline: float | None = None
+    ) -> SearchPage:
         tsq = self._tsquery(q.q)
         join, where, params, text_only = self._filters(q, tsq)
         clause = f"{join} WHERE {' AND '.join(where)}" if where else ""
@@ -228,7 +234,7 @@ class PostgresSearch:
             # once, could see an article committed since and report a total with no results.
             total = 0
         elif total is None:
-            total = self._count(matches, params)
+            total = self._count(matches, params, deadline)
         more, rows = len(rows) > q.limit, rows[: q.limit]
         return SearchPage(
             total=total,
@@ -347,9 +353,20 @@ class PostgresSearch:
             total = scalar(conn.execute(count_sql, count_params))
         return rows, total
 
-    def _count(self, matches: str, params: list[Any]) -> int:
+    def _count(self, matches: str, params: list[Any], deadline: float | None = None) -> int:
+        """The number of matches; with a deadline, stopped at it (SearchTimeout), not a whole
+        statement_timeout after the statements that ran before it."""
         with self.search_pool.connection() as conn:
-            return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
+            if deadline is None or not self.search_timeout_s:
+                return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
+            left_ms = round((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                raise SearchTimeout(self.search_timeout_s)
+            conn.execute(f"SET statement_timeout = {left_ms}")
+            try:
+                return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
+            finally:
+                conn.execute(f"SET statement_timeout = {max(1, round(self.search_timeout_s * 1000))}")
 
     def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
         """The number of matches and every facet, from one statement: the matches are found once, then
