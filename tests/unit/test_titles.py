@@ -81,3 +81,12 @@ def test_og_title_with_site_suffix_through_the_worker_path():
     head = "<meta property='og:title' content='Ferries Are Late | Harbour News'><title>Ferries Are Late | Harbour News</title>"
     html = f"<html><head>{head}</head><body><h1>Ferries Are Late</h1><article>{BODY}</article></body></html>"
     assert extract_article(html, "https://harbour.example.com/a").title == "Ferries Are Late"
+
+
+def test_a_title_written_for_search_gives_way_to_the_headline_readers_see():
+    seo = "Wärmepumpe im Altbau - Wann es sich lohnt | heizung.de"
+    h1 = "Eignet sich eine Wärmepumpe im Altbau?"
+    assert choose_title(seo, seo, [h1], [], "https://www.heizung.de/a") == h1
+    # The same headline reworded a little is still the declared one.
+    close = "Eignet sich die Wärmepumpe im Altbau?"
+    assert choose_title(close, None, [h1], [], "https://www.heizung.de/a") == close

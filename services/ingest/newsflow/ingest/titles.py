@@ -7,7 +7,10 @@ page's own <h1> shows the headline as readers see it. So:
 1. when an <h1> is a run of the declared title's parts (split at " | ", " - " …), that run is the
    headline: the parts around it are site or section;
 2. otherwise, parts at either end that name the site (its name, its domain) or are a date are dropped;
-3. a declared title that is nothing but the site's name gives way to the <h1>.
+3. a declared title that is nothing but the site's name gives way to the <h1>, and so does one that
+   shares less than 70% of its words with it: an SEO title written for search and sharing
+   ("Wärmepumpe im Altbau - Wann es sich lohnt") beside the headline readers see ("Eignet sich eine
+   Wärmepumpe im Altbau?"). A JSON-LD headline is kept.
 
 Measured with bench/metadata.py (titles exact on the metadata corpus; doc/choices.md).
 """
@@ -87,6 +90,17 @@ def strip_site(title: str, site_names: Iterable[str | None], url: str | None) ->
     return "".join(parts[2 * start : 2 * end - 1]).strip()
 
 
+# Below this share of common words, a declared title and the page's <h1> are two different headlines
+# (an SEO title for search and sharing, and the one readers see), and the <h1> is taken.
+OVERLAP = 0.7
+
+
+def _overlap(a: str, b: str) -> float:
+    """Words in common, as a share of the shorter one's."""
+    wa, wb = set(re.findall(r"\w+", a.casefold())), set(re.findall(r"\w+", b.casefold()))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
 def choose_title(
     declared: str | None,
     html_title: str | None,
@@ -102,6 +116,8 @@ def choose_title(
     if headline and declared:
         return strip_site(declared, sites, url) or declared
     headings = [h for h in (" ".join(h.split()) for h in headings) if len(h.split()) >= MIN_HEADING_WORDS]
+    keys = _site_keys(sites, url)
+    shown = [h for h in headings[:3] if not _names_site(h, keys)]
     for title in (declared, html_title):
         if not title:
             continue
@@ -109,5 +125,7 @@ def choose_title(
             if run := _run_equal_to(title, heading):
                 return run
         if stripped := strip_site(title, sites, url):
+            if shown and _overlap(stripped, shown[0]) < OVERLAP:
+                return shown[0]
             return stripped
     return headings[0] if headings else declared or html_title
