@@ -111,3 +111,13 @@ def test_authors_of_cited_works_are_not_the_articles():
     head = '<meta name="citation_author" content="Marwan H. Adwan">'
     body = '<div itemscope itemtype="http://schema.org/ScholarlyArticle"><meta itemprop="author" content="NH. Shear, SP. Spielberg"></div>'
     assert extract_article(page(head, body), "https://journal.example.com/a").authors == ["Marwan H. Adwan"]
+
+
+def test_a_byline_ends_at_its_line_break_and_page_classes_do_not_hide_it():
+    # WordPress themes name the body "… sidebar"; the dateline follows the names after a <br>.
+    html = (
+        "<html><body class='single content-featured-sidebar'><article><div class='entry-content'>"
+        "<p>Von <strong><a href='/rb'>Roland Brockmann</a></strong> und <strong>Sebastian Drescher</strong>"
+        "<br>Kakuma, Kenia</p>" + BODY + "</div></article></body></html>"
+    )
+    assert byline_authors(html, [], "https://www.example.de/a") == ["Roland Brockmann", "Sebastian Drescher"]

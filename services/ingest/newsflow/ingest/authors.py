@@ -297,14 +297,33 @@ def _marked(el: lxml.html.HtmlElement) -> bool:
         if (
             value
             and BYLINE_MARKERS.search(value)
-            and not re.search(r"bio|avatar|box|image|img|photo", value, re.I)
+            and not re.search(r"bio|avatar|box|image|img|photo|comment", value, re.I)
         ):
             return True
     return False
 
 
+def _first_line(el: lxml.html.HtmlElement) -> str:
+    """The element's text up to its first line break (<br>): a byline's names, not the dateline after."""
+    parts: list[str] = []
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        if node.tag == "br":
+            parts.append("\n")
+        elif isinstance(node.tag, str):
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+                parts.append(child.tail or "")
+
+    walk(el)
+    return " ".join("".join(parts).split("\n", 1)[0].split())
+
+
 def _outside_the_article(el: lxml.html.HtmlElement) -> bool:
     for anc in el.iterancestors():
+        if anc.tag in ("body", "html"):  # their classes describe the page ("three-columns sidebar")
+            break
         if anc.tag in OUTSIDE_TAGS:
             return True
         marks = f"{anc.get('class') or ''} {anc.get('id') or ''}"
@@ -330,12 +349,14 @@ def byline_authors(html: str, site_names: Iterable[str | None], url: str | None)
             continue
         # Pieces joined with spaces: "<span>By</span><a>J.R. Stone</a>" is two words, not "ByJ.R.".
         text = " ".join(" ".join(el.itertext()).split())
-        if not text or len(text) > BYLINE_MAX_CHARS:
+        if not text:
             continue
         marked = _marked(el)
         if not marked and (fallback or el.tag not in BLOCKS or not BYLINE_PREFIX.match(text)):
             continue
-        if _outside_the_article(el):
+        if el.find(".//br") is not None:  # "Von A und B<br>Kakuma, Kenia": the names' line only
+            text = _first_line(el)
+        if len(text) > BYLINE_MAX_CHARS or _outside_the_article(el):
             continue
         names = [n for n in clean_authors([text], sites, url) if len(n.split()) >= 2]
         if names and marked:
