@@ -121,3 +121,13 @@ def test_a_byline_ends_at_its_line_break_and_page_classes_do_not_hide_it():
         "<br>Kakuma, Kenia</p>" + BODY + "</div></article></body></html>"
     )
     assert byline_authors(html, [], "https://www.example.de/a") == ["Roland Brockmann", "Sebastian Drescher"]
+
+
+@pytest.mark.parametrize("value", ["Artikel von", "Aktuelles Bildrechte", "Foto Agentur"])
+def test_labels_and_credits_are_not_people(value):
+    assert clean_authors([value], [], "https://example.de/a") == []
+
+
+def test_a_reading_time_after_the_names_is_cut():
+    names = clean_authors(["Isabel Caro y José Miguel Wilson Tiempo de lectura: 5 min"], [], "https://e.cl/a")
+    assert names == ["Isabel Caro", "José Miguel Wilson"]

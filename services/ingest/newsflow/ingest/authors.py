@@ -110,6 +110,12 @@ ORG_WORDS = re.compile(
     r"agency|agentur|staff|writers|bundestagsfraktion|fraktion|partei|ministerium|institut|verband|stiftung)\b",
     re.I,
 )
+# Words of labels and credits that bylines carry beside names ("Artikel von", "Bildrechte").
+LABEL_WORDS = re.compile(
+    r"\b(?:artikel|beitrag|bildrechte|bild|foto|fotos|photo|photos|quelle|source|aktuelles|kommentar|"
+    r"kommentare|comments?|share|teilen|lesezeit|anzeige|werbung|sponsored)\b",
+    re.I,
+)
 # Before a byline's names: "By", "Von", "Por", "Par", "Door", "Di", "Text:", "Autorin/Autor".
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:written|posted|reported)\s+by|(?:ein\s+)?(?:beitrag|artikel|pressemitteilung)\s+von|"
@@ -146,7 +152,7 @@ DATE_WORDS = re.compile(
     r"\s(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|"
     r"donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|"
     r"martes|miércoles|jueves|viernes|sábado|domingo|updated|aktualisiert|published|veröffentlicht|"
-    r"stand|am|on)\b.*$",
+    r"stand|am|on|tiempo de lectura|lesezeit|reading time|temps de lecture|\d+ min)\b.*$",
     re.I,
 )
 DOMAIN = re.compile(r"\w\.(?:com|net|org|de|at|ch|fr|es|it|nl|uk|co|info|eu|io)\b", re.I)
@@ -172,7 +178,12 @@ def looks_like_person(name: str, *, declared: bool = False) -> bool:
     words = name.split()
     if not 1 <= len(words) <= 5 or any(ch.isdigit() for ch in name) or "@" in name:
         return False
-    if name.casefold() in NOT_PEOPLE or ORG_WORDS.search(name) or DOMAIN.search(name):
+    if (
+        name.casefold() in NOT_PEOPLE
+        or ORG_WORDS.search(name)
+        or DOMAIN.search(name)
+        or LABEL_WORDS.search(name)
+    ):
         return False
     if len(words) == 1 and name.isupper() and len(name) <= 6:  # "NDR", "BR": broadcasters, desks
         return False
