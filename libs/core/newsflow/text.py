@@ -14,3 +14,9 @@ def fold(name: str) -> str:
     name = "".join(ch for ch in name if not unicodedata.combining(ch))
     name = name.replace("\u2019", "'").replace("\u2010", "-").replace("\u2013", "-")
     return re.sub(r"\s+", " ", name).strip().lower()
+
+
+def key(text: str) -> str:
+    """fold() with letters and digits only: names and titles compared past spacing, punctuation,
+    quotes and dashes ("STERN.de" and "stern de", "Golem.de" and "golem de")."""
+    return "".join(ch for ch in fold(text) if ch.isalnum())

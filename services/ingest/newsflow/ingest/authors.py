@@ -18,11 +18,12 @@ Measured with bench/metadata.py (authors F1 on the metadata corpus; doc/choices.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import lxml.html
+
+from newsflow.text import key
 
 # Not people, in the languages of the corpora newsflow is measured on: placeholders and desks.
 NOT_PEOPLE = {
@@ -167,10 +168,6 @@ BLOCKS = {"p", "div", "span", "li", "address"}
 OUTSIDE_TAGS = {"figure", "figcaption", "footer", "aside", "nav", "form"}
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if c.isalnum())
-
-
 def looks_like_person(name: str, *, declared: bool = False) -> bool:
     """One to five words, each capitalised (or a name particle, or initials), no digits, no domain.
     `declared`: a name the page declares as its author may write later words in lower case
@@ -204,7 +201,7 @@ def is_publisher(name: str, site_names: Iterable[str | None], url: str | None) -
     """The site's own name ("Lesotho Times", "Deutsche Welle" for "Deutsche Welle (www.dw.com)"), or a
     name whose initials are the domain ("Deutsches Rotes Kreuz" on drk.de). A name that is the whole
     domain (without its ending) is the author: personal sites are named after their authors."""
-    folded = _fold(name)
+    folded = key(name)
     if not folded:
         return True
     host = urlsplit(url or "").hostname or ""
@@ -212,19 +209,19 @@ def is_publisher(name: str, site_names: Iterable[str | None], url: str | None) -
     words = re.findall(r"[^\W_]+", name)
     if (
         len(parts) >= 2
-        and folded == _fold(parts[-2])
+        and folded == key(parts[-2])
         and len(words) >= 2
         and words[0].casefold() not in TITLE_ARTICLES
     ):
         return False  # wolfgangschmale.eu: a site named after its author (but lefigaro.fr is "Le Figaro")
     for site in site_names:
-        site_folded = _fold(re.sub(r"\([^()]*\)", "", site or ""))
+        site_folded = key(re.sub(r"\([^()]*\)", "", site or ""))
         if len(site_folded) >= 3 and (
             folded == site_folded
             or (min(len(folded), len(site_folded)) >= 5 and (folded in site_folded or site_folded in folded))
         ):
             return True
-    if folded == _fold("".join(parts)):  # "Mdr De" on mdr.de
+    if folded == key("".join(parts)):  # "Mdr De" on mdr.de
         return True
     return len(words) >= 2 and "".join(w[0] for w in words).casefold() in {p.casefold() for p in parts[:-1]}
 

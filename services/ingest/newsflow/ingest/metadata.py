@@ -287,14 +287,11 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         _meta(metas, "publisher"),
         *_names(article.get("publisher") if article else None, by_id),
     ]
+    meta_authors = [html_lib.unescape(a) for a in _meta_all(soup, AUTHOR_METAS)]
     md.authors = clean_authors(
         [html_lib.unescape(a) for a in ld_authors], sites, md.canonical or base_url, declared=True
     ) or clean_authors(
-        [html_lib.unescape(a) for a in _meta_all(soup, AUTHOR_METAS)],
-        sites,
-        md.canonical or base_url,
-        one_name_each=len(_meta_all(soup, AUTHOR_METAS)) > 1,
-        declared=True,
+        meta_authors, sites, md.canonical or base_url, one_name_each=len(meta_authors) > 1, declared=True
     )
     return md
 

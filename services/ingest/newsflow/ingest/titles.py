@@ -18,9 +18,10 @@ Measured with bench/metadata.py (titles exact on the metadata corpus; doc/choice
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from newsflow.text import key
 
 # Between a headline and what surrounds it. Not ": ", which separates a kicker that is part of the
 # headline as publishers write it ("Kenia: Nairobi von unten").
@@ -29,24 +30,19 @@ DATE_PART = re.compile(r"^\s*(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\s*\w+\
 MIN_HEADING_WORDS = 2
 
 
-def fold(text: str) -> str:
-    """Letters and digits only, case-folded: titles compared past spacing, quotes and dashes."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
-
-
 def _site_keys(site_names: Iterable[str | None], url: str | None) -> set[str]:
-    keys = {fold(s) for s in site_names if s}
+    keys = {key(s) for s in site_names if s}
     host = (urlsplit(url or "").hostname or "").removeprefix("www.")
     if host:
-        keys.add(fold(host))
+        keys.add(key(host))
         labels = host.split(".")
         if len(labels) >= 2:
-            keys.add(fold(labels[-2]))
+            keys.add(key(labels[-2]))
     return {k for k in keys if len(k) >= 2}
 
 
 def _names_site(part: str, keys: set[str]) -> bool:
-    folded = fold(part)
+    folded = key(part)
     if not folded:
         return True
     if DATE_PART.match(part):
@@ -58,16 +54,16 @@ def _names_site(part: str, keys: set[str]) -> bool:
 
 def _run_equal_to(title: str, heading: str) -> str | None:
     """The run of the title's parts that reads as the heading, if there is one."""
-    target = fold(heading)
+    target = key(heading)
     if not target:
         return None
-    if fold(title) == target:
+    if key(title) == target:
         return title
     parts = SEPARATORS.split(title)
     for i in range(0, len(parts), 2):
         for j in range(i, len(parts), 2):
             run = "".join(parts[i : j + 1])
-            folded = fold(run)
+            folded = key(run)
             if folded == target:
                 return run.strip()
             if len(folded) > len(target):
