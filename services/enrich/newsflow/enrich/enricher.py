@@ -21,7 +21,7 @@ from newsflow.enrich.geoparse import (
     to_places,
 )
 from newsflow.enrich.nlp import load_nlp
-from newsflow.enrich.tags import detect_language, keywords_in, keywords_of
+from newsflow.enrich.tags import detect_language, keywords_in, keywords_of, load_statistics
 from newsflow.enrich.topics import topic_scores
 from newsflow.logs import get_logger
 from newsflow.schemas import Article, EnrichedArticle, Entity, Place, TopicScore, utcnow
@@ -68,6 +68,7 @@ class Enricher:
         self.gazetteer = gazetteer or load_gazetteer()
         self.nlp = nlp if nlp is not None else (load_nlp() if use_nlp else None)
         self.max_chars = max_chars
+        load_statistics()
 
     def _doc(self, text: str) -> Any | None:
         return self.nlp(text) if self.nlp is not None and text else None

