@@ -86,6 +86,28 @@ def test_an_article_in_another_language_is_never_read_by_the_english_model(enric
     assert aznar and all(e.name == "José María Aznar" for e in aznar)
 
 
+def test_a_short_body_takes_its_language_from_the_title_too(enricher):
+    # 37 characters alone were too short to tell, and the English model then read German capitals as
+    # people ("Mehr kann", "Sie").
+    article = offline_article(
+        {
+            "id": "de",
+            "title": "Bundesliga: Der Trainer des Vereins gibt nach der Niederlage auf",
+            "text": "Mehr kann ich nicht machen, sagte er.",
+        }
+    )
+    enriched = enricher.enrich(article)
+    assert enriched.language == "de"
+    assert enriched.people == []
+
+
+def test_the_detected_language_wins_over_the_declared_one_only_when_sure(enricher):
+    sure = offline_article({"id": "s", "language": "en", "text": GERMAN})
+    assert enricher.language_of(sure) == "de"  # a template's "en" above a German story
+    unsure = offline_article({"id": "u", "language": "en", "text": "Bolton 2 Wigan 1\nLeeds 0 Hull 3"})
+    assert enricher.language_of(unsure) == "en"
+
+
 def test_english_mentions_carry_offsets_and_canonical_names(enricher):
     text = (
         "President Joe Biden met Vladimir Putin in Geneva on Wednesday. Biden said the talks with Putin "

@@ -130,7 +130,10 @@ class Enricher:
         return countries
 
     def language_of(self, article: Article) -> str | None:
-        language, confidence = detect_language(article.text)
+        """The detected language when the detector is sure; otherwise the page's declared one (a site's
+        template may declare "en" above a German story, and a results table of names and numbers reads
+        as any language)."""
+        language, confidence = detect_language(article.text, article.title)
         if not (language and confidence >= MIN_LANGUAGE_CONFIDENCE):
             language = article.language or language
         return language

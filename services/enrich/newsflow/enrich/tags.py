@@ -9,13 +9,23 @@ from typing import Any
 from newsflow.enrich.entities import PROPER_NOUN_TAGS
 
 
-def detect_language(text: str) -> tuple[str | None, float]:
-    if len(text) < 40:
-        return None, 0.0
-    import py3langid  # its model loads on first use
+@lru_cache(maxsize=1)
+def _language_identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    lang, prob = py3langid.classify(text[:5000])
-    return lang, float(prob)
+    # Probabilities, not the raw scores py3langid.classify gives (log-likelihoods, never near 1): the
+    # enricher weighs the detection against the page's declared language by its confidence.
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, title: str | None = None) -> tuple[str | None, float]:
+    """The language of an article and the detector's confidence (0-1). The title is read too: a short
+    body ("Mehr kann ich nicht machen, sagte er.") alone was too short to tell, and read as English."""
+    sample = ((title + "\n") if title else "") + text[:5000]
+    if not any(c.isalpha() for c in sample):
+        return None, 0.0
+    language, confidence = _language_identifier().classify(sample)
+    return language, float(confidence)
 
 
 STOP_KEYWORDS = {
@@ -45,9 +55,7 @@ def load_statistics() -> None:
     """Loads what the first article in another language than English would otherwise wait for: YAKE
     (2 s, most of it networkx's import) and the language identifier's model. A worker pays it at its
     start, not on an article."""
-    import py3langid
-
-    py3langid.classify("warm")
+    _language_identifier()
     _keyphrase_extractor("en")
 
 
