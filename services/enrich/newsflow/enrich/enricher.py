@@ -23,6 +23,7 @@ from newsflow.enrich.geoparse import (
 from newsflow.enrich.nlp import load_nlp
 from newsflow.enrich.tags import detect_language, keywords_in, keywords_of, load_statistics
 from newsflow.enrich.topics import topic_scores
+from newsflow.enrich.wordclass import word_classes
 from newsflow.logs import get_logger
 from newsflow.schemas import Article, EnrichedArticle, Entity, Place, TopicScore, utcnow
 from newsflow.text import fold
@@ -167,8 +168,11 @@ class Enricher:
         # The English model's noun phrases for English; statistics in the article's own language for
         # any other (the English model read French as "sont", "aqui", "chi").
         if doc is not None:
-            keywords = keywords_of(doc, article.title)
-            mentions = english_mentions(doc, self.gazetteer, frozenset(fold(m.text) for m, _, _ in resolved))
+            classes = word_classes(doc)
+            keywords = keywords_of(doc, article.title, classes)
+            mentions = english_mentions(
+                doc, self.gazetteer, frozenset(fold(m.text) for m, _, _ in resolved), classes
+            )
         else:
             keywords = keywords_in(language, text, article.title) if language else []
             mentions = pattern_mentions(text, self.gazetteer)

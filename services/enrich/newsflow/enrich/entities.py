@@ -15,10 +15,10 @@ from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer
 from newsflow.enrich.names import NOT_ORGANISATIONS, find_names
+from newsflow.enrich.wordclass import WordClass, word_classes
 from newsflow.text import fold
 
 # Penn Treebank tags, which the English tagger gives without the parser or the attribute ruler.
-PROPER_NOUN_TAGS = {"NNP", "NNPS"}
 MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -57,7 +57,12 @@ def clean_name(name: str, label: str) -> str | None:
     return name
 
 
-def model_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = frozenset()) -> list[Mention]:
+def model_mentions(
+    doc: Any,
+    gazetteer: Gazetteer,
+    places: frozenset[str] = frozenset(),
+    classes: list[WordClass | None] | None = None,
+) -> list[Mention]:
     """PERSON and ORG entities of the English model, minus what it often gets wrong: places and
     nationalities called people, countries and the story's own places called organisations ("Bamako"),
     and one-word "people" that are not proper nouns. `places`: the folded names the story's places
@@ -83,8 +88,10 @@ def model_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = froz
             or (key in gazetteer.names and _not_an(label, name, gazetteer))
         ):
             continue
-        if label == "PER" and " " not in name and len(ent) == 1 and ent[0].tag_ not in PROPER_NOUN_TAGS:
-            continue
+        if label == "PER" and " " not in name and len(ent) == 1:
+            classes = word_classes(doc) if classes is None else classes
+            if classes[ent.start] != "PROPN":
+                continue
         if label == "PER" and _is_club(name, gazetteer):
             label = "ORG"
         mentions.append(_mention(ent.start_char, ent.text, label, name))
@@ -137,11 +144,16 @@ def _mention(start: int, written: str, label: str, name: str) -> Mention:
     return Mention(start + offset, start + offset + len(name), label, name)
 
 
-def english_mentions(doc: Any, gazetteer: Gazetteer, places: frozenset[str] = frozenset()) -> list[Mention]:
+def english_mentions(
+    doc: Any,
+    gazetteer: Gazetteer,
+    places: frozenset[str] = frozenset(),
+    classes: list[WordClass | None] | None = None,
+) -> list[Mention]:
     """The model's mentions, the people it missed that a known first name reveals (on CoNLL-2003, en,
     dev: people F1 0.783 -> 0.813), and the teams of results lines."""
     text = doc.text  # spaCy joins it from the tokens on every access
-    mentions = model_mentions(doc, gazetteer, places)
+    mentions = model_mentions(doc, gazetteer, places, classes)
     mentions += [
         p for p in pattern_mentions(text, gazetteer) if p.label == "PER" and not _overlaps(p, mentions)
     ]

@@ -31,9 +31,12 @@ def load_nlp() -> Any | None:
         # tags (all 121 Zyte bodies) in two thirds of the time (bench/enrich.py, doc/choices.md). The
         # layers keep the ops they are built with, so only the loading needs them.
         with use_ops("numpy", use_blis=False):
-            # Tags and entities only: keywords read the tagger's Penn tags, so the parser, the attribute
-            # ruler (which maps tags to coarse parts of speech) and the lemmatizer are not run.
-            return spacy.load(MODEL, disable=["parser", "attribute_ruler", "lemmatizer"])
+            # The entity recogniser alone: it has its own token-to-vector layer, and word classes come
+            # from a lexicon (newsflow.enrich.wordclass), so the shared layer, the tagger, the parser,
+            # the attribute ruler and the lemmatizer are not even loaded.
+            return spacy.load(
+                MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+            )
     except (ImportError, OSError) as exc:
         log.warning(
             "ner_model_unavailable",

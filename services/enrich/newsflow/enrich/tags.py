@@ -6,7 +6,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from newsflow.enrich.entities import PROPER_NOUN_TAGS
+from newsflow.enrich.wordclass import WordClass, word_classes
 
 
 @lru_cache(maxsize=1)
@@ -87,30 +87,27 @@ def keywords_in(language: str, text: str, title: str | None, limit: int = 10) ->
     return list(dict.fromkeys(phrases))[:limit]
 
 
-NOUN_TAGS = {"NN", "NNS", *PROPER_NOUN_TAGS}
-ADJECTIVE_TAGS = {"JJ", "JJR", "JJS"}
-PHRASE_TAGS = NOUN_TAGS | ADJECTIVE_TAGS
-
-
-def noun_phrases(doc: Any) -> list[Any]:
-    """Runs of adjectives and nouns that end in a noun ("interest rates", "central bank"), from the
-    tagger's tags: the parser and the attribute ruler that noun_chunks needs cost a quarter of the
-    enrich stage's time (31.7 + 20.0 ms of ~189 ms an article)."""
+def noun_phrases(doc: Any, classes: list[WordClass | None] | None = None) -> list[Any]:
+    """Runs of adjectives and nouns that end in a noun ("interest rates", "central bank"), by the words'
+    classes in the lexicon (newsflow.enrich.wordclass): neither the parser that noun_chunks needs nor
+    the tagger runs."""
+    classes = word_classes(doc) if classes is None else classes
     phrases: list[Any] = []
     run: list[Any] = []
 
     def close() -> None:
-        while run and run[-1].tag_ not in NOUN_TAGS:
+        while run and classes[run[-1].i] == "ADJ":
             run.pop()
         if run:
             phrases.append(doc[run[0].i : run[-1].i + 1])
         run.clear()
 
     for token in doc:
-        if token.tag_ in PHRASE_TAGS:
+        kind = classes[token.i]
+        if kind is not None:
             # A name after common nouns starts a phrase of its own: "pop star" and "Michael Buble",
             # not "canadian pop star michael buble".
-            if run and token.tag_ in PROPER_NOUN_TAGS and run[-1].tag_ in NOUN_TAGS - PROPER_NOUN_TAGS:
+            if run and kind == "PROPN" and classes[run[-1].i] == "NOUN":
                 close()
             run.append(token)
             if "\n" not in token.whitespace_:
@@ -124,10 +121,13 @@ HEAD_WEIGHT = 0.5
 MODIFIER_WEIGHT = 0.3
 
 
-def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
+def keywords_of(
+    doc: Any, title: str | None, classes: list[WordClass | None] | None = None, limit: int = 10
+) -> list[str]:
     counts: defaultdict[str, float] = defaultdict(float)
     title_l = (title or "").lower()
-    for chunk in noun_phrases(doc):
+    classes = word_classes(doc) if classes is None else classes
+    for chunk in noun_phrases(doc, classes):
         words = [t for t in chunk if not (t.is_stop or t.is_punct or t.like_num)]
         if not words or any(
             t.ent_type_ in ("DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT") for t in words
@@ -143,7 +143,7 @@ def keywords_of(doc: Any, title: str | None, limit: int = 10) -> list[str]:
         # The words of a phrase are keywords of their own, the head most: "actress" is what "argentine
         # tv actress" and "hollywood actress" share. Not the words of a name ("daniel" of "daniel
         # craig").
-        if len(words) > 1 and not any(t.tag_ in PROPER_NOUN_TAGS for t in words):
+        if len(words) > 1 and not any(classes[t.i] == "PROPN" for t in words):
             for i, t in enumerate(words):
                 word = t.text.lower()
                 if len(word) >= 3 and word not in STOP_KEYWORDS:
