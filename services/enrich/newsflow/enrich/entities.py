@@ -18,7 +18,6 @@ from newsflow.enrich.names import NOT_ORGANISATIONS, find_names
 from newsflow.enrich.wordclass import WordClass, word_classes
 from newsflow.text import fold
 
-# Penn Treebank tags, which the English tagger gives without the parser or the attribute ruler.
 MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
