@@ -81,3 +81,11 @@ def test_word_classes_come_from_the_lexicon_and_the_capitals(enricher):
     # Verbs and adverbs end a phrase, and so does a past tense that is also a noun ("rose").
     assert classes["said"] is None and classes["sharply"] is None and classes["rose"] is None
     assert classes["rates"] == "NOUN" and classes["interest"] == "NOUN"
+
+
+def test_a_long_phrase_met_once_is_no_keyphrase_in_another_language():
+    from newsflow.enrich.tags import keywords_in
+
+    keywords = keywords_in("fr", FRENCH, "Réforme des retraites : les syndicats appellent à la grève")
+    assert keywords[0] == "réforme des retraites"  # three words, met four times
+    assert "gouvernement a présenté" not in keywords  # a span of one sentence

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from functools import lru_cache
 from typing import Any
@@ -67,7 +68,7 @@ _YAKE_LANGUAGE = {"cs": "cz"}
 def _keyphrase_extractor(language: str) -> Any:
     import yake  # only articles in other languages than English need it
 
-    return yake.KeywordExtractor(lan=_YAKE_LANGUAGE.get(language, language), n=3, top=20)
+    return yake.KeywordExtractor(lan=_YAKE_LANGUAGE.get(language, language), n=3, top=30)
 
 
 # YAKE reads the title and the text's first characters: its cost grows faster than the text (77 ms for
@@ -82,9 +83,24 @@ def keywords_in(language: str, text: str, title: str | None, limit: int = 10) ->
     it has no list for gets its language-free one), multi-word where the text has them."""
     if len(text) > KEYPHRASE_TEXT_CHARS:
         text = text[:KEYPHRASE_TEXT_CHARS].rsplit(None, 1)[0]  # not in the middle of a word
-    scored = _keyphrase_extractor(language).extract_keywords((title + "\n\n" if title else "") + text)
-    phrases = [phrase.lower() for phrase, _ in scored if len(phrase) >= 3]
+    sample = (title + "\n\n" if title else "") + text
+    lowered = sample.lower()
+    phrases = []
+    for phrase, _ in _keyphrase_extractor(language).extract_keywords(sample):
+        phrase = phrase.lower()
+        if len(phrase) < 3:
+            continue
+        # A phrase of three words or more must recur: YAKE scores every contiguous span, and one met
+        # once is more often an accident of the sentence ("ministre a annoncé") than a keyphrase
+        # ("réforme des retraites"). WikiNews-FR F1@10 0.234 -> 0.290.
+        if len(phrase.split()) >= 3 and _occurrences(phrase, lowered) < 2:
+            continue
+        phrases.append(phrase)
     return list(dict.fromkeys(phrases))[:limit]
+
+
+def _occurrences(phrase: str, text: str) -> int:
+    return len(re.findall(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text))
 
 
 def noun_phrases(doc: Any, classes: list[WordClass | None] | None = None) -> list[Any]:
