@@ -9,7 +9,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent.parent / "schema" / "enrich
 
 
 def test_committed_json_schema_matches_the_model():
-    # `newsflow schema --out schema/enriched-article.v1.json` regenerates it after a model change.
+    # `newsflow schema --all schema` regenerates it after a model change.
     assert json.loads(SCHEMA_FILE.read_text()) == json.loads(json.dumps(enriched_json_schema()))
 
 

@@ -143,8 +143,24 @@ def enrich(
     raise typer.Exit(status)
 
 
-def schema(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
-    """Print the JSON Schema of the enriched article (schema version 1)."""
+def schema(
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    all_to: Annotated[
+        Path | None,
+        typer.Option("--all", help="write every JSON Schema and the AsyncAPI document into this folder"),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the enriched article (schema version 1), or write the whole published
+    contract (every payload's schema and the streams' AsyncAPI document) with --all."""
+    from newsflow.contract import ASYNCAPI_FILE, asyncapi, json_schemas
+
+    if all_to is not None:
+        all_to.mkdir(parents=True, exist_ok=True)
+        documents = {**json_schemas(), ASYNCAPI_FILE: asyncapi()}
+        for name, document in documents.items():
+            (all_to / name).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        typer.echo(f"wrote {len(documents)} files to {all_to}")
+        return
     from newsflow.schemas import enriched_json_schema
 
     text = json.dumps(enriched_json_schema(), indent=2, sort_keys=True) + "\n"
