@@ -134,12 +134,27 @@ def test_no_process_outlives_up_killed_with_sigkill(tmp_path):
         stop(proc)
 
 
-def test_a_taken_port_is_a_clear_error_not_a_false_up(tmp_path):
+@pytest.mark.parametrize("setting", ["NEWSFLOW_API_PORT", "NEWSFLOW_EMBEDDED_REDIS_PORT"])
+def test_a_taken_port_is_a_clear_error_not_a_false_up(tmp_path, setting):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run(stack_env(tmp_path / "data", NEWSFLOW_API_PORT=str(port)), "up", timeout=60)
+        result = run(stack_env(tmp_path / "data", **{setting: str(port)}), "up", timeout=60)
     assert result.returncode != 0
     assert f"port {port}" in result.stderr and "taken" in result.stderr, result.stderr
+    assert setting in result.stderr
     assert "newsflow is up" not in result.stderr
+
+
+def test_a_pinned_embedded_redis_port_is_used(tmp_path):
+    port = free_port()
+    data = tmp_path / "data"
+    data.mkdir()
+    env = stack_env(data, NEWSFLOW_EMBEDDED_REDIS_PORT=str(port))
+    proc, info = start_up(env, data)
+    try:
+        assert info["redis_url"].endswith(f"@127.0.0.1:{port}/0")
+        assert redis.Redis.from_url(info["redis_url"]).ping()
+    finally:
+        stop(proc)

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     redis_server_bin: str | None = Field(
         default=None, description="redis-server binary for the embedded Redis; default: the newest found"
     )
+    embedded_redis_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="the port of the Redis that `newsflow up` starts when no NEWSFLOW_REDIS_URL is given;"
+        " 0: a free port at each start. Pin it for consumers that cannot read stack.json",
+    )
 
     # HTTP API.
     api_host: str = "127.0.0.1"

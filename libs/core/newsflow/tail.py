@@ -20,6 +20,7 @@ async def follow(
     group: str | None = None,
     count: int = 0,
     emit: Callable[[str], None] = print,
+    notify: Callable[[str], None] = lambda _: None,
 ) -> None:
     stream = settings.stream_enriched
     seen = 0
@@ -28,9 +29,17 @@ async def follow(
     if group:
         try:
             await redis.xgroup_create(stream, group, id="0" if from_start else "$", mkstream=True)
+            # A group outlives this command and holds back trimming until it reads: say so, and how
+            # to remove it (doc/consumers.md, "Keep up with trimming").
+            notify(
+                f"created consumer group {group!r} on {stream}: it stays after this command and keeps"
+                f" entries it has not read from being trimmed; remove it with"
+                f" `newsflow tail --group {group} --delete`"
+            )
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+            notify(f"reading through the existing consumer group {group!r} on {stream}")
     try:
         while not count or seen < count:
             if group:
@@ -48,5 +57,13 @@ async def follow(
                         await redis.xack(stream, group, entry_id)
                     if count and seen >= count:
                         return
+    finally:
+        await redis.aclose()
+
+
+async def delete_group(redis: Redis, settings: Settings, group: str) -> bool:
+    """Remove a consumer group from news.enriched (its pending entries with it); False if there was none."""
+    try:
+        return bool(await redis.xgroup_destroy(settings.stream_enriched, group))
     finally:
         await redis.aclose()

@@ -87,14 +87,15 @@ class Stack:
         self.lock_fd = fd
         self.children.pass_fds = (fd,)
 
-    def _check_port_free(self) -> None:
-        with socket.socket(socket.AF_INET6 if ":" in self.settings.api_host else socket.AF_INET) as probe:
+    @staticmethod
+    def _check_port_free(host: str, port: int, setting: str) -> None:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             try:
-                probe.bind((self.settings.api_host, self.api_port))
+                probe.bind((host, port))
             except OSError as exc:
                 raise RuntimeError(
-                    f"port {self.api_port} on {self.settings.api_host} is taken ({exc.strerror}); another"
-                    " stack or program holds it: set NEWSFLOW_API_PORT (0 picks a free one)"
+                    f"port {port} on {host} is taken ({exc.strerror}); another stack or program holds it:"
+                    f" set {setting} (0 picks a free one)"
                 ) from None
 
     def start(self, ready_timeout: float = 60.0) -> None:
@@ -107,9 +108,14 @@ class Stack:
         owner_only_dir(self.settings.data_dir)
         self._lock()
         if self.with_api and self.api_port != 0:
-            self._check_port_free()
+            self._check_port_free(self.settings.api_host, self.api_port, "NEWSFLOW_API_PORT")
         if not self.redis_url:
-            self.redis = EmbeddedRedis(self.settings.data_dir, self.settings.redis_server_bin)
+            pinned = self.settings.embedded_redis_port
+            if pinned:
+                self._check_port_free("127.0.0.1", pinned, "NEWSFLOW_EMBEDDED_REDIS_PORT")
+            self.redis = EmbeddedRedis(
+                self.settings.data_dir, self.settings.redis_server_bin, port=pinned or None
+            )
             self.redis.pass_fds = self.children.pass_fds
             self.redis_url = self.redis.start()
         if self.with_api and self.api_port == 0:

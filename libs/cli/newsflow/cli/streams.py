@@ -84,14 +84,36 @@ def tail(
         str | None, typer.Option(help="read through this consumer group (acknowledging)")
     ] = None,
     count: Annotated[int, typer.Option(help="stop after this many articles (0: follow forever)")] = 0,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="remove the --group from the stream, then exit")
+    ] = False,
 ) -> None:
     """Follow news.enriched: one enriched article JSON per line (a downstream consumer example)."""
-    from newsflow.tail import follow
+    from newsflow.tail import delete_group, follow
 
     settings = load_settings()
     redis = redis_client(settings)
+    if delete:
+        if not group:
+            raise typer.BadParameter("--delete needs --group NAME")
+        removed = asyncio.run(delete_group(redis, settings, group))
+        typer.echo(
+            f"removed consumer group {group!r}" if removed else f"no consumer group {group!r} on the stream",
+            err=True,
+        )
+        raise typer.Exit(0 if removed else 1)
     try:
-        asyncio.run(follow(redis, settings, from_start=from_start, group=group, count=count, emit=out))
+        asyncio.run(
+            follow(
+                redis,
+                settings,
+                from_start=from_start,
+                group=group,
+                count=count,
+                emit=out,
+                notify=lambda message: typer.echo(message, err=True),
+            )
+        )
     except KeyboardInterrupt:
         pass
 
