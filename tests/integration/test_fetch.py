@@ -219,7 +219,7 @@ async def test_concurrent_fetches_of_a_new_host_share_one_robots_txt_request():
 
 
 async def test_the_connection_goes_to_the_address_that_was_checked(server):
-    from newsflow.ingest.guard import guarded_transport, parse_networks
+    from newsflow.guard import guarded_transport, parse_networks
 
     port = int(server.url("/").rsplit(":", 1)[1].split("/")[0])
     asked: list[str] = []
@@ -245,7 +245,7 @@ async def test_the_connection_goes_to_the_address_that_was_checked(server):
 async def test_a_host_that_does_not_exist_fails_for_good_at_once_not_as_robots_unreachable():
     import socket
 
-    from newsflow.ingest.guard import guarded_transport
+    from newsflow.guard import guarded_transport
 
     async def nxdomain(host: str, port: int) -> list[str]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")

@@ -1,7 +1,7 @@
 import pytest
 
+from newsflow.guard import is_public_address
 from newsflow.ingest.fetch import decode_html
-from newsflow.ingest.guard import is_public_address
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ PARTS = {
     "enrich": ("services/enrich", {"core"}),
     "index": ("services/index", {"core", "search"}),
     "api": ("services/api", {"core", "search"}),
+    "webhook": ("services/webhook", {"core"}),
 }
 LAZY = {"cli": {"ingest", "enrich"}}
 

@@ -58,6 +58,16 @@ PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("index", "enriched", None, "newsflow.index.worker:IndexHandler", batch=True, done="indexed"),
 )
 
+# The pipeline with the webhook sink: a second reader of news.enriched, in a group of its own, that POSTs
+# each article to NEWSFLOW_WEBHOOK_URLS (services/webhook). NEWSFLOW_PIPELINE=newsflow.pipeline:WITH_WEBHOOK.
+WITH_WEBHOOK: tuple[StageSpec, ...] = (
+    *PIPELINE,
+    # Receivers wait on the network, so several deliveries run at once.
+    StageSpec(
+        "webhook", "enriched", None, "newsflow.webhook.worker:WebhookHandler", concurrency=4, done="delivered"
+    ),
+)
+
 DEFAULT_PIPELINE = "newsflow.pipeline:PIPELINE"
 
 

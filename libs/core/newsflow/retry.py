@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -101,3 +103,19 @@ async def defer(
 async def not_due_for_ms(redis: Redis, stage: Stage, entry_id: str) -> int:
     """Milliseconds until a deferred entry is due (0: due now)."""
     return max(int(await redis.pttl(due_key(stage, entry_id))), 0)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

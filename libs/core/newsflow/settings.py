@@ -117,18 +117,39 @@ class Settings(BaseSettings):
     # Observability. The trace of each article (`newsflow trace`) is kept this long after its last step.
     trace_ttl_s: int = 3 * 86_400
     log_level: str = Field(default="info", pattern="(?i)^(debug|info|warning|error|critical)$")
+    # The webhook sink, an optional stage (NEWSFLOW_PIPELINE=newsflow.pipeline:WITH_WEBHOOK).
+    webhook_urls: str = Field(
+        default="", description="comma-separated http(s) URLs each enriched article is POSTed to"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="key of the HMAC-SHA256 signature of each request (X-Newsflow-Signature)"
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="a receiver's time to answer")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="POST to private and loopback addresses too (the fetcher's SSRF rules otherwise)",
+    )
+    webhook_allowed_networks: str = Field(
+        default="", description="comma-separated addresses or CIDR blocks allowed although private"
+    )
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")
 
     @field_validator(
-        "api_token", "redis_url", "store_url", "redis_server_bin", "consumer_name", mode="before"
+        "api_token",
+        "redis_url",
+        "store_url",
+        "redis_server_bin",
+        "consumer_name",
+        "webhook_secret",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `NEWSFLOW_API_TOKEN=` in an env file means "no token", not "the empty token".
         return None if value == "" else value
 
-    @field_validator("fetch_allowed_networks")
+    @field_validator("fetch_allowed_networks", "webhook_allowed_networks")
     @classmethod
     def _networks_parse(cls, value: str) -> str:
         for part in value.split(","):

@@ -7,8 +7,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -16,8 +14,9 @@ import charset_normalizer
 import httpx
 from bs4.dammit import EncodingDetector
 
-from newsflow.ingest.guard import AddressRefused, HostNotFound, guarded_transport, parse_networks
+from newsflow.guard import AddressRefused, HostNotFound, guarded_transport, parse_networks
 from newsflow.ingest.polite import ROBOTS_MAX_BYTES, HostBusy, HostGates, RobotsCache, host_of
+from newsflow.retry import parse_retry_after
 from newsflow.settings import Settings
 from newsflow.urls import InvalidUrl, canonicalize
 
@@ -55,22 +54,6 @@ class FetchError(Exception):
         self.retry_after_s = retry_after_s
         # False: no request was made (the host asked for a pause first); the attempt does not count.
         self.attempted = attempted
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The address guard (SSRF): the fetcher connects only to public addresses, the ones it checked.
+"""The address guard (SSRF): the fetcher (and the webhook sink) connect only to public addresses, the
+ones they checked.
 
 Checking a name and then letting the HTTP client resolve it again leaves a window: a DNS server that
 answers a public address to the check and 127.0.0.1 to the connection (DNS rebinding) gets through.
@@ -77,15 +78,17 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def check_addresses(host: str, addresses: Iterable[str], allowed: list[Network]) -> None:
+FETCH_HINT = "set NEWSFLOW_FETCH_ALLOW_PRIVATE or NEWSFLOW_FETCH_ALLOWED_NETWORKS to allow"
+
+
+def check_addresses(
+    host: str, addresses: Iterable[str], allowed: list[Network], hint: str = FETCH_HINT
+) -> None:
     """Every address must pass, so one public record cannot smuggle a private one in."""
     for address in addresses:
         if is_public_address(address) or any(ipaddress.ip_address(address) in net for net in allowed):
             continue
-        raise AddressRefused(
-            f"{host} resolves to non-public address {address} (set NEWSFLOW_FETCH_ALLOW_PRIVATE or "
-            f"NEWSFLOW_FETCH_ALLOWED_NETWORKS to allow)"
-        )
+        raise AddressRefused(f"{host} resolves to non-public address {address} ({hint})")
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -94,8 +97,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         allowed: list[Network],
         resolver: Resolver = system_resolver,
         inner: httpcore.AsyncNetworkBackend | None = None,
+        hint: str = FETCH_HINT,
     ):
-        self.allowed, self.resolver = allowed, resolver
+        self.allowed, self.resolver, self.hint = allowed, resolver, hint
         self.inner = inner or httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -116,7 +120,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
-        check_addresses(host, addresses, self.allowed)
+        check_addresses(host, addresses, self.allowed, self.hint)
         last: Exception | None = None
         for address in addresses:
             try:
@@ -138,7 +142,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 def guarded_transport(
-    allow_private: bool, allowed: list[Network], resolver: Resolver = system_resolver
+    allow_private: bool, allowed: list[Network], resolver: Resolver = system_resolver, hint: str = FETCH_HINT
 ) -> httpx.AsyncHTTPTransport:
     """httpx's transport, connecting through GuardedBackend unless private addresses are allowed."""
     transport = httpx.AsyncHTTPTransport(trust_env=False)
@@ -151,6 +155,6 @@ def guarded_transport(
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(allowed, resolver),
+            network_backend=GuardedBackend(allowed, resolver, hint=hint),
         )
     return transport

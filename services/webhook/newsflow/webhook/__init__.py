@@ -1,0 +1,1 @@
+"""The webhook sink: each enriched article POSTed, signed, to the receivers a deployment names."""
