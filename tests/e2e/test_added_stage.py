@@ -47,6 +47,9 @@ def test_a_declared_fourth_stage_runs_end_to_end(tmp_path):
 
         status = json.loads(run(env, "status", "--json").stdout)
         assert status["workers"]["wordcount"] == 1
+        # Another terminal that names no pipeline learns it from the running stack (stack.json).
+        plain = {k: v for k, v in env.items() if k != "NEWSFLOW_PIPELINE"}
+        assert "news.counts" in json.loads(run(plain, "status", "--json").stdout)["streams"]
         assert "news.counts" in status["streams"]
         assert status["streams"]["news.enriched"]["groups"]["wordcount"]["pending"] == 0
         traced = json.loads(run(env, "trace", article_id, "--json").stdout)

@@ -49,3 +49,15 @@ def resolve_redis_url(settings: Settings) -> str:
     raise NoStackError(
         f"no Redis to talk to: start `newsflow up` (data dir {settings.data_dir}) or set NEWSFLOW_REDIS_URL"
     )
+
+
+def with_stack_pipeline(settings: Settings) -> Settings:
+    """The settings with the pipeline a running local stack declares (a stage added with NEWSFLOW_PIPELINE
+    under `up` shows in status, trace and push beside it), unless this process names one itself."""
+    if "NEWSFLOW_PIPELINE" in os.environ:
+        return settings
+    info = read_stack(settings)
+    pipeline = info.get("pipeline") if info else None
+    if not isinstance(pipeline, str) or pipeline == settings.pipeline:
+        return settings
+    return settings.model_copy(update={"pipeline": pipeline})

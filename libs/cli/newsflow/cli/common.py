@@ -21,7 +21,9 @@ T = TypeVar("T")
 
 
 def load_settings() -> Settings:
-    settings = get_settings()
+    from newsflow.stackfile import with_stack_pipeline
+
+    settings = with_stack_pipeline(get_settings())
     configure_logging(settings.log_level, settings.log_format)
     return settings
 

@@ -136,6 +136,7 @@ class Stack:
                     "redis_url": self.redis_url,
                     "api_url": self.api_url if self.with_api else None,
                     "store_url": self.settings.effective_store_url,
+                    "pipeline": self.settings.pipeline,
                     "started_at": format_utc(utcnow()),
                     "embedded_redis": self.redis is not None,
                     "metrics_ports": {
