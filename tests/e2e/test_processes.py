@@ -19,7 +19,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 def test_two_enrich_processes_share_the_group_and_each_article_is_indexed_once(tmp_path):
     pages = PageServer(PAGES)
     pages.start()
-    env = stack_env(tmp_path, NEWSFLOW_ENRICH_PROCESSES="2")
+    # One entry per read: Redis (7.0) adds a consumer to the group only when a read returns entries,
+    # and with the default batch of 10 one process could take all three pages in one read, leaving
+    # the other ready but never listed (the test failed so, twice in CI).
+    env = stack_env(tmp_path, NEWSFLOW_ENRICH_PROCESSES="2", NEWSFLOW_BATCH_SIZE="1")
     proc, info = start_up(env, tmp_path)
     try:
         # Both join the group once their models are loaded (the API answers before).
