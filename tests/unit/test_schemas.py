@@ -2,7 +2,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from newsflow.schemas import Article, enriched_json_schema
+from newsflow.contract import enriched_json_schema
+from newsflow.schemas import Article
 from newsflow.streams import decode_fields, encode_event, event_payload
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent.parent / "schema" / "enriched-article.v1.json"

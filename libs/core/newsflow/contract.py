@@ -83,6 +83,14 @@ def _schema(model: type[BaseModel], name: str, title: str) -> dict[str, Any]:
     return schema
 
 
+def enriched_json_schema() -> dict[str, Any]:
+    """The schema of the article on news.enriched: what `newsflow schema` prints."""
+    v = SCHEMA_VERSION
+    return _schema(
+        EnrichedArticle, f"enriched-article.v{v}.json", f"EnrichedArticle (newsflow schema version {v})"
+    )
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
     """Every published JSON Schema, by file name under schema/."""
     v = SCHEMA_VERSION
@@ -96,9 +104,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         f"article.v{v}.json": _schema(
             Article, f"article.v{v}.json", f"Article (newsflow schema version {v})"
         ),
-        f"enriched-article.v{v}.json": _schema(
-            EnrichedArticle, f"enriched-article.v{v}.json", f"EnrichedArticle (newsflow schema version {v})"
-        ),
+        f"enriched-article.v{v}.json": enriched_json_schema(),
         f"dead-letter-entry.v{v}.json": _schema(
             DeadLetterEntry, f"dead-letter-entry.v{v}.json", "news.dlq entry fields"
         ),
@@ -133,7 +139,7 @@ def asyncapi(settings: Settings | None = None) -> dict[str, Any]:
             if role and role not in roles:
                 roles.append(role)
     models: list[type[BaseModel]] = [EventHeaders, DeadLetterEntry]
-    models += [model for role in roles if role in _ROLE_PAYLOADS for model in [_ROLE_PAYLOADS[role][0]]]
+    models += [_ROLE_PAYLOADS[role][0] for role in roles if role in _ROLE_PAYLOADS]
     schemas = _components(models)
 
     channels: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """The events that flow through newsflow: urls -> articles -> enriched. One place, versioned.
 
 `EnrichedArticle` is the public contract of the `news.enriched` stream and of the search API;
-its JSON Schema is exported to schema/enriched-article.v1.json (`newsflow schema`).
+its JSON Schema, with every other payload's, is published under schema/ by newsflow.contract.
 """
 
 from __future__ import annotations
@@ -258,10 +258,3 @@ class EnrichedArticle(Article):
         default_factory=list, description="the topics with their IPTC Media Topics codes and confidence"
     )
     enriched_at: UtcDatetime = Field(description="when enrich wrote it")
-
-
-def enriched_json_schema() -> dict:
-    schema = EnrichedArticle.model_json_schema(mode="serialization")
-    schema["$id"] = "https://newsflow.dev/schema/enriched-article.v1.json"
-    schema["title"] = "EnrichedArticle (newsflow schema version 1)"
-    return schema

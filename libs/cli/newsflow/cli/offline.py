@@ -152,7 +152,7 @@ def schema(
 ) -> None:
     """Print the JSON Schema of the enriched article (schema version 1), or write the whole published
     contract (every payload's schema and the streams' AsyncAPI document) with --all."""
-    from newsflow.contract import ASYNCAPI_FILE, asyncapi, json_schemas
+    from newsflow.contract import ASYNCAPI_FILE, asyncapi, enriched_json_schema, json_schemas
 
     if all_to is not None:
         all_to.mkdir(parents=True, exist_ok=True)
@@ -161,8 +161,6 @@ def schema(
             (all_to / name).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {len(documents)} files to {all_to}")
         return
-    from newsflow.schemas import enriched_json_schema
-
     text = json.dumps(enriched_json_schema(), indent=2, sort_keys=True) + "\n"
     if out:
         out.write_text(text)
