@@ -25,6 +25,12 @@ SETTINGS = {f"NEWSFLOW_{name.upper()}" for name in Settings.model_fields}
 WORKERS = tuple(spec.name for spec in PIPELINE)  # every declared stage runs as a compose service
 
 
+def upstream(image: str) -> str:
+    """The image a user pulls: the default of `${NAME_IMAGE:-default}`, or the name itself."""
+    found = re.fullmatch(r"\$\{[A-Z]+_IMAGE:-([^}]+)\}", image)
+    return found.group(1) if found else image
+
+
 def newsflow_services():
     return {name: svc for name, svc in SERVICES.items() if svc.get("image", "").startswith("newsflow")}
 
@@ -68,6 +74,20 @@ def test_services_restart_stop_gracefully_and_wait_for_what_they_need():
     }
 
 
+def test_base_images_are_variables_whose_defaults_are_the_upstream_images():
+    """So the same files run with deploy/local-images.sh's equivalents where no registry is reachable."""
+    for name, svc in SERVICES.items():
+        if name not in newsflow_services():
+            assert upstream(svc["image"]) != svc["image"], name
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.\d+-slim$", DOCKERFILE, re.M)
+    assert DOCKERFILE.count("FROM ${PYTHON_IMAGE}") == 2
+    build = SERVICES["api"]["build"]
+    assert build["args"]["PYTHON_IMAGE"] == "${PYTHON_IMAGE:-python:3.11-slim}"
+    script = (DEPLOY / "local-images.sh").read_text()
+    for variable in ("PYTHON_IMAGE", "REDIS_IMAGE", "POSTGRES_IMAGE", "PROMETHEUS_IMAGE"):
+        assert f'echo "{variable}=' in script, variable
+
+
 def test_workers_can_be_scaled():
     # A fixed container name or host port would make a second replica fail to start.
     for name in WORKERS:
@@ -76,9 +96,11 @@ def test_workers_can_be_scaled():
 
 def test_redis_and_postgres_keep_their_data_and_report_health():
     redis = SERVICES["redis"]
-    major, minor = map(int, re.match(r"redis:(\d+)\.(\d+)", redis["image"]).groups())
+    major, minor = map(int, re.match(r"redis:(\d+)\.(\d+)", upstream(redis["image"])).groups())
     assert (major, minor) >= (7, 4)
-    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    script = redis["command"][-1]
+    assert redis["command"][:2] == ["sh", "-c"] and script.startswith("exec redis-server - ")
+    assert "--appendonly yes" in script and "requirepass $$REDIS_PASSWORD" in script
     assert redis["healthcheck"]["test"] and any(v.endswith(":/data") for v in redis["volumes"])
     postgres = SERVICES["postgres"]
     assert postgres["healthcheck"]["test"]
@@ -93,7 +115,9 @@ def test_the_rum_override_builds_postgres_with_rum_and_every_newsflow_service_us
     dockerfile = (DEPLOY / postgres["build"]["context"] / postgres["build"]["dockerfile"]).read_text()
     base = re.search(r"^FROM postgres:(\d+)-(\w+)$", dockerfile, re.M)
     assert base and base.group(2) != "alpine"  # RUM comes from the PostgreSQL apt repository
-    assert SERVICES["postgres"]["image"].startswith(f"postgres:{base.group(1)}-")  # same major: same volume
+    assert upstream(SERVICES["postgres"]["image"]).startswith(
+        f"postgres:{base.group(1)}-"
+    )  # same major: same volume
     assert postgres["image"].endswith(f":{base.group(1)}") and postgres["pull_policy"] == "build"
     assert re.search(r'apt-get install .*"postgresql-\$\{PG_MAJOR\}-rum"', dockerfile)
     assert set(newsflow_services()) <= set(override)
@@ -168,10 +192,20 @@ def test_no_secret_is_baked_into_the_image_or_the_compose_file():
         if line.startswith(("ENV", "ARG")) or line.startswith("    "):
             assert not re.search(r"PASSWORD|TOKEN|SECRET", line), line
     # Passwords come from deploy/.env and are required, with no default to fall back on.
-    for var in ("POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
+    for var in ("REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
         uses = re.findall(r"\$\{" + var + r"([^}]*)\}", COMPOSE_TEXT)
         assert uses and all(u.startswith(":?") for u in uses), var
-    assert ".env" in (REPO / ".gitignore").read_text() and ".env" in (REPO / ".dockerignore").read_text()
+    assert ".env" in (REPO / ".gitignore").read_text()
+
+
+def test_the_build_context_holds_only_what_the_dockerfile_copies():
+    ignore = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert ignore[0] == "*"  # everything out (.venv, data, caches, .env), then only these back in
+    let_in = {line[1:] for line in ignore if line.startswith("!")}
+    copied = {
+        src for line in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, re.M) for src in line.split()
+    }
+    assert let_in == copied
 
 
 def test_env_example_lists_every_setting_and_every_compose_variable():
