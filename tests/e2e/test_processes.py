@@ -10,18 +10,19 @@ import pytest
 import redis
 
 from newsflow.cli.pageserver import PageServer
-from tests.conftest import PAGES
 from tests.e2e.running import run, search_json, stack_env, start_up, stop
+from tests.faults.conftest import _Handler as StoryPages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
 
 def test_two_enrich_processes_share_the_group_and_each_article_is_indexed_once(tmp_path):
-    pages = PageServer(PAGES)
+    pages = PageServer(handler=StoryPages)
     pages.start()
-    # One entry per read: Redis (7.0) adds a consumer to the group only when a read returns entries,
-    # and with the default batch of 10 one process could take all three pages in one read, leaving
-    # the other ready but never listed (the test failed so, twice in CI).
+    # Redis (7.0) adds a consumer to the group only when a read returns entries, so each process must
+    # be handed some. One entry per read, and 16 stories pushed at once: with three pages pushed one by
+    # one, a single process took all three, one at a time, leaving the other ready but never listed
+    # (seen three times in CI).
     env = stack_env(tmp_path, NEWSFLOW_ENRICH_PROCESSES="2", NEWSFLOW_BATCH_SIZE="1")
     proc, info = start_up(env, tmp_path)
     try:
@@ -33,12 +34,10 @@ def test_two_enrich_processes_share_the_group_and_each_article_is_indexed_once(t
         assert workers["enrich"] == 2
         client = redis.Redis.from_url(info["redis_url"], decode_responses=True)
 
-        names = sorted(p.name for p in PAGES.glob("*.html"))
-        ids = []
-        for name in names:
-            pushed = run(env, "push", pages.url(name))
-            assert pushed.returncode == 0, pushed.stderr
-            ids.append(pushed.stdout.split()[1])
+        pushed = run(env, "push", *(pages.url(f"story/{n}") for n in range(16)))
+        assert pushed.returncode == 0, pushed.stderr
+        ids = [line.split()[1] for line in pushed.stdout.splitlines()]
+        assert len(set(ids)) == 16
         deadline, found = time.monotonic() + 120, {}
         while time.monotonic() < deadline and len(found) < len(ids):
             found = {a["id"]: a for a in search_json(env, "--limit", "50") if a["id"] in ids}

@@ -22,8 +22,11 @@ PARTS = {
     "index": ("services/index", {"core", "search"}),
     "api": ("services/api", {"core", "search"}),
     "webhook": ("services/webhook", {"core"}),
+    # The discover stage fetches feeds with ingest's fetcher: one set of fetching rules (robots.txt,
+    # pacing, the address guard) for everything newsflow requests.
+    "discover": ("services/discover", {"core", "ingest"}),
 }
-LAZY = {"cli": {"ingest", "enrich"}}
+LAZY = {"cli": {"ingest", "enrich", "discover"}}
 
 
 def owner(module: str) -> str:

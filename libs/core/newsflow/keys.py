@@ -49,3 +49,28 @@ def ingested(articles_stream: str, article_id: str) -> str:
 def simhash_band(articles_stream: str, band: int, value: str) -> str:
     """Articles whose body fingerprint has this value in this band: near-duplicate candidates."""
     return f"{PREFIX}:simhash:{articles_stream}:{band}:{value}"
+
+
+def sources(urls_stream: str) -> str:
+    """The discover stage's sources, id -> JSON (newsflow.discover.sources)."""
+    return f"{PREFIX}:sources:{urls_stream}"
+
+
+def sources_due(urls_stream: str) -> str:
+    """Source ids scored by their next poll time; a disabled source is absent."""
+    return f"{PREFIX}:sources:due:{urls_stream}"
+
+
+def source_lease(urls_stream: str, source_id: str) -> str:
+    """Held by the discover replica polling the source."""
+    return f"{PREFIX}:sources:lease:{urls_stream}:{source_id}"
+
+
+def discovered(urls_stream: str, article_id: str) -> str:
+    """An article URL a source listed recently: no source pushes it again within the dedup window."""
+    return f"{PREFIX}:discovered:{urls_stream}:{article_id}"
+
+
+def discovered_title(urls_stream: str, source_id: str, digest: str) -> str:
+    """A title one source listed recently: the same story under a new URL is not pushed again."""
+    return f"{PREFIX}:discovered-title:{urls_stream}:{source_id}:{digest}"

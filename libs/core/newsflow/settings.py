@@ -132,6 +132,28 @@ class Settings(BaseSettings):
     webhook_allowed_networks: str = Field(
         default="", description="comma-separated addresses or CIDR blocks allowed although private"
     )
+    # The discover stage: feeds and sitemaps polled for new article URLs (services/discover).
+    discover_interval_s: float = Field(
+        default=900.0, gt=0, description="a new source's first interval between polls"
+    )
+    discover_min_interval_s: float = Field(
+        default=120.0, gt=0, description="the shortest interval a busy source's polls adapt to"
+    )
+    discover_max_interval_s: float = Field(
+        default=86_400.0, gt=0, description="the longest interval a quiet or failing source's polls adapt to"
+    )
+    discover_max_failures: int = Field(
+        default=5, ge=1, description="consecutive failed polls after which a source is disabled"
+    )
+    discover_max_age_s: int = Field(
+        default=3 * 86_400, ge=0, description="items dated older than this are not pushed (0: any age)"
+    )
+    discover_max_children: int = Field(
+        default=20, ge=1, description="child sitemaps of an index read per poll, the newest first"
+    )
+    discover_lease_s: int = Field(
+        default=300, ge=10, description="a replica polls a source under a lease this long: no double polls"
+    )
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, description="worker metrics HTTP port; 0 turns it off")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from newsflow.cli import offline, running, searching, streams
+from newsflow.cli import offline, running, searching, sources, streams
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -18,6 +18,11 @@ dlq_app = typer.Typer(
 app.add_typer(dlq_app, name="dlq")
 store_app = typer.Typer(no_args_is_help=True, help="The search store: copy it into another.")
 app.add_typer(store_app, name="store")
+sources_app = typer.Typer(
+    no_args_is_help=True,
+    help="Feeds and sitemaps followed: their new article URLs are pushed as they appear.",
+)
+app.add_typer(sources_app, name="sources")
 
 
 def _version(value: bool) -> None:
@@ -53,6 +58,11 @@ dlq_app.command("replay")(streams.dlq_replay)
 dlq_app.command("purge")(streams.dlq_purge)
 app.command()(searching.search)
 store_app.command("copy")(searching.store_copy)
+sources_app.command("add")(sources.sources_add)
+sources_app.command("list")(sources.sources_list)
+sources_app.command("remove")(sources.sources_remove)
+sources_app.command("import")(sources.sources_import)
+app.command()(sources.discover)
 app.command()(offline.extract)
 app.command()(offline.geoparse)
 app.command()(offline.enrich)

@@ -1,10 +1,11 @@
 """Fetching one page: politely (robots.txt, per-host pacing, Retry-After), within timeouts and a size cap,
-redirects checked hop by hop, HTML only."""
+redirects checked hop by hop. Articles are HTML only (`fetch`); the discover stage's feeds and sitemaps
+take the same path with their own types, size cap and conditional-GET headers (`fetch_document`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -65,6 +66,25 @@ class FetchResult:
     encoding: str
     html: str
     redirects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A fetched body as bytes, or status 304 with none when the conditional GET found it unchanged."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    charset: str | None
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: list[str] = field(default_factory=list)
+
+
+# (content type, body) -> why the body is refused, or None.
+Refuse = Callable[[str, bytes], str | None]
 
 
 def check_url(url: str) -> None:
@@ -148,6 +168,28 @@ class Fetcher:
         NEWSFLOW_FETCH_TOTAL_TIMEOUT bounds the requests (redirects included); waiting for the host's
         turn does not count against it (HostGates.max_wait_s bounds that).
         """
+        doc = await self.fetch_document(url, refuse=not_html_reason)
+        html, encoding = decode_html(doc.body, doc.charset)
+        return FetchResult(
+            url=url,
+            final_url=doc.final_url,
+            status=doc.status,
+            content_type=doc.content_type or "text/html",
+            encoding=encoding,
+            html=html,
+            redirects=doc.redirects,
+        )
+
+    async def fetch_document(
+        self,
+        url: str,
+        *,
+        refuse: Refuse | None = None,
+        headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> Document:
+        """GET any body by the same rules as a page. `refuse` is asked about the declared type before the
+        body is read and about the body after; `headers` are sent with every hop (If-None-Match…)."""
         budget = Budget(self.settings.fetch_total_timeout)
         current = url
         hops: list[str] = []
@@ -156,8 +198,9 @@ class Fetcher:
             check_url(current)
             if self.settings.fetch_respect_robots:
                 await self._obey_robots(current, budget)
-            response, body = await self._get(current, budget)
-            if response.is_redirect:
+            response, body = await self._get(current, budget, max_bytes, refuse, headers)
+            # Any 3xx is is_redirect to httpx; 304 Not Modified answers a conditional GET instead.
+            if response.is_redirect and response.status_code != 304:
                 location = response.headers.get("location")
                 if not location:
                     raise FetchError(f"HTTP {response.status_code} without Location", permanent=True)
@@ -176,18 +219,23 @@ class Fetcher:
                 hops.append(target)
                 current = target
                 continue
-            return self._page(url, current, response, body, hops)
+            return self._document(url, current, response, body, hops, refuse)
 
     async def _get(
-        self, url: str, budget: Budget, max_bytes: int | None = None
+        self,
+        url: str,
+        budget: Budget,
+        max_bytes: int | None = None,
+        refuse: Refuse | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, bytes]:
         """One request in the host's turn, within what is left of the budget; the body read (capped)."""
         host = host_of(url)
         try:
             async with self.gates.slot(host):
                 with anyio.fail_after(budget.left()), budget.spending():
-                    async with self.client.stream("GET", url) as response:
-                        body = b"" if response.is_redirect else await self._body(response, max_bytes)
+                    async with self.client.stream("GET", url, headers=headers) as response:
+                        body = b"" if response.is_redirect else await self._body(response, max_bytes, refuse)
                         return response, body
         except HostBusy as exc:
             raise FetchError(str(exc), permanent=False, retry_after_s=exc.wait_s, attempted=False) from exc
@@ -244,14 +292,14 @@ class Fetcher:
         text = body.decode("utf-8", "replace") if status < 300 else ""
         self.robots.remember(host, status, text)
 
-    async def _body(self, response: httpx.Response, max_bytes: int | None) -> bytes:
+    async def _body(self, response: httpx.Response, max_bytes: int | None, refuse: Refuse | None) -> bytes:
         status = response.status_code
-        if status >= 400 or status < 200:
+        if status >= 400 or status < 200 or status == 304:
             return b""  # the status says it all; the body is not needed
         limit = max_bytes or self.settings.fetch_max_bytes
-        if max_bytes is None:
+        if refuse is not None:
             mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if mime and (reason := not_html_reason(mime, b"")):
+            if mime and (reason := refuse(mime, b"")):
                 raise FetchError(reason, permanent=True, status=status)
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -267,9 +315,15 @@ class Fetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _page(
-        self, url: str, final_url: str, response: httpx.Response, body: bytes, hops: list[str]
-    ) -> FetchResult:
+    def _document(
+        self,
+        url: str,
+        final_url: str,
+        response: httpx.Response,
+        body: bytes,
+        hops: list[str],
+        refuse: Refuse | None,
+    ) -> Document:
         status = response.status_code
         if status >= 400 or status < 200:
             retry_after = (
@@ -283,16 +337,17 @@ class Fetcher:
             )
             raise FetchError(reason, permanent=permanent, status=status, retry_after_s=retry_after)
         mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if refused := not_html_reason(mime, body):
+        if status != 304 and refuse is not None and (refused := refuse(mime, body)):
             raise FetchError(refused, permanent=True, status=status)
-        html, encoding = decode_html(body, response.charset_encoding)
-        return FetchResult(
+        return Document(
             url=url,
             final_url=final_url,
             status=status,
-            content_type=mime or "text/html",
-            encoding=encoding,
-            html=html,
+            content_type=mime,
+            charset=response.charset_encoding,
+            body=body,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
             redirects=hops,
         )
 
