@@ -29,7 +29,7 @@ from tests.faults.conftest import story_html
 
 pytestmark = [pytest.mark.compose, pytest.mark.slow, pytest.mark.timeout(900)]
 
-WORKERS = [spec.name for spec in PIPELINE]
+WORKERS = [*(spec.name for spec in PIPELINE), "discover"]
 SEED = "dw-mali-russia.html"
 
 

@@ -22,7 +22,8 @@ COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 SETTINGS = {f"NEWSFLOW_{name.upper()}" for name in Settings.model_fields}
-WORKERS = tuple(spec.name for spec in PIPELINE)  # every declared stage runs as a compose service
+# Every declared stage runs as a compose service, and so does discover, which feeds the first.
+WORKERS = (*(spec.name for spec in PIPELINE), "discover")
 
 
 def upstream(image: str) -> str:

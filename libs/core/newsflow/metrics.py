@@ -31,6 +31,12 @@ FETCH_RESPONSES = Counter(
     ["status"],
 )
 URLS_PUSHED = Counter("newsflow_urls_pushed_total", "URLs accepted by the API.")
+SOURCE_POLLS = Counter(
+    "newsflow_source_polls_total",
+    "Polls of feeds and sitemaps by the discover stage: ok, not_modified (304), failed, disabled.",
+    ["outcome"],
+)
+DISCOVERED_URLS = Counter("newsflow_discovered_urls_total", "New article URLs the discover stage pushed.")
 SEARCHES = Counter(
     "newsflow_searches_total",
     "Searches the API ran, by outcome (ok, or timeout: stopped at NEWSFLOW_SEARCH_TIMEOUT_S).",

@@ -6,6 +6,7 @@ The running stack writes <data_dir>/stack.json (newsflow.stackfile); every other
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import signal
@@ -49,6 +50,9 @@ class Stack:
             for stage in self.stages
             for i in range(settings.enrich_processes if stage == "enrich" else 1)
         }
+        # The discover stage, where installed, polls the sources `newsflow sources add` followed; with
+        # none it only looks at an empty set every few seconds. It reads no stream: it feeds news.urls.
+        self.producers = ["discover"] if importlib.util.find_spec("newsflow.discover") else []
 
     @property
     def api_url(self) -> str:
@@ -65,7 +69,8 @@ class Stack:
         return env
 
     def _spawn(self, name: str) -> None:
-        self.children.start(name, *(["api"] if name == "api" else ["worker", self.workers[name]]))
+        command = [name] if name in ("api", *self.producers) else ["worker", self.workers[name]]
+        self.children.start(name, *command)
 
     def _lock(self) -> None:
         """Hold <data_dir>/stack.lock; every process of the stack inherits it, so it holds until the last
@@ -125,7 +130,7 @@ class Stack:
         if self.settings.metrics_port:  # one port each: they cannot share one
             for i, name in enumerate(self.workers):
                 self.children.env_of[name] = {"NEWSFLOW_METRICS_PORT": str(self.settings.metrics_port + i)}
-        for name in [*self.workers, *(["api"] if self.with_api else [])]:
+        for name in [*self.workers, *self.producers, *(["api"] if self.with_api else [])]:
             self._spawn(name)
         # Owner-only: it holds the Redis password and the store's URL, which other terminals need.
         fd = os.open(stack_file(self.settings), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -194,7 +199,7 @@ class Stack:
         host = socket.gethostname()
         deadline = time.monotonic() + timeout
         try:
-            for name, stage in self.workers.items():
+            for name, stage in [*self.workers.items(), *((p, p) for p in self.producers)]:
                 proc = self.children.procs[name]
                 while not client.exists(keys.heartbeat(stage, f"{host}-{proc.pid}")):
                     if proc.poll() is not None:
@@ -236,8 +241,10 @@ class Stack:
 
     def stop(self) -> None:
         self.stopping = True
-        # Producers first: the API stops taking URLs, then ingest, enrich, index drain in flow order.
-        self.children.stop(["api", *self.workers], timeout=self.settings.graceful_timeout + 5)
+        # Producers first: discover and the API stop taking URLs, then ingest, enrich, index drain in flow order.
+        self.children.stop(
+            [*self.producers, "api", *self.workers], timeout=self.settings.graceful_timeout + 5
+        )
         if self.redis is not None:
             self.redis.stop()
         info = read_stack(self.settings)

@@ -13,10 +13,12 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from newsflow import keys
 from newsflow.discover.poll import Poller
 from newsflow.discover.sources import Source
 from newsflow.ingest.fetch import Fetcher
 from newsflow.logs import get_logger
+from newsflow.metrics import DISCOVERED_URLS, SOURCE_POLLS
 from newsflow.schemas import utcnow
 from newsflow.settings import Settings
 
@@ -26,6 +28,7 @@ log = get_logger("newsflow.discover")
 CONCURRENCY = 4
 # The longest sleep between looks at the due set, so a source added meanwhile waits no longer.
 IDLE_S = 5.0
+HEARTBEAT_TTL_S = 30
 
 
 class DiscoverWorker:
@@ -52,6 +55,18 @@ class DiscoverWorker:
                     updated = self.registry.after_failure(source, f"internal error: {exc!r}", now, None)
                     outcome = None
                 await self.registry.finish(updated, self.holder)
+                outcome_name = (
+                    "disabled"
+                    if updated.disabled
+                    else "failed"
+                    if updated.failures
+                    else "not_modified"
+                    if outcome and outcome.not_modified
+                    else "ok"
+                )
+                SOURCE_POLLS.labels(outcome_name).inc()
+                if outcome:
+                    DISCOVERED_URLS.inc(len(outcome.pushed))
                 log.info(
                     "source_polled",
                     source=source.url,
@@ -70,9 +85,17 @@ class DiscoverWorker:
         return list(await asyncio.gather(*(one(s) for s in due)))
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self.settings.metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(self.settings.metrics_port)
+        heartbeat = keys.heartbeat("discover", self.holder)
+        await self.redis.set(heartbeat, str(os.getpid()), ex=HEARTBEAT_TTL_S)
         log.info("worker_started", stage="discover", consumer=self.holder)
         try:
             while not stop.is_set():
+                # `newsflow status` and `up` see a live discover worker by this key, as any worker's.
+                await self.redis.set(heartbeat, str(os.getpid()), ex=HEARTBEAT_TTL_S)
                 polled = await self.poll_due()
                 if polled:
                     continue
@@ -85,5 +108,6 @@ class DiscoverWorker:
                 except TimeoutError:
                     pass
         finally:
+            await self.redis.delete(heartbeat)
             await self.fetcher.aclose()
             log.info("worker_stopped", stage="discover", consumer=self.holder)
