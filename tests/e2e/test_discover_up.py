@@ -52,11 +52,12 @@ def test_a_followed_feed_brings_each_new_story_to_the_store_once(tmp_path):
         assert f"added: {pages.url('rss2.xml')}" in added.stdout
 
         ids = {id_for_url(pages.url(f"story/{n}"))[0] for n in (101, 102, 103)}
-        deadline, found = time.monotonic() + 120, set()
-        while time.monotonic() < deadline and found != ids:
-            found = {a["id"] for a in search_json(env, "--limit", "50")} & ids
+        deadline, found = time.monotonic() + 120, {}
+        while time.monotonic() < deadline and set(found) != ids:
+            found = {a["id"]: a for a in search_json(env, "--limit", "50") if a["id"] in ids}
             time.sleep(0.5)
-        assert found == ids
+        assert set(found) == ids
+        assert {a["feed"] for a in found.values()} == {pages.url("rss2.xml")}  # the article keeps its feed
 
         # Polled again several times meanwhile: nothing more was pushed.
         deadline, source = time.monotonic() + 30, {}

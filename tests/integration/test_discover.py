@@ -147,6 +147,7 @@ def test_new_items_are_pushed_once_and_a_second_poll_pushes_nothing(site, discov
         site.url("story/103"),
     ]
     assert {p["source"] for p in pushed} == {f"discover {source.url}"}
+    assert {p["feed"] for p in pushed} == {source.url}
     assert first.kind == "rss" and first.new == [3] and first.pushed == 3 and first.etag
     # The second poll sent the ETag back, got 304, and pushed nothing; the quiet source is polled less often.
     assert second.new == [3, 0] and after == pushed

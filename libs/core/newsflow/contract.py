@@ -34,6 +34,11 @@ class UrlEntry(BaseModel):
         description="1 or true: fetch again even when the URL was ingested within the dedup window",
     )
     source: str | None = Field(default=None, description="who pushed it (free text, kept in the trace)")
+    feed: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the feed or sitemap that listed the URL, when the discover stage pushed it",
+    )
 
 
 class EventHeaders(BaseModel):

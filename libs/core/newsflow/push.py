@@ -73,6 +73,7 @@ async def push_urls(
     *,
     force: bool = False,
     source: str = "cli",
+    feed: str | None = None,
     wait: Callable[[Backpressure], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Pushed]:
@@ -101,6 +102,8 @@ async def push_urls(
         async with redis.pipeline(transaction=False) as pipe:
             for item in chunk:
                 fields = {"url": item.url, "source": source}
+                if feed:
+                    fields["feed"] = feed
                 if force:
                     fields["force"] = "1"
                 pipe.xadd(settings.stream_urls, fields)

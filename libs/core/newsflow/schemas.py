@@ -91,6 +91,11 @@ class UrlSubmitted(BaseModel):
         default=False, description="fetch again even when the URL was ingested within the dedup window"
     )
     source: str | None = Field(default=None, description="who pushed it (free text, kept in the trace)")
+    feed: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the feed or sitemap that listed the URL, when the discover stage pushed it",
+    )
 
 
 class Place(BaseModel):
@@ -232,6 +237,11 @@ class Article(BaseModel):
         "within 7 bits of its fingerprint), within the dedup window",
     )
     fetched_at: UtcDatetime = Field(description="when ingest fetched the page")
+    feed: str | None = Field(
+        default=None,
+        description="the feed or sitemap newsflow found the URL in (the discover stage); absent for a URL"
+        " pushed by hand",
+    )
 
 
 class EnrichedArticle(Article):

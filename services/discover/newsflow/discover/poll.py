@@ -187,7 +187,13 @@ class Poller:
         urls = [item.url for item, _ in fresh]
         try:
             for start in range(0, len(urls), CHUNK):
-                await push_urls(self.redis, s, urls[start : start + CHUNK], source=f"discover {source.url}")
+                await push_urls(
+                    self.redis,
+                    s,
+                    urls[start : start + CHUNK],
+                    source=f"discover {source.url}",
+                    feed=source.url,
+                )
         except Backpressure:
             await self.redis.delete(*(keys.discovered(stream, aid) for _, aid in fresh[start:]))
             raise

@@ -30,6 +30,7 @@ def parse_url_entry(fields: dict[str, str]) -> UrlSubmitted:
                 url=fields["url"],
                 force=fields.get("force", "") in ("1", "true", "yes"),
                 source=fields.get("source"),
+                feed=fields.get("feed") or None,
             )
         for key in ("json", "__data__"):
             if key in fields:
@@ -83,6 +84,7 @@ class IngestHandler(StageHandler):
             article = extract_article(page.html, submitted.url, final_url=page.final_url, fetched_at=utcnow())
         except ExtractionError as exc:
             raise Quarantine(str(exc)) from exc
+        article.feed = submitted.feed
         fp = dedup.fingerprint(article.text)
         article.fingerprint = f"{fp:016x}" if fp is not None else None
         article.duplicate_of = await dedup.find_original(self.redis, self.settings, article)
