@@ -359,9 +359,12 @@ def test_down_leaves_nothing_behind(deployment, report):
     deployment.compose("--profile", "monitoring", "down", "-v", "--remove-orphans", "--timeout", "30")
     for name in set(run("docker", "images", "-q", "newsflow").stdout.split()) - deployment.before["images"]:
         run("docker", "rmi", "-f", name)
+    run("docker", "image", "prune", "-f", "--filter", "label=newsflow.stage=build")
     report(f"down -v: {time.monotonic() - started:.0f} s")
     label = f"label=com.docker.compose.project={deployment.project}"
     assert run("docker", "ps", "-a", "-q", "--filter", label).stdout.split() == []
     assert run("docker", "network", "ls", "-q", "--filter", label).stdout.split() == []
     assert run("docker", "volume", "ls", "-q", "--filter", label).stdout.split() == []
     assert _iptables() == deployment.before["iptables"]
+    # Nor the build stage's image, which the classic builder leaves untagged.
+    assert run("docker", "images", "-q", "--filter", "label=newsflow.stage=build").stdout.split() == []

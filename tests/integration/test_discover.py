@@ -24,6 +24,7 @@ from newsflow.discover.sources import Registry
 from newsflow.discover.worker import DiscoverWorker
 from newsflow.ingest.fetch import Fetcher
 from newsflow.schemas import utcnow
+from newsflow.status import sources_status
 
 pytestmark = pytest.mark.redis
 
@@ -220,9 +221,16 @@ def test_a_failing_source_backs_off_and_is_disabled_after_n_failures(site, disco
             (source,) = await worker.poll_due(at)
             seen.append(source)
             at = source.next_poll_at
-        return seen, await worker.poll_due(at + timedelta(days=30)), await redis.zcard(worker.registry.due)
+        later = await worker.poll_due(at + timedelta(days=30))
+        return (
+            seen,
+            later,
+            await redis.zcard(worker.registry.due),
+            await sources_status(redis, discover_settings),
+        )
 
-    seen, later, due = run(_with(discover_settings, work))
+    seen, later, due, status = run(_with(discover_settings, work))
+    assert status == {"followed": 1, "ok": 0, "failing": 0, "disabled": 1, "due": 0}  # newsflow status
     waits = [(s.next_poll_at - s.last_poll_at).total_seconds() for s in seen]
     assert waits[0] < waits[1] < waits[2] or waits[-1] == discover_settings.discover_max_interval_s
     assert [s.failures for s in seen] == [1, 2, 3]
@@ -336,3 +344,35 @@ def test_the_sources_commands_add_find_list_import_and_remove(site, discover_set
         and "no such source: no-such-source" in removed.stdout
     )
     assert len(_newsflow("sources", "list", "--json", env=env).stdout.splitlines()) == 4
+
+
+def test_the_api_adds_lists_and_removes_sources_and_writes_need_the_token(site, discover_settings):
+    from fastapi.testclient import TestClient
+
+    from newsflow.api.app import create_app
+    from newsflow.settings import Settings
+
+    token = {"Authorization": "Bearer s3cret"}
+    with_token = Settings(**{**discover_settings.model_dump(), "api_token": "s3cret"})
+    with TestClient(create_app(with_token)) as api:
+        assert api.post("/v1/sources", json={"url": site.url("/")}).status_code == 401
+        added = api.post("/v1/sources", json={"url": site.url("/")}, headers=token)
+        assert added.status_code == 201, added.text
+        body = added.json()
+        assert body["added"] == [site.url(n) for n in ("rss2.xml", "atom.xml", "news-sitemap.xml")]
+        assert body["already"] == [] and any("robots.txt" in n for n in body["notes"])
+        again = api.post("/v1/sources", json={"url": site.url("rss2.xml"), "exact": True}, headers=token)
+        assert again.json()["already"] == [site.url("rss2.xml")]
+        nothing = api.post("/v1/sources", json={"url": site.url("missing")}, headers=token)
+        assert nothing.status_code == 422 and "HTTP 404" in nothing.text
+        assert (
+            api.post("/v1/sources", json={"url": "ftp://x", "exact": True}, headers=token).status_code == 422
+        )
+
+        listed = api.get("/v1/sources").json()  # reads need no token
+        assert {s["url"] for s in listed} == set(body["added"])
+        victim = listed[0]["id"]
+        assert api.delete(f"/v1/sources/{victim}").status_code == 401
+        assert api.delete(f"/v1/sources/{victim}", headers=token).status_code == 204
+        assert api.delete(f"/v1/sources/{victim}", headers=token).status_code == 404
+        assert len(api.get("/v1/sources").json()) == 2

@@ -26,7 +26,7 @@ PARTS = {
     # pacing, the address guard) for everything newsflow requests.
     "discover": ("services/discover", {"core", "ingest"}),
 }
-LAZY = {"cli": {"ingest", "enrich", "discover"}}
+LAZY = {"cli": {"ingest", "enrich", "discover"}, "api": {"discover", "ingest"}}
 
 
 def owner(module: str) -> str:

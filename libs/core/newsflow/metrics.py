@@ -37,6 +37,11 @@ SOURCE_POLLS = Counter(
     ["outcome"],
 )
 DISCOVERED_URLS = Counter("newsflow_discovered_urls_total", "New article URLs the discover stage pushed.")
+SOURCES = Gauge(
+    "newsflow_sources",
+    "Feeds and sitemaps the discover stage follows, by state: followed, ok, failing, disabled, due (now).",
+    ["state"],
+)
 SEARCHES = Counter(
     "newsflow_searches_total",
     "Searches the API ran, by outcome (ok, or timeout: stopped at NEWSFLOW_SEARCH_TIMEOUT_S).",

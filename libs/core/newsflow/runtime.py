@@ -231,7 +231,8 @@ class StageWorker:
         ):
             # While the handler works, the entry is claimed again and again: its idle time stays short,
             # so no reclaimer (this worker's own included) starts a second copy of a long handling.
-            keeper = asyncio.create_task(self._keep_claimed(entry.entry_id, consumer))
+            done = asyncio.Event()
+            keeper = asyncio.create_task(self._keep_claimed(entry.entry_id, consumer, done))
             try:
                 try:
                     output = await self.handler.handle(entry)
@@ -249,14 +250,19 @@ class StageWorker:
                 # reclaimed; at worst its output is published twice, which consumers de-duplicate by id.
                 log.warning("ack_failed_will_retry", error=type(exc).__name__, reason=str(exc))
             finally:
+                done.set()
                 keeper.cancel()
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
 
-    async def _keep_claimed(self, entry_id: str, consumer: str) -> None:
+    async def _keep_claimed(self, entry_id: str, consumer: str, done: asyncio.Event) -> None:
         stage = self.stage
         interval = max(self.settings.claim_idle_ms / 1000 / 3, 0.1)
-        while True:
+        # `done` as well as cancel(): a cancellation that arrives inside a Redis command can be swallowed
+        # by the client, and the keeper then looped on for good (a test's event loop never closed).
+        while not done.is_set():
             await asyncio.sleep(interval)
+            if done.is_set():
+                return
             try:
                 # JUSTID: the delivery count stays as it is.
                 await self.redis.xclaim(stage.input, stage.group, consumer, 0, [entry_id], justid=True)

@@ -3,6 +3,8 @@ entries handled in the last minute per stage, dead letters and articles in the s
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -56,6 +58,19 @@ async def stream_status(redis: Redis, stream: str) -> dict[str, Any]:
     return {"length": length, "groups": groups}
 
 
+async def sources_status(redis: Redis, settings: Settings) -> dict[str, int]:
+    """The discover stage's sources by state, read from its keys (newsflow.discover.sources writes them):
+    followed, ok, failing (failed polls in a row), disabled, and due now."""
+    counts = {"followed": 0, "ok": 0, "failing": 0, "disabled": 0}
+    for raw in await redis.hvals(keys.sources(settings.stream_urls)):
+        source = json.loads(raw)
+        counts["followed"] += 1
+        state = "disabled" if source.get("disabled") else "failing" if source.get("failures") else "ok"
+        counts[state] += 1
+    counts["due"] = int(await redis.zcount(keys.sources_due(settings.stream_urls), "-inf", time.time()))
+    return counts
+
+
 async def collect_status(redis: Redis, settings: Settings, store_count: int | None) -> dict[str, Any]:
     streams = {}
     for stream in data_streams(settings):
@@ -71,6 +86,7 @@ async def collect_status(redis: Redis, settings: Settings, store_count: int | No
         "workers": workers,
         "last_minute": await rates.last_minute(redis, names),
         "streams": streams,
+        "sources": await sources_status(redis, settings),
     }
 
 

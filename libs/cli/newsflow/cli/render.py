@@ -81,6 +81,15 @@ def print_status(s: dict[str, Any]) -> None:
         + f"    articles in store: {s['store']['articles']}    store: {s['store']['url']}",
         highlight=False,
     )
+    if src := s.get("sources", {}).get("followed"):
+        counts = s["sources"]
+        console.print(
+            f"sources: {src} followed, {counts['due']} due now, "
+            f"[{'yellow' if counts['failing'] else 'green'}]{counts['failing']} failing[/], "
+            f"[{'red' if counts['disabled'] else 'green'}]{counts['disabled']} disabled[/]"
+            + ("  (newsflow sources list)" if counts["failing"] or counts["disabled"] else ""),
+            highlight=False,
+        )
 
 
 def print_trace(t: Any) -> None:

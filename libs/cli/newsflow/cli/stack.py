@@ -128,7 +128,7 @@ class Stack:
         self._bootstrap_groups()
         self.children.env = self._env()  # Redis and the API port are known from here on
         if self.settings.metrics_port:  # one port each: they cannot share one
-            for i, name in enumerate(self.workers):
+            for i, name in enumerate([*self.workers, *self.producers]):
                 self.children.env_of[name] = {"NEWSFLOW_METRICS_PORT": str(self.settings.metrics_port + i)}
         for name in [*self.workers, *self.producers, *(["api"] if self.with_api else [])]:
             self._spawn(name)

@@ -25,6 +25,7 @@ from newsflow.metrics import (
     DEAD_LETTERS,
     SEARCH_SECONDS,
     SEARCHES,
+    SOURCES,
     STORE_ARTICLES,
     STREAM_LAG,
     STREAM_LENGTH,
@@ -170,7 +171,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     reasons = {
         400: "the body is not JSON (or not UTF-8)",
         401: "the bearer token is missing or wrong (writes only)",
-        404: "no such article",
+        404: "no such article (or source)",
         413: "the request body is larger than NEWSFLOW_API_MAX_BODY_BYTES",
         422: "invalid parameters or body; for URLs, the rejected ones with their reasons",
         429: "news.urls is backed up past NEWSFLOW_URLS_MAX_LAG: retry after Retry-After seconds",
@@ -178,6 +179,21 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         504: "the search ran past NEWSFLOW_SEARCH_TIMEOUT_S and was stopped",
     }
     return {code: {"model": ErrorOut, "description": reasons[code]} for code in codes}
+
+
+class SourceIn(BaseModel):
+    url: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="a feed or sitemap URL, or a site's address (its feeds are found)",
+    )
+    exact: bool = Field(default=False, description="follow the URL as given: look for nothing else")
+
+
+class SourcesAdded(BaseModel):
+    added: list[str] = Field(description="sources followed from now on")
+    already: list[str] = Field(description="sources that were followed already")
+    notes: list[str] = Field(description="what was looked at to find them")
 
 
 class PushOut(BaseModel):
@@ -307,6 +323,68 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(404, f"no article {article_id}")
         return article
 
+    @app.get("/v1/sources", responses=_errors(503))
+    async def list_sources(redis: Annotated[Redis, Depends(redis_of)]) -> list[dict[str, Any]]:
+        """The feeds and sitemaps followed, as `newsflow sources list --json` shows them."""
+        registry = _sources(redis)
+        return [json.loads(s.model_dump_json()) for s in await registry.all()]
+
+    @app.post(
+        "/v1/sources",
+        status_code=status.HTTP_201_CREATED,
+        response_model=SourcesAdded,
+        dependencies=[Depends(bearer)],
+        responses=_errors(400, 401, 413, 422, 503),
+    )
+    async def add_sources(body: SourceIn, redis: Annotated[Redis, Depends(redis_of)]) -> SourcesAdded:
+        """Follow a feed or sitemap, or a site's (found as `newsflow sources add` finds them)."""
+        from newsflow.discover.find import find_sources
+        from newsflow.ingest.fetch import Fetcher
+        from newsflow.urls import InvalidUrl
+
+        registry = _sources(redis)
+        notes: list[str] = []
+        try:
+            if body.exact:
+                urls = [body.url]
+            else:
+                fetcher = Fetcher(settings)
+                try:
+                    found = await find_sources(fetcher, body.url)
+                finally:
+                    await fetcher.aclose()
+                urls, notes = found.sources, found.notes
+            if not urls:
+                raise HTTPException(422, {"notes": notes or ["nothing to follow"]})
+            added: list[str] = []
+            already: list[str] = []
+            for url in urls:
+                source, new = await registry.add(url)
+                (added if new else already).append(source.url)
+        except InvalidUrl as exc:
+            raise HTTPException(422, f"not a URL newsflow can follow: {exc}") from exc
+        return SourcesAdded(added=added, already=already, notes=notes)
+
+    @app.delete(
+        "/v1/sources/{source_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        dependencies=[Depends(bearer)],
+        responses=_errors(401, 404, 503),
+    )
+    async def remove_source(source_id: str, redis: Annotated[Redis, Depends(redis_of)]) -> Response:
+        """Stop following a source (by its id, as `GET /v1/sources` lists it)."""
+        if not await _sources(redis).remove(source_id):
+            raise HTTPException(404, f"no source {source_id}")
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    def _sources(redis: Redis) -> Any:
+        # The discover part, imported here only: an API without it still serves everything else.
+        try:
+            from newsflow.discover.sources import Registry
+        except ModuleNotFoundError as exc:
+            raise HTTPException(503, "the discover stage is not installed with this API") from exc
+        return Registry(redis, settings)
+
     @app.get("/healthz", responses={503: {"description": "Redis or the store does not answer"}})
     async def healthz(request: Request, response: Response) -> dict[str, Any]:
         checks: dict[str, Any] = {}
@@ -334,6 +412,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     if g["lag"] is not None:
                         STREAM_LAG.labels(stream, group).set(g["lag"])
             DEAD_LETTERS.set(snapshot["dead_letters"])
+            for state, count in snapshot["sources"].items():
+                SOURCES.labels(state).set(count)
             STORE_ARTICLES.set(snapshot["store"]["articles"] or 0)
         except Exception:  # noqa: BLE001 - stale gauges beat a failed scrape
             pass
