@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 
 from newsflow.cli.pageserver import PageServer
-from newsflow.pipeline import PIPELINE
+from newsflow.pipeline import PIPELINE, PRODUCERS
 from tests.conftest import PAGES, REPO, _missing
 from tests.deploy.engine import Engine, EngineMissing, run
 from tests.deploy.stack import Deployment
@@ -29,7 +29,7 @@ from tests.faults.conftest import story_html
 
 pytestmark = [pytest.mark.compose, pytest.mark.slow, pytest.mark.timeout(900)]
 
-WORKERS = [*(spec.name for spec in PIPELINE), "discover"]
+WORKERS = [*(spec.name for spec in PIPELINE), *(p.name for p in PRODUCERS)]
 SEED = "dw-mali-russia.html"
 
 

@@ -62,6 +62,10 @@ class _Site(BaseHTTPRequestHandler):
             return self._send(500, b"broken")
         if path == "/busy":
             return self._send(429, b"slow down", Retry_After="3600")
+        if path == "/moved.xml":  # a feed that moved: followed as the fetcher follows pages
+            return self._send(301, Location="/rss2.xml")
+        if path == "/huge-sitemap.xml":  # past the sitemap protocol's 50 MB
+            return self._send(200, b"<urlset>" + b" " * (51 * 1024 * 1024) + b"</urlset>", "application/xml")
         name = "home.html" if path == "/" else path.lstrip("/")
         if name in self.extra:
             body = self.extra[name]
@@ -243,6 +247,19 @@ def test_retry_after_is_obeyed(site, discover_settings):
     source, _ = poll_once(discover_settings, site.url("busy"))
     assert (source.next_poll_at - source.last_poll_at).total_seconds() >= 3600
     assert source.last_error.startswith("HTTP 429")
+
+
+def test_a_feed_that_redirects_is_followed_and_a_huge_sitemap_refused(site, discover_settings):
+    async def work(redis, fetcher):
+        worker = DiscoverWorker(redis, discover_settings, fetcher)
+        for name in ("moved.xml", "huge-sitemap.xml"):
+            await worker.registry.add(site.url(name))
+        polled = {s.url.rsplit("/", 1)[1]: s for s in await worker.poll_due()}
+        return polled, await _pushed(redis, discover_settings)
+
+    polled, pushed = run(_with(discover_settings, work))
+    assert polled["moved.xml"].kind == "rss" and len(pushed) == 3
+    assert polled["huge-sitemap.xml"].last_error.startswith("too large")
 
 
 def test_bad_sources_say_why_and_nothing_crashes(site, discover_settings):

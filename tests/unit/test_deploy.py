@@ -12,7 +12,7 @@ from typer.main import get_command
 
 import newsflow.metrics  # noqa: F401 - registers every newsflow metric
 from newsflow.cli.app import app
-from newsflow.pipeline import PIPELINE
+from newsflow.pipeline import PIPELINE, PRODUCERS
 from newsflow.settings import Settings
 from tests.conftest import REPO
 
@@ -23,7 +23,7 @@ SERVICES = COMPOSE["services"]
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 SETTINGS = {f"NEWSFLOW_{name.upper()}" for name in Settings.model_fields}
 # Every declared stage runs as a compose service, and so does discover, which feeds the first.
-WORKERS = (*(spec.name for spec in PIPELINE), "discover")
+WORKERS = (*(spec.name for spec in PIPELINE), *(p.name for p in PRODUCERS))
 
 
 def upstream(image: str) -> str:

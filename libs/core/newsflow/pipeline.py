@@ -72,6 +72,22 @@ DEFAULT_PIPELINE = "newsflow.pipeline:PIPELINE"
 
 
 @dataclass(frozen=True)
+class ProducerSpec:
+    """A stage that reads no stream: it finds its work elsewhere and pushes onto `urls`. `newsflow up` and
+    the compose file run it beside the stream stages; the stream declaration above does not hold it,
+    since its first stage must read `urls`."""
+
+    name: str
+    # Imported only by a process that runs it; where it is not installed, `up` runs without it.
+    module: str
+    command: tuple[str, ...]
+
+
+# The discover stage: feeds and sitemaps polled, their new article URLs pushed (services/discover).
+PRODUCERS: tuple[ProducerSpec, ...] = (ProducerSpec("discover", "newsflow.discover.worker", ("discover",)),)
+
+
+@dataclass(frozen=True)
 class Stage:
     """A declared stage with its streams resolved to their names on Redis."""
 

@@ -20,7 +20,7 @@ import redis
 from newsflow import keys
 from newsflow.cli.supervisor import Supervisor
 from newsflow.logs import get_logger
-from newsflow.pipeline import stages
+from newsflow.pipeline import PRODUCERS, stages
 from newsflow.redis_server import EmbeddedRedis, free_port, owner_only_dir
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
@@ -50,9 +50,11 @@ class Stack:
             for stage in self.stages
             for i in range(settings.enrich_processes if stage == "enrich" else 1)
         }
-        # The discover stage, where installed, polls the sources `newsflow sources add` followed; with
-        # none it only looks at an empty set every few seconds. It reads no stream: it feeds news.urls.
-        self.producers = ["discover"] if importlib.util.find_spec("newsflow.discover") else []
+        # The producers (discover), where installed: with no source followed, discover only looks at an
+        # empty set every few seconds.
+        self.producers = {
+            p.name: p for p in PRODUCERS if importlib.util.find_spec(p.module.rsplit(".", 1)[0])
+        }
 
     @property
     def api_url(self) -> str:
@@ -69,7 +71,10 @@ class Stack:
         return env
 
     def _spawn(self, name: str) -> None:
-        command = [name] if name in ("api", *self.producers) else ["worker", self.workers[name]]
+        if name in self.producers:
+            command = list(self.producers[name].command)
+        else:
+            command = ["api"] if name == "api" else ["worker", self.workers[name]]
         self.children.start(name, *command)
 
     def _lock(self) -> None:
