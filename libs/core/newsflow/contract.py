@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from newsflow.pipeline import load_declaration, stream_name
-from newsflow.schemas import SCHEMA_VERSION, Article, EnrichedArticle
+from newsflow.schemas import SCHEMA_VERSION, Article, EnrichedArticle, FeedUrl, PageUrl, PushSource
 from newsflow.settings import Settings
 
 ASYNCAPI_FILE = "asyncapi.json"
@@ -27,18 +27,14 @@ class UrlEntry(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
 
-    url: str = Field(min_length=1, max_length=4096, description="the page to fetch (http or https)")
+    url: PageUrl
     force: str | None = Field(
         default=None,
         pattern=r"^(0|1|true|false)$",
         description="1 or true: fetch again even when the URL was ingested within the dedup window",
     )
-    source: str | None = Field(default=None, description="who pushed it (free text, kept in the trace)")
-    feed: str | None = Field(
-        default=None,
-        max_length=4096,
-        description="the feed or sitemap that listed the URL, when the discover stage pushed it",
-    )
+    source: PushSource = None
+    feed: FeedUrl = None
 
 
 class EventHeaders(BaseModel):

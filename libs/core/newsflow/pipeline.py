@@ -78,13 +78,13 @@ class ProducerSpec:
     since its first stage must read `urls`."""
 
     name: str
-    # Imported only by a process that runs it; where it is not installed, `up` runs without it.
-    module: str
+    # Its package, imported only by a process that runs it; where it is not installed, `up` runs without it.
+    package: str
     command: tuple[str, ...]
 
 
 # The discover stage: feeds and sitemaps polled, their new article URLs pushed (services/discover).
-PRODUCERS: tuple[ProducerSpec, ...] = (ProducerSpec("discover", "newsflow.discover.worker", ("discover",)),)
+PRODUCERS: tuple[ProducerSpec, ...] = (ProducerSpec("discover", "newsflow.discover", ("discover",)),)
 
 
 @dataclass(frozen=True)

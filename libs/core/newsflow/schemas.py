@@ -81,21 +81,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The fields a news.urls entry shares with its published form (newsflow.contract.UrlEntry).
+PageUrl = Annotated[
+    str, Field(min_length=1, max_length=4096, description="the page to fetch (http or https)")
+]
+PushSource = Annotated[str | None, Field(description="who pushed it (free text, kept in the trace)")]
+FeedUrl = Annotated[
+    str | None,
+    Field(
+        max_length=4096,
+        description="the feed or sitemap that listed the URL, when the discover stage pushed it",
+    ),
+]
+
+
 class UrlSubmitted(BaseModel):
     """An entry of news.urls. Plain `XADD news.urls * url https://...` is a valid one."""
 
     model_config = CLOSED
 
-    url: str = Field(min_length=1, max_length=4096, description="the page to fetch (http or https)")
+    url: PageUrl
     force: bool = Field(
         default=False, description="fetch again even when the URL was ingested within the dedup window"
     )
-    source: str | None = Field(default=None, description="who pushed it (free text, kept in the trace)")
-    feed: str | None = Field(
-        default=None,
-        max_length=4096,
-        description="the feed or sitemap that listed the URL, when the discover stage pushed it",
-    )
+    source: PushSource = None
+    feed: FeedUrl = None
 
 
 class Place(BaseModel):

@@ -14,14 +14,15 @@ import typer
 from redis.asyncio import Redis
 
 from newsflow.cli.common import load_settings, out, redis_client, with_redis
+from newsflow.settings import Settings
 
 _NOT_INSTALLED = "the discover stage is not installed here ({}); install newsflow-discover"
 
 
-def _registry(redis: Redis) -> Any:  # a discover Registry: that part is imported only here
+def _registry(redis: Redis, settings: Settings) -> Any:  # a discover Registry: imported only here
     from newsflow.discover.sources import Registry
 
-    return Registry(redis, load_settings())
+    return Registry(redis, settings)
 
 
 def _when(at: datetime | None) -> str:
@@ -38,32 +39,23 @@ def sources_add(
     page is searched for its feeds (linked, at the common paths) and the news sitemaps of its robots.txt."""
     settings = load_settings()
 
-    async def run(redis: Redis) -> int:
-        from newsflow.discover.find import find_sources
-        from newsflow.discover.sources import Registry
+    async def run(redis: Redis) -> None:
+        from newsflow.discover.find import follow
         from newsflow.ingest.fetch import Fetcher
 
-        registry = Registry(redis, settings)
+        registry = _registry(redis, settings)
         fetcher = Fetcher(settings)
-        added = 0
         try:
             for address in addresses:
-                if exact:
-                    urls = [address]
-                else:
-                    found = await find_sources(fetcher, address)
-                    for note in found.notes:
-                        out(f"{address}: {note}")
-                    urls = found.sources
-                    if not urls:
-                        out(f"{address}: nothing to follow")
-                for url in urls:
-                    source, new = await registry.add(url)
-                    added += new
+                followed = await follow(registry, fetcher, address, exact=exact)
+                for note in followed.notes:
+                    out(f"{address}: {note}")
+                if not followed.sources:
+                    out(f"{address}: nothing to follow")
+                for source, new in followed.sources:
                     out(f"{'added' if new else 'already followed'}: {source.url} (id {source.id})")
         finally:
             await fetcher.aclose()
-        return added
 
     try:
         with_redis(settings, run)
@@ -77,7 +69,7 @@ def sources_list(
 ) -> None:
     """The sources followed: kind, last and next poll, new URLs per poll, failures, disabled ones."""
     settings = load_settings()
-    sources = with_redis(settings, lambda r: _registry(r).all())
+    sources = with_redis(settings, lambda r: _registry(r, settings).all())
     if as_json:
         for s in sources:
             out(s.model_dump_json())
@@ -103,7 +95,7 @@ def sources_remove(ids: Annotated[list[str], typer.Argument(help="source ids or 
     settings = load_settings()
 
     async def run(redis: Redis) -> int:
-        registry = _registry(redis)
+        registry = _registry(redis, settings)
         missing = 0
         for given in ids:
             source = await registry.find(given)

@@ -52,9 +52,7 @@ class Stack:
         }
         # The producers (discover), where installed: with no source followed, discover only looks at an
         # empty set every few seconds.
-        self.producers = {
-            p.name: p for p in PRODUCERS if importlib.util.find_spec(p.module.rsplit(".", 1)[0])
-        }
+        self.producers = {p.name: p for p in PRODUCERS if importlib.util.find_spec(p.package)}
 
     @property
     def api_url(self) -> str:

@@ -188,7 +188,7 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     for route in app.router.routes:
         if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods or set()
-    return sorted(methods - {"HEAD"} if "GET" in methods else methods)
+    return sorted(methods)
 
 
 class SourceIn(BaseModel):
@@ -352,32 +352,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def add_sources(body: SourceIn, redis: Annotated[Redis, Depends(redis_of)]) -> SourcesAdded:
         """Follow a feed or sitemap, or a site's (found as `newsflow sources add` finds them)."""
-        from newsflow.discover.find import find_sources
+        from newsflow.discover.find import follow
         from newsflow.ingest.fetch import Fetcher
         from newsflow.urls import InvalidUrl
 
         registry = _sources(redis)
-        notes: list[str] = []
+        fetcher = Fetcher(settings)
         try:
-            if body.exact:
-                urls = [body.url]
-            else:
-                fetcher = Fetcher(settings)
-                try:
-                    found = await find_sources(fetcher, body.url)
-                finally:
-                    await fetcher.aclose()
-                urls, notes = found.sources, found.notes
-            if not urls:
-                raise HTTPException(422, {"notes": notes or ["nothing to follow"]})
-            added: list[str] = []
-            already: list[str] = []
-            for url in urls:
-                source, new = await registry.add(url)
-                (added if new else already).append(source.url)
+            followed = await follow(registry, fetcher, body.url, exact=body.exact)
         except InvalidUrl as exc:
             raise HTTPException(422, f"not a URL newsflow can follow: {exc}") from exc
-        return SourcesAdded(added=added, already=already, notes=notes)
+        finally:
+            await fetcher.aclose()
+        if not followed.sources:
+            raise HTTPException(422, {"notes": followed.notes or ["nothing to follow"]})
+        return SourcesAdded(
+            added=[s.url for s, new in followed.sources if new],
+            already=[s.url for s, new in followed.sources if not new],
+            notes=followed.notes,
+        )
 
     @app.delete(
         "/v1/sources/{source_id}",

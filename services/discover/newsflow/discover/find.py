@@ -16,6 +16,7 @@ from trafilatura.feeds import FeedParameters, determine_feed
 
 from newsflow.discover.documents import NotASource, parse
 from newsflow.discover.poll import refuse_type
+from newsflow.discover.sources import Registry, Source
 from newsflow.ingest.fetch import Fetcher, FetchError, decode_html
 from newsflow.ingest.polite import ROBOTS_MAX_BYTES
 from newsflow.urls import InvalidUrl, canonicalize
@@ -35,6 +36,19 @@ COMMON_FEED_PATHS = (
 class Found:
     sources: list[str] = field(default_factory=list)  # what to follow, in the order found
     notes: list[str] = field(default_factory=list)  # what was looked at, for the user
+
+
+@dataclass
+class Followed:
+    notes: list[str]
+    sources: list[tuple[Source, bool]]  # each source, and whether it is new (False: followed already)
+
+
+async def follow(registry: Registry, fetcher: Fetcher, address: str, *, exact: bool = False) -> Followed:
+    """What `newsflow sources add` and POST /v1/sources do: the address as given (exact), or the sources
+    found from it, each added to the registry."""
+    found = Found(sources=[address]) if exact else await find_sources(fetcher, address)
+    return Followed(found.notes, [await registry.add(url) for url in found.sources])
 
 
 async def _listing_kind(fetcher: Fetcher, url: str) -> str | None:
