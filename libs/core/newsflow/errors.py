@@ -7,6 +7,12 @@ class Quarantine(Exception):
     """Permanent failure: retrying cannot help (malformed entry, 404, not HTML). Dead-letter now."""
 
 
+class Overran(Quarantine):
+    """The handling outlived its time budget. What it started runs on in a thread that nothing can stop
+    (a model's call): the entry is dead-lettered, then the worker exits for its supervisor (`newsflow
+    up`, compose's restart policy) to start a fresh one, as a hard time limit does in Celery."""
+
+
 class Requeue(Exception):
     """Transient failure (timeout, 503, Redis hiccup): the entry stays pending and is retried later.
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from redis.exceptions import RedisError
 
 from newsflow import keys, rates, retry
 from newsflow.dlq import dead_letter_fields
-from newsflow.errors import Defer, Quarantine, Requeue, Skip, is_poison
+from newsflow.errors import Defer, Overran, Quarantine, Requeue, Skip, is_poison
 from newsflow.logs import get_logger
 from newsflow.metrics import (
     DEAD_LETTERED,
@@ -50,6 +51,8 @@ from newsflow.upkeep import remove_dead_consumers, trim_dead_letters, trim_strea
 log = get_logger("newsflow.worker")
 
 HEARTBEAT_TTL_S = 30
+# A worker's exit code after a handling overran its budget (EX_TEMPFAIL): to be started again.
+EXIT_OVERRAN = 75
 
 
 def _s(value: object) -> str:
@@ -233,6 +236,7 @@ class StageWorker:
             # so no reclaimer (this worker's own included) starts a second copy of a long handling.
             done = asyncio.Event()
             keeper = asyncio.create_task(self._keep_claimed(entry.entry_id, consumer, done))
+            overran: Overran | None = None
             try:
                 try:
                     output = await self.handler.handle(entry)
@@ -241,6 +245,7 @@ class StageWorker:
                     await self.complete(entry, None, skipped=str(exc))
                     MESSAGES.labels(stage.name, "skipped").inc()
                 except Exception as exc:  # noqa: BLE001 - every failure is either retried or dead-lettered
+                    overran = exc if isinstance(exc, Overran) else None
                     await self.fail(entry, exc)
                 else:
                     await self.complete(entry, output)
@@ -253,6 +258,22 @@ class StageWorker:
                 done.set()
                 keeper.cancel()
                 HANDLER_SECONDS.labels(stage.name).observe(time.perf_counter() - started)
+            if overran is not None:
+                await self.exit_after_overrun(overran)
+
+    async def exit_after_overrun(self, exc: Overran) -> None:
+        """The overran handling still runs in a thread that cannot be stopped, holding a core and its
+        memory: the process ends now, its entry dead-lettered (or, if Redis failed, left pending), and
+        its supervisor starts a fresh one. Entries other handlers of this process hold stay pending and
+        are reclaimed: nothing is lost."""
+        log.error("worker_exits_after_overrun", reason=str(exc), exit_code=EXIT_OVERRAN)
+        try:
+            await self.redis.delete(keys.heartbeat(self.stage.name, self.name))
+        except RedisError:
+            pass  # the heartbeat expires on its own
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_OVERRAN)
 
     async def _keep_claimed(self, entry_id: str, consumer: str, done: asyncio.Event) -> None:
         stage = self.stage

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # What enrich reads of a body (and of its captions): a 1.2 MB page extracts to a million characters,
     # which took the worker to 6 GB. The article keeps its whole text; tags come from this much of it.
     enrich_max_chars: int = Field(default=100_000, ge=1_000)
+    # Seconds one article's enrichment may take (0: no budget). Past it the entry is dead-lettered and the
+    # worker exits, to be restarted: the model's call cannot be interrupted. The text limit above keeps
+    # a healthy article near 3 s at worst on one core.
+    enrich_budget_s: float = Field(default=60.0, ge=0)
     # How often a worker re-creates missing groups, trims its input stream and removes dead consumers.
     maintenance_interval_s: float = 60.0
     # A consumer idle this long with nothing pending belongs to a worker that is gone: it is removed.

@@ -6,6 +6,7 @@ import anyio
 from redis.asyncio import Redis
 
 from newsflow.enrich.enricher import Enricher
+from newsflow.errors import Overran
 from newsflow.logs import get_logger
 from newsflow.runtime import Entry, StageHandler
 from newsflow.schemas import Article
@@ -26,8 +27,15 @@ class EnrichHandler(StageHandler):
     async def handle(self, entry: Entry) -> dict[str, str]:
         assert self.enricher is not None
         article = parse_event(entry.fields, Article)
-        # In a thread, so the event loop keeps serving Redis (and shutdown) while the model runs.
-        enriched = await anyio.to_thread.run_sync(self.enricher.enrich, article)
+        budget = self.settings.enrich_budget_s or None
+        # In a thread, so the event loop keeps serving Redis (and shutdown) while the model runs, and
+        # can give up on it at the budget; the runtime then dead-letters the entry and exits (Overran).
+        with anyio.move_on_after(budget) as scope:
+            enriched = await anyio.to_thread.run_sync(self.enricher.enrich, article, abandon_on_cancel=True)
+        if scope.cancelled_caught:
+            raise Overran(
+                f"enrichment took longer than its budget of {budget:g} s (NEWSFLOW_ENRICH_BUDGET_S)"
+            )
         log.info(
             "article_enriched",
             places=len(enriched.places),

@@ -4,9 +4,11 @@ browsed from its own btree), with totals and facets counted beside it on another
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -148,9 +150,46 @@ class PostgresSearch:
             params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
         return (TEXT_JOIN if tsq else ""), where, params, bool(tsq) and on_text == len(where)
 
+    @contextmanager
+    def _connection(self, deadline: float | None) -> Iterator[psycopg.Connection]:
+        """A search connection on which the search's one deadline holds: the wait for a free connection
+        gets what is left of it, and whatever runs on it when the deadline passes is cancelled. The
+        connections' statement_timeout bounds each statement alone; a page and the count after it, a
+        cursor's fetches, or a facets statement that waited for its connection could together take
+        several times the limit."""
+        if deadline is None:
+            with self.search_pool.connection() as conn:
+                yield conn
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SearchTimeout(self.search_timeout_s or 0)
+        with self.search_pool.connection(timeout=left) as conn:
+            lock, state = threading.Lock(), {"done": False, "fired": False}
+
+            def cancel() -> None:
+                with lock:
+                    if not state["done"]:
+                        state["fired"] = True
+                        conn.cancel()
+
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), cancel)
+            timer.daemon = True
+            timer.start()
+            try:
+                yield conn
+            finally:
+                with lock:
+                    state["done"] = True
+                timer.cancel()
+                if state["fired"]:
+                    # The cancel request can reach the server after the statement it was meant for:
+                    # closed, the connection never carries it into another search.
+                    conn.close()
+
     def search(self, q: SearchQuery) -> SearchPage:
-        # Statements that run side by side (the page, the facets) are each bounded by the connections'
-        # statement_timeout; one that runs after them (the count) gets what is left of this deadline.
+        # Every statement of the search, on any connection, side by side or one after another, shares
+        # this deadline (_connection).
         deadline = time.monotonic() + self.search_timeout_s if self.search_timeout_s else None
         try:
             with side_jobs() as submit:
@@ -181,11 +220,11 @@ class PostgresSearch:
         )
         # Facets, with the number of matches, on another connection, another server process, while this
         # one finds the page.
-        facet_job = submit(self._facets, clause, params) if q.facets else None
+        facet_job = submit(self._facets, clause, params, deadline) if q.facets else None
         total = None
         browsed = self._browsed_tag(q, tsq)
         if browsed:
-            rows, total = self._browse(q, browsed, cursor)
+            rows, total = self._browse(q, browsed, cursor, deadline)
         elif q.by_date:
             page_where, page_params = list(where), list(params)
             if "t" in cursor:
@@ -197,14 +236,14 @@ class PostgresSearch:
                 f"SELECT a.seq, a.id, a.doc, a.sort_at, a.body FROM articles a {page_clause}"
                 " ORDER BY a.sort_at DESC, a.seq DESC LIMIT %s) h"
             )
-            with self.search_pool.connection() as conn:
+            with self._connection(deadline) as conn:
                 rows = _page_rows(conn, page_sql, [*text_params, *page_params, q.limit + 1])
         elif self.text_index == "rum":
             assert tsq is not None  # relevance order needs query text (SearchQuery.by_date)
             offset = int(cursor.get("o", 0))
             # The facets, when asked for, count the matches too: one scan of them, not two at once.
-            count_job = None if facet_job else submit(self._count, matches, params)
-            with self.search_pool.connection() as conn:
+            count_job = None if facet_job else submit(self._count, matches, params, deadline)
+            with self._connection(deadline) as conn:
                 seqs = self._ranked_by_index(conn, tsq, clause, params, offset, q.limit + 1)
                 rows = _page_rows(
                     conn,
@@ -221,7 +260,7 @@ class PostgresSearch:
             page_sql, page_params = self._ranked_page(
                 tsq, snippet, not cursor, text_only, matches, clause, params, offset, q.limit + 1
             )
-            with self.search_pool.connection() as conn:
+            with self._connection(deadline) as conn:
                 rows = _page_rows(conn, page_sql, page_params)
             if rows and rows[0].total is not None:
                 total = rows[0].total
@@ -334,7 +373,9 @@ class PostgresSearch:
             return None
         return f"{required[0][0]}:{required[0][1]}"
 
-    def _browse(self, q: SearchQuery, tag: str, cursor: dict[str, Any]) -> tuple[list[PageRow], int]:
+    def _browse(
+        self, q: SearchQuery, tag: str, cursor: dict[str, Any], deadline: float | None
+    ) -> tuple[list[PageRow], int]:
         """A page and the total of one tag's articles newest first, from article_facet_tags alone."""
         where_dates, date_params = _date_range(q, "f.sort_at")
         where, params = ["f.tag = %s", *where_dates], [tag, *date_params]
@@ -348,27 +389,19 @@ class PostgresSearch:
             f" JOIN articles a ON a.seq = f.article WHERE {' AND '.join(where)}"
             " ORDER BY f.sort_at DESC, f.article DESC LIMIT %s"
         )
-        with self.search_pool.connection() as conn:
+        with self._connection(deadline) as conn:
             rows = _page_rows(conn, page_sql, [*params, q.limit + 1])
             total = scalar(conn.execute(count_sql, count_params))
         return rows, total
 
     def _count(self, matches: str, params: list[Any], deadline: float | None = None) -> int:
-        """The number of matches; with a deadline, stopped at it (SearchTimeout), not a whole
-        statement_timeout after the statements that ran before it."""
-        with self.search_pool.connection() as conn:
-            if deadline is None or not self.search_timeout_s:
-                return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
-            left_ms = round((deadline - time.monotonic()) * 1000)
-            if left_ms <= 0:
-                raise SearchTimeout(self.search_timeout_s)
-            conn.execute(f"SET statement_timeout = {left_ms}")
-            try:
-                return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
-            finally:
-                conn.execute(f"SET statement_timeout = {max(1, round(self.search_timeout_s * 1000))}")
+        """The number of matches, within what is left of the search's deadline."""
+        with self._connection(deadline) as conn:
+            return scalar(conn.execute(f"SELECT count(*) FROM {matches}", params))
 
-    def _facets(self, clause: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
+    def _facets(
+        self, clause: str, params: list[Any], deadline: float | None
+    ) -> tuple[int, dict[str, dict[str, int]]]:
         """The number of matches and every facet, from one statement: the matches are found once, then
         counted; display values are looked up for the tags that can make a facet's top FACET_SIZE (rank()
         keeps the ties)."""
@@ -381,7 +414,7 @@ class PostgresSearch:
             " UNION ALL SELECT 'day', to_char(sort_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*) FROM hits GROUP BY 2"
             " UNION ALL SELECT 'total', NULL, count(*) FROM hits"
         )
-        with self.search_pool.connection() as conn:
+        with self._connection(deadline) as conn:
             rows = conn.execute(sql, [*params, query.FACET_SIZE]).fetchall()
         total = next(n for facet, _, n in rows if facet == "total")
         return total, query.rank_facets(row for row in rows if row[0] != "total")  # (facet, value, n)
