@@ -42,6 +42,7 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
         ["dlq", "list"],
         ["tail", "--count", "1"],
         ["trace", "0123456789abcdef0123"],
+        ["health", "enrich"],
     ],
 )
 def test_an_unreachable_redis_is_one_line(command):

@@ -50,6 +50,10 @@ async def test_poison_of_every_shape_is_dead_lettered_at_once_with_its_reason(se
     assert "unsupported schema_version '7'" in reasons["future-version"]
     assert all(d["attempts"] == "1" for d in letters), letters  # at once, not after retries
     assert (await redis.xinfo_groups(s.stream_enriched))[0]["pending"] == 0
+    # The entry is kept once, in `payload`, whole: 200,000 characters are not stored twice.
+    sizes = {d["article_id"]: sum(len(v) for v in d.values()) for d in letters}
+    assert 200_000 < sizes["deep"] < 201_000
+    assert json.loads(next(d for d in letters if d["article_id"] == "deep")["payload"])["json"] == deep
 
 
 @pytest.mark.postgres

@@ -45,6 +45,7 @@ def _options(
 
 app.command()(running.up)
 app.command()(running.worker)
+app.command()(running.health)
 app.command()(running.bootstrap)
 app.command()(running.prepare)
 app.command()(running.api)

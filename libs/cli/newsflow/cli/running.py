@@ -65,6 +65,35 @@ def worker(
     run_worker(handler, settings, url)
 
 
+def health(
+    stage: Annotated[str, typer.Argument(help="the stage whose worker on this host is checked")],
+) -> None:
+    """Exit 0 when this host's STAGE worker is reading its stream (its heartbeat in Redis is live), else 1.
+
+    Compose's worker healthcheck: a worker's heartbeat starts once its model is loaded and its
+    subscribers read, and stops when its event loop does; an open metrics port says neither."""
+    import socket
+
+    from newsflow import keys
+
+    settings = load_settings()
+    prefix = settings.consumer_name or f"{socket.gethostname()}-"
+
+    async def beating(redis) -> list[str]:  # type: ignore[no-untyped-def]
+        found = []
+        async for key in redis.scan_iter(match=keys.heartbeat(stage, "*"), count=1000):
+            consumer = (key.decode() if isinstance(key, bytes) else key).split(":", 3)[3]
+            if consumer == prefix or (not settings.consumer_name and consumer.startswith(prefix)):
+                found.append(consumer)
+        return found
+
+    found = with_redis(settings, beating)
+    if not found:
+        typer.echo(f"newsflow: no live {stage} worker on this host ({prefix}*)", err=True)
+        raise typer.Exit(1)
+    out(f"{stage}: {', '.join(sorted(found))} reading")
+
+
 def bootstrap() -> None:
     """Create the consumer groups and migrate the store, then exit (compose's one-shot service)."""
     from newsflow.pipeline import stages
