@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import ValidationError
-from store import Generator, empty  # bench/ is the script's directory
+from store import Generator, empty  # type: ignore[import-not-found]  # bench/ is the script's directory
 
 from newsflow.search.query import MAX_TERMS, SearchQuery, SearchTimeout
 from newsflow.search.store import open_store

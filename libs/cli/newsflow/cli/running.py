@@ -74,12 +74,14 @@ def health(
     subscribers read, and stops when its event loop does; an open metrics port says neither."""
     import socket
 
+    from redis.asyncio import Redis
+
     from newsflow import keys
 
     settings = load_settings()
     prefix = settings.consumer_name or f"{socket.gethostname()}-"
 
-    async def beating(redis) -> list[str]:  # type: ignore[no-untyped-def]
+    async def beating(redis: Redis) -> list[str]:
         found = []
         async for key in redis.scan_iter(match=keys.heartbeat(stage, "*"), count=1000):
             consumer = (key.decode() if isinstance(key, bytes) else key).split(":", 3)[3]
