@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from newsflow.enrich.enricher import offline_article
-from newsflow.enrich.geoparse import Span, filter_mentions, find_mentions
+from newsflow.enrich.geoparse import Span, _near_certain_country, filter_mentions, find_mentions
 from newsflow.schemas import Article, utcnow
 
 SEED = (Path(__file__).resolve().parent.parent / "fixtures" / "dw-mali-russia.txt").read_text()
@@ -129,6 +129,29 @@ def test_context_picks_the_town_in_the_story_country(enricher):
     assert places["Cordoba"].country_code == "ES"
     places = {p.name: p for p in enricher.places("Temperatures rose in Cordoba on Monday.")}
     assert places["Cordoba"].country_code == "AR"
+
+
+def test_a_near_certain_city_sets_the_storys_country(enricher):
+    # "Toronto" is Toronto, Ontario (2.8 million) far more than Toronto, Australia (5,700): the story is
+    # in Canada, so "Ontario" is the province, not Ontario, California, though New York is named too.
+    text = "Commuters from Toronto to New York faced delays as snow covered Ontario on Monday."
+    places = {p.name: p for p in enricher.places(text)}
+    assert (places["Ontario"].feature, places["Ontario"].country_code) == ("admin1", "CA")
+    # Near certain means a hundredfold: Paris, France, is not that far ahead of Paris, Texas.
+    g = enricher.gazetteer
+    assert _near_certain_country(g.lookup("Toronto")) == "CA"
+    assert _near_certain_country(g.lookup("Paris")) is None
+
+
+def test_an_abbreviated_place_name_inside_an_organisation_keeps_its_full_name_readings(enricher):
+    # "St. Paul" opening a newspaper's name is Saint Paul, Minnesota, not only the town in Alberta that
+    # GeoNames spells "St. Paul".
+    text = (
+        "ST. PAUL -- A man was charged after threatening a tax office, the St. Paul Pioneer Press "
+        "reported. He lives in St. Paul, his lawyer said."
+    )
+    places = enricher.places(text)
+    assert places and all(p.country_code == "US" for p in places), [(p.name, p.country_code) for p in places]
 
 
 def test_a_place_opening_an_organisations_name_says_where_it_is(enricher):

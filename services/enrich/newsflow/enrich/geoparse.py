@@ -354,7 +354,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             # as another ("Hamas" for Hamm; "the White House" for Casablanca, the town of White House
             # in Tennessee remaining).
             if city_only and ent.label in LOCATED_LABELS:
-                by_name = [c for c in m.candidates if fold(c.name) == fold(m.text)]
+                by_name = [c for c in m.candidates if _name_key(c.name) == _name_key(m.text)]
                 if not by_name:
                     continue
                 if len(by_name) < len(m.candidates):
@@ -418,6 +418,16 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
     return kept
 
 
+_ABBREVIATED = re.compile(r"\b(st|ste|mt|ft)\.?(?= )")
+_SPELLED_OUT = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort"}
+
+
+def _name_key(name: str) -> str:
+    """fold(), with the abbreviations place names are written with spelled out: "St. Paul" is the
+    gazetteer's "Saint Paul", not only the Alberta town that GeoNames names "St. Paul"."""
+    return _ABBREVIATED.sub(lambda m: _SPELLED_OUT[m[1]], fold(name))
+
+
 def _distance_km(a: Entry, b: Entry) -> float:
     la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
     h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
@@ -458,9 +468,23 @@ def _state_of_its_towns(state: Entry, cands: list[Entry], towns_in: dict[str, li
     )
 
 
+# A name whose largest place outweighs every namesake abroad this many times names that place's
+# country for the story's context ("Toronto": 2.8 million people, against 5,700 in Toronto, Australia).
+NEAR_CERTAIN = 100
+
+
+def _near_certain_country(cands: list[Entry]) -> str | None:
+    top = max(cands, key=lambda c: c.population)
+    if not top.country_code or top.feature not in ("city", "admin1"):
+        return None
+    abroad = max((c.population for c in cands if c.country_code != top.country_code), default=0)
+    return top.country_code if top.population >= NEAR_CERTAIN * max(abroad, 1) else None
+
+
 def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tuple[Mention, Entry, float]]:
     # The story's countries: those it names outright (or by demonym), and those of the places it names
-    # that can only be in one country ("Ohio"). They are the context for every ambiguous name.
+    # that can only be in one country ("Ohio") or almost only ("Toronto", NEAR_CERTAIN). They are the
+    # context for every ambiguous name.
     context: Counter[str] = Counter()
     # Likewise the states and provinces it names, or that its unambiguous towns are in: "Paris" in a
     # story that names Tennessee is Paris, Tennessee.
@@ -470,6 +494,8 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         codes = {c.country_code for c in m.candidates}
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
             context[m.candidates[0].country_code] += 1
+        elif code := _near_certain_country(m.candidates):
+            context[code] += 1
         admin1 = {c.admin1 for c in m.candidates}
         if (
             len(admin1) == 1
