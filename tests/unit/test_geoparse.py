@@ -154,6 +154,25 @@ def test_an_abbreviated_place_name_inside_an_organisation_keeps_its_full_name_re
     assert places and all(p.country_code == "US" for p in places), [(p.name, p.country_code) for p in places]
 
 
+def test_a_dateline_with_a_spaced_hyphen_names_the_place_the_model_took_for_a_person(enricher):
+    # The small model calls "Roswell" a person in both sentences; the dateline says it is the town.
+    text = (
+        "ROSWELL - A man Roswell police say stole a bracelet was struck by a car as he fled. "
+        "Police named him as Daniel Ray Hufstetler of Roswell."
+    )
+    assert [(p.name, p.country_code) for p in enricher.places(text)] == [
+        ("ROSWELL", "US"),
+        ("Roswell", "US"),
+        ("Roswell", "US"),
+    ]
+
+
+def test_a_common_word_opening_a_sentence_is_not_a_place_known_by_another_name(enricher):
+    # "Drug" is an alternate name of Durg, India; a headline's first word is no evidence of a name.
+    text = "Drug addicts guilty of harassment. Two men from Hounslow were found guilty on Monday."
+    assert [p.name for p in enricher.places(text)] == ["Hounslow"]
+
+
 def test_a_place_opening_an_organisations_name_says_where_it_is(enricher):
     text = "The project was submitted to the Ohio Department of Development on Monday."
     g = enricher.gazetteer

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from spacy.lang.en.stop_words import STOP_WORDS  # the word list alone: no model is loaded
 
 from newsflow.enrich.gazetteer import LARGE_CITY, Entry, Gazetteer
+from newsflow.enrich.wordclass import is_common_word
 from newsflow.schemas import Focus, Place
 from newsflow.text import fold
 
@@ -275,11 +276,11 @@ def _in_capitalised_phrase(text: str, m: Mention) -> bool:
     return before is not None and not _sentence_initial(text, before.start())
 
 
-_DATELINE_AFTER = re.compile(r",\s*[A-Z]|\s*(?:\(|--|\u2014|\u2013|:)")
+_DATELINE_AFTER = re.compile(r",\s*[A-Z]|\s*(?:\(|--|\u2014|\u2013|:)| - ")
 
 
 def _dateline(text: str, m: Mention) -> bool:
-    """ "COLUMBUS, Ohio —", "BEIRUT (AP) —", "NEWARK --", "BEIRUT:": a place in capitals opening a line
+    """ "COLUMBUS, Ohio —", "BEIRUT (AP) —", "NEWARK --", "ROSWELL - ", "BEIRUT:": a place in capitals opening a line
     or following a headline's full stop, then where it is, the agency or a dash."""
     opens = m.start == 0 or text[m.start - 1] == "\n" or text[max(0, m.start - 2) : m.start] == ". "
     return opens and bool(_DATELINE_AFTER.match(text, m.end))
@@ -339,6 +340,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
             continue
         if m.text.isupper() and len(m.text) > 2 and _dateline(text, m):
             kept.append(m)
+            confirmed.add(fold(m.text))  # where the story was written: the same name is that place
             continue
         ent = _covering(spans, m.start, m.end)
         name_start, name = _entity_name(text, ent) if ent is not None else (-1, "")
@@ -402,6 +404,7 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
                 m.text.lower() in COMMON_WORDS
                 or m.text.lower() in STOP_WORDS
                 or (_sentence_initial(text, m.start) and largest < SMALL_TOWN_POPULATION)
+                or (_sentence_initial(text, m.start) and _common_word_for_another_name(m))
                 or largest < MIN_UNTAGGED_POPULATION
                 or (m.text.isupper() and not _dateline(text, m))
             ):
@@ -416,6 +419,14 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         kept += [m for m in named_like_a_person if fold(m.text) in confirmed]
         kept.sort(key=lambda m: m.start)
     return kept
+
+
+def _common_word_for_another_name(m: Mention) -> bool:
+    """ "Drug addicts…": a common word opening a sentence that the gazetteer has only as another name of
+    places called otherwise (Durg, India). A town by its own name ("Reading") is left to the other rules."""
+    return is_common_word(m.text.lower()) and all(
+        _name_key(c.name) != _name_key(m.text) for c in m.candidates
+    )
 
 
 _ABBREVIATED = re.compile(r"\b(st|ste|mt|ft)\.?(?= )")

@@ -27,6 +27,11 @@ def _readings(word: str) -> dict[str, tuple[str, ...]]:
     return dict(getAllLemmas(word))
 
 
+def is_common_word(lower: str) -> bool:
+    """Whether the lexicon knows the word in lower case: a noun, verb, adjective... not only a name."""
+    return bool(_readings(lower))
+
+
 def _lexical_class(lower: str) -> WordClass | None:
     readings = _readings(lower)
     if not readings.keys() & _NOUNISH:
