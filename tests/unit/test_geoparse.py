@@ -209,6 +209,30 @@ def test_georgia_is_the_state_in_an_american_story_and_the_country_otherwise(enr
     assert ge["Georgia"].feature == "country" and ge["Georgia"].country_code == "GE"
 
 
+def test_a_country_the_story_names_by_its_own_places_stays_the_country_beside_the_us(enricher):
+    # "U.S." alone once made Georgia the state; the story's Georgian places and people outnumber it.
+    text = (
+        "A senior U.S. military official visited Georgia on Tuesday. In Gori he met Georgian soldiers, "
+        "and Georgian officials showed him the damage in Gori."
+    )
+    places = {p.name: p for p in enricher.places(text)}
+    assert (places["Georgia"].feature, places["Georgia"].country_code) == ("country", "GE")
+
+
+def test_the_title_reads_a_name_as_the_story_does(enricher):
+    # Alone, the headline's "Georgia" beside "U.S." is the state, and the title weighs double in the focus.
+    text = (
+        "A senior U.S. military official visited Georgia on Tuesday. In Gori he met Georgian soldiers, "
+        "and Georgian officials showed him the damage in Gori."
+    )
+    article = Article.model_validate(
+        {"id": "ge", "url": "https://e.com/ge", "canonical_url": "https://e.com/ge", "text": text}
+        | {"title": "Senior U.S. Military Official Visits Georgia", "fetched_at": utcnow()}
+    )
+    focus = enricher.enrich(article).focus
+    assert focus is not None and focus.country_code == "GE"
+
+
 def test_the_us_by_any_name(enricher):
     places = enricher.places("The U.S. and America, the US and the United States: one country.")
     assert [(p.name, p.country_code) for p in places] == [

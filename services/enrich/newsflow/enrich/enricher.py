@@ -117,9 +117,13 @@ class Enricher:
         if not title:
             return []
         in_story = {e.country_code for _, e, _ in story}
+        # One sense per story: a name the body resolves is read the same in the title, where a
+        # headline's few words are less context ("…Visits Georgia" beside "U.S.", in a story about Gori).
+        story_reading = {fold(m.text): e for m, e, _ in story}
         checked: set[str] | None = None
         countries = []
         for m, e, _ in geoparse(title, self.gazetteer):
+            e = story_reading.get(fold(m.text), e)
             if not e.country_code:
                 continue
             if e.country_code not in in_story and fold(m.text) != fold(e.name):

@@ -497,6 +497,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     # that can only be in one country ("Ohio") or almost only ("Toronto", NEAR_CERTAIN). They are the
     # context for every ambiguous name.
     context: Counter[str] = Counter()
+    by_itself: Counter[str] = Counter()  # what each name adds to the context itself
     # Likewise the states and provinces it names, or that its unambiguous towns are in: "Paris" in a
     # story that names Tennessee is Paris, Tennessee.
     regions: Counter[str] = Counter()
@@ -505,6 +506,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
         codes = {c.country_code for c in m.candidates}
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
             context[m.candidates[0].country_code] += 1
+            by_itself[fold(m.text)] += 1
         elif code := _near_certain_country(m.candidates):
             context[code] += 1
         admin1 = {c.admin1 for c in m.candidates}
@@ -541,6 +543,9 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 c.feature == "admin1"
                 and c.country_code in context
                 and c.country_code != first.country_code
+                # …unless the story names the country's own places more ("Gori", "Georgian").
+                and context[c.country_code or ""]
+                >= context[first.country_code or ""] - by_itself[fold(m.text)]
                 or c.feature == "city"
                 and c.admin1 in regions
                 and c.country_code != first.country_code
