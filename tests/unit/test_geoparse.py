@@ -233,6 +233,13 @@ def test_the_title_reads_a_name_as_the_story_does(enricher):
     assert focus is not None and focus.country_code == "GE"
 
 
+def test_a_name_read_as_a_state_is_no_evidence_for_its_own_namesake_town(enricher):
+    # "Santa Ana" is a department of El Salvador, a town in it and a larger city in California: the
+    # department's reading once gave the Salvadoran town a region's bonus over the larger city.
+    places = enricher.places("Three cygnets arrived from the Santa Ana Zoo last week.")
+    assert [(p.name, p.country_code) for p in places] == [("Santa Ana", "US")]
+
+
 def test_the_us_by_any_name(enricher):
     places = enricher.places("The U.S. and America, the US and the United States: one country.")
     assert [(p.name, p.country_code) for p in places] == [

@@ -502,6 +502,9 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     # story that names Tennessee is Paris, Tennessee.
     regions: Counter[str] = Counter()
     towns_in: dict[str, list[Entry]] = defaultdict(list)  # the story's unambiguous towns, by state
+    # What a name read as a state adds to the regions: it is no evidence for its own namesake town there
+    # ("Santa Ana", a department of El Salvador, does not make Santa Ana the town in it).
+    as_state: Counter[tuple[str, str]] = Counter()
     for m in mentions:
         codes = {c.country_code for c in m.candidates}
         if m.candidates[0].country_code and (m.candidates[0].feature == "country" or len(codes) == 1):
@@ -522,6 +525,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
             # A state first among its namesakes ("Indiana": the state, then Indiana County and the town
             # in Pennsylvania) is named as the state.
             regions[m.candidates[0].admin1 or ""] += 1
+            as_state[fold(m.text), m.candidates[0].admin1 or ""] += 1
     # Counties the story may name, and counties its towns may be in: a town and a county that fit
     # each other are chosen together ("Paris" and "Henry County": Paris, Tennessee, in Henry County).
     county_named = {c.county for m in mentions for c in m.candidates if c.feature == "admin2"}
@@ -573,7 +577,10 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 score += 5.0
             if c.admin1 and c.admin1 in following_admin1:
                 score += 3.0
-            if c.feature in ("city", "admin2") and c.admin1 in regions:
+            if (
+                c.feature in ("city", "admin2")
+                and regions[c.admin1 or ""] > as_state[fold(m.text), c.admin1 or ""]
+            ):
                 score += 2.0
             if c.county and c.county in (county_named if c.feature == "city" else county_of_towns):
                 score += 2.5
