@@ -72,6 +72,17 @@ def test_a_german_company_is_not_a_person_and_a_capitalised_stop_word_starts_no_
     assert not any(label == "PER" and text.startswith("Die") for text, label in found)
 
 
+def test_acronyms_that_qualify_a_compound_are_not_organisations_named(enricher):
+    text = (
+        "Der CDU-Politiker sprach mit dem SPD-Fraktionsvorsitzenden über den DFB-Pokal. Sprecher der "
+        "Fraktionen von CDU/CSU und FDP widersprachen. Das entschied die UEFA."
+    )
+    found = [f.text(text) for f in find_names(text, enricher.gazetteer) if f.label == "ORG"]
+    # "CDU-Politiker" is a politician, "DFB-Pokal" a cup: the compound's modifier, not the party or the
+    # association named. Acronyms joined by a slash are one; one that ends a sentence is one.
+    assert found == ["CDU/CSU", "FDP", "UEFA"]
+
+
 def test_an_article_in_another_language_is_never_read_by_the_english_model(enricher):
     enriched = enricher.enrich(offline_article({"id": "es", "text": SPANISH}))
     assert enriched.language == "es"

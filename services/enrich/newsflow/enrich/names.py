@@ -69,7 +69,12 @@ _ORGANISATION = re.compile(
     rf"|\b{_WORD}(?:[ \t]+{_WORD}){{0,3}}[ \t]+(?:{'|'.join(map(re.escape, LEGAL_FORMS))})(?!\w)"
 )
 # Two letters are as often a unit, a product or an abbreviation ("PS", "HD", "WM") as an organisation.
-_ACRONYM = re.compile(rf"(?<![\w.])[{_UPPER}][{_UPPER}&]{{2,5}}(?![\w.])")
+# Acronyms joined by a slash are one ("CDU/CSU", the parliamentary union). One that opens a hyphenated
+# compound ("CDU-Politiker", "DFB-Pokal", "SPD-Fraktionsvorsitzende") qualifies another noun: a
+# politician, a cup, a chairman; it is not the organisation named (GermEval's "ORGpart").
+_ACRONYM = re.compile(
+    rf"(?<![\w.])[{_UPPER}][{_UPPER}&]{{2,5}}(?:/[{_UPPER}][{_UPPER}&]{{1,5}})*(?!\w|\.\w|-\w)"
+)
 # Upper-case codes that are never organisations: currencies, time zones, units.
 NOT_ORGANISATIONS = frozenset(
     "EUR USD GBP JPY CHF CNY RUB DEM FRF ESP NLG BEF ATS ITL PTA CET CEST MEZ MESZ GMT UTC EST EDT PST PDT "
