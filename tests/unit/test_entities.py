@@ -132,6 +132,21 @@ def test_english_mentions_carry_offsets_and_canonical_names(enricher):
     assert {e.name for e in enriched.entities if e.text == "Biden"} == {"Joe Biden"}
 
 
+def test_a_dateline_is_where_the_story_was_filed_not_an_organisation(enricher):
+    text = (
+        "VAIL, Colorado 1996-12-07\nProfile of the winner of the World Cup downhill race on Saturday.\n"
+        "AMSTERDAM - Ajax beat Feyenoord 2-1, the Dutch federation said."
+    )
+    enriched = enricher.enrich(offline_article({"id": "dl", "text": text}))
+    assert not [o for o in enriched.organizations if o.startswith(("VAIL", "Colorado", "AMSTERDAM"))]
+
+
+def test_the_european_union_is_an_organisation_though_the_gazetteer_names_europe_so(enricher):
+    text = "Ministers of the European Union met in Brussels on Monday to discuss farm subsidies."
+    enriched = enricher.enrich(offline_article({"id": "eu", "text": text}))
+    assert "European Union" in enriched.organizations
+
+
 RESULTS = (
     "Results of the northern league on Saturday:\n"
     "Bolton 2 Wigan 1 (halftime 1-0)\n"

@@ -67,9 +67,15 @@ def model_mentions(
     and one-word "people" that are not proper nouns. `places`: the folded names the story's places
     were found by."""
     mentions = []
+    datelines = [m.span() for m in _DATELINE_HEAD.finditer(doc.text)]
     for ent in doc.ents:
         label = MODEL_LABELS.get(ent.label_)
         if label is None or "\n" in ent.text:
+            continue
+        # "VAIL, Colorado 1996-12-07", "AMSTERDAM 1996-08-31", "KHASAVYURT, Russia (Reuters) -": where the
+        # story was filed, which the model calls an organisation as often as a place (or runs on across
+        # the dash into the first words of the story).
+        if any(a <= ent.start_char < b for a, b in datelines):
             continue
         name = clean_name(ent.text, label)
         if not name:
@@ -85,7 +91,7 @@ def model_mentions(
             key in gazetteer.demonyms
             or key in places
             or (key in gazetteer.names and _not_an(label, name, gazetteer))
-        ):
+        ) and not (label == "ORG" and _a_union_of_places(name, gazetteer)):
             continue
         if label == "PER" and " " not in name and len(ent) == 1:
             classes = word_classes(doc) if classes is None else classes
@@ -126,6 +132,16 @@ def _is_country(name: str, gazetteer: Gazetteer) -> bool:
     return any(
         e.feature in _NEVER_ORGANISATIONS or (e.feature == "admin1" and e.country_code == "GB")
         for e in gazetteer.lookup(name)
+    )
+
+
+def _a_union_of_places(name: str, gazetteer: Gazetteer) -> bool:
+    """ "European Union", "EU": names the gazetteer gives a continent or region by only as another of its
+    names. The model's organisation is the union of states, as news writing means it; the place reading
+    (Europe) stays with the places."""
+    entries = gazetteer.lookup(name)
+    return bool(entries) and all(
+        e.feature in ("continent", "region") and fold(e.name) != fold(name) for e in entries
     )
 
 
@@ -176,6 +192,13 @@ RESULTS_LABELS = frozenset(
     "Eastern Western Central Northern Southern Conference League Conference Home Away Weather".split()
 )
 _DATELINE = re.compile(r"^\W*[A-Z][A-Z .'-]+\W+\d{4}-\d{2}-\d{2}\W*$")
+# A dateline's place at a line's start: a name in capitals, then where it is, before a date, the
+# agency or a dash.
+_DATELINE_HEAD = re.compile(
+    r"^[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+){0,3}(?:, [A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3})?"
+    r"(?= +(?:\d{4}-\d{2}-\d{2}|\(|--|\u2014|\u2013|- ))",
+    re.M,
+)
 
 
 def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
@@ -190,6 +213,7 @@ def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
             len(_NUMBER.findall(line)) >= 2
             and len(_LOWER_WORD.findall(_PARENTHESES.sub("", line))) <= 3
             and not _DATELINE.match(line)
+            and not _DATELINE_HEAD.match(line)
         ):
             masked = _PARENTHESES.sub(lambda m: " " * len(m.group()), line)
             for run in _CAPITALISED_RUN.finditer(masked):
