@@ -83,6 +83,17 @@ def test_word_classes_come_from_the_lexicon_and_the_capitals(enricher):
     assert classes["rates"] == "NOUN" and classes["interest"] == "NOUN"
 
 
+def test_a_line_break_starts_a_sentence_for_the_word_classes(enricher):
+    from newsflow.enrich.wordclass import word_classes
+
+    doc = enricher.nlp("Scorers: Haim Hajaj (47th)\nAttendance: 2,000.\n\nDeath is a natural thing, he said.")
+    classes = dict(zip([t.text for t in doc], word_classes(doc), strict=True))
+    # After a line break, as after a full stop, a capital is no name when the lexicon knows the word: the
+    # model's one-word "people" Attendance and Death are dropped by it.
+    assert classes["Attendance"] == "NOUN" and classes["Death"] == "NOUN"
+    assert classes["Hajaj"] == "PROPN"
+
+
 def test_a_long_phrase_met_once_is_no_keyphrase_in_another_language():
     from newsflow.enrich.tags import keywords_in
 

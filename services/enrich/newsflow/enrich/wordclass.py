@@ -63,6 +63,7 @@ def word_classes(doc: Any) -> list[WordClass | None]:
         sentence_start = (
             text in _SENTENCE_ENDS
             or "\n" in token.whitespace_
+            or "\n" in text  # a line break the tokenizer keeps as a token of its own ("Attendance: 2,000")
             or (
                 sentence_start and token.is_punct  # a quote or bracket opening the sentence
             )
