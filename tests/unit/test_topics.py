@@ -37,6 +37,15 @@ def test_a_match_report_is_sport_with_a_confidence():
     assert sum(confidence for _, confidence in scored) <= 1.0
 
 
+def test_local_government_and_democracy_are_politics():
+    # IPTC's politics takes in local government: councils, city halls, the bills of a state's house.
+    text = (
+        "The city council voted on Tuesday to delay the budget, and councillors at city hall said the "
+        "municipal elections would go ahead. House Bill 477 is no more: democracy worked, residents said."
+    )
+    assert slugs(text)[0] == "politics"
+
+
 def test_whole_words_only_unless_the_term_is_a_stem():
     # "war" is no prefix: "warning", "award" and "warm" are not war; "courtesy" is not a court.
     assert slugs("A warning about warm weather awards, warnings and warmth, courtesy of the warden.") != [

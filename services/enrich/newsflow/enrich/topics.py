@@ -157,7 +157,8 @@ TAXONOMY: tuple[Topic, ...] = (
             "ballot*, constituen*, manifesto*, lawmaker*, mayor*, governor*, white house, downing street,"
             "whitehall, home secretary, foreign secretary, secretary of state, treaty, treaties, summit*,"
             "nato, european union, united nations, immigration, asylum, commons, house of lords,"
-            "regime*, dictator*, sovereign*, veto*"
+            "regime*, dictator*, sovereign*, veto*, democrac*, council*, councillor*, councilor*, city hall,"
+            "municipal*, statehouse, house bill*, senate bill*"
         ),
     ),
     Topic(
