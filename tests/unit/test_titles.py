@@ -57,6 +57,15 @@ def test_an_h1_inside_the_title_is_the_headline():
     )
 
 
+def test_an_h1_that_is_the_sites_banner_is_not_taken_for_the_headline():
+    # A blog's <h1> holds its name; the title's other part is the post's headline.
+    title = "A grant to Evidence Action Beta to prototype programs - The GiveWell Blog"
+    chosen = choose_title(
+        title, title, ["The GiveWell Blog"], ["The GiveWell Blog"], "https://blog.example.org/a"
+    )
+    assert chosen == "A grant to Evidence Action Beta to prototype programs"
+
+
 def test_a_title_that_is_only_the_site_gives_way_to_the_h1():
     assert (
         choose_title(

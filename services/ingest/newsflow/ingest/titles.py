@@ -117,7 +117,8 @@ def choose_title(
     for title in (declared, html_title):
         if not title:
             continue
-        for heading in headings[:3]:
+        # A heading that is the site's name (a blog's banner in an <h1>) is a part to drop, not the run.
+        for heading in (h for h in headings[:3] if key(h) not in keys):
             if run := _run_equal_to(title, heading):
                 return run
         if stripped := strip_site(title, sites, url):
