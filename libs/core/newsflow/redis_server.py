@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import redis
@@ -55,10 +56,15 @@ def find_redis_server(configured: str | None = None) -> tuple[str, tuple[int, ..
     return max(found, key=lambda f: f[1])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A port free on 127.0.0.1 now, other than those in `avoid`: ports a stack has been told to use but
+    has not bound yet (its API's), which the kernel may hand out meanwhile."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in avoid:
+            return port
 
 
 # Commands no client of newsflow needs and an intruder would want: CONFIG (CONFIG SET dir + SAVE writes

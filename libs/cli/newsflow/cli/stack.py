@@ -121,8 +121,13 @@ class Stack:
             pinned = self.settings.embedded_redis_port
             if pinned:
                 self._check_port_free("127.0.0.1", pinned, "NEWSFLOW_EMBEDDED_REDIS_PORT")
+            # Not a port this stack is about to bind: the API's, the workers' metrics ports.
+            taken = {self.api_port} if self.with_api else set()
+            if self.settings.metrics_port:
+                count = len(self.workers) + len(self.producers)
+                taken |= set(range(self.settings.metrics_port, self.settings.metrics_port + count))
             self.redis = EmbeddedRedis(
-                self.settings.data_dir, self.settings.redis_server_bin, port=pinned or None
+                self.settings.data_dir, self.settings.redis_server_bin, port=pinned or free_port(taken)
             )
             self.redis.pass_fds = self.children.pass_fds
             self.redis_url = self.redis.start()
