@@ -579,7 +579,8 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 score += 3.0
             if (
                 c.feature in ("city", "admin2")
-                and regions[c.admin1 or ""] > as_state[fold(m.text), c.admin1 or ""]
+                and c.admin1
+                and regions[c.admin1] > as_state[fold(m.text), c.admin1]
             ):
                 score += 2.0
             if c.county and c.county in (county_named if c.feature == "city" else county_of_towns):
