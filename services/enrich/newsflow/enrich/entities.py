@@ -136,9 +136,9 @@ def _is_country(name: str, gazetteer: Gazetteer) -> bool:
 
 
 def _a_union_of_places(name: str, gazetteer: Gazetteer) -> bool:
-    """ "European Union", "EU": names the gazetteer gives a continent or region by only as another of its
+    """ "European Union": a name the gazetteer gives a continent or region by only as another of its
     names. The model's organisation is the union of states, as news writing means it; the place reading
-    (Europe) stays with the places."""
+    (Europe) stays with the places. ("EU" also spells Eu, a French town, so it is not one of these.)"""
     entries = gazetteer.lookup(name)
     return bool(entries) and all(
         e.feature in ("continent", "region") and fold(e.name) != fold(name) for e in entries
