@@ -117,15 +117,16 @@ class Stack:
         self._lock()
         if self.with_api and self.api_port != 0:
             self._check_port_free(self.settings.api_host, self.api_port, "NEWSFLOW_API_PORT")
+        if self.settings.metrics_port:  # one port each: they cannot share one
+            for i, name in enumerate([*self.workers, *self.producers]):
+                self.children.env_of[name] = {"NEWSFLOW_METRICS_PORT": str(self.settings.metrics_port + i)}
         if not self.redis_url:
             pinned = self.settings.embedded_redis_port
             if pinned:
                 self._check_port_free("127.0.0.1", pinned, "NEWSFLOW_EMBEDDED_REDIS_PORT")
             # Not a port this stack is about to bind: the API's, the workers' metrics ports.
             taken = {self.api_port} if self.with_api else set()
-            if self.settings.metrics_port:
-                count = len(self.workers) + len(self.producers)
-                taken |= set(range(self.settings.metrics_port, self.settings.metrics_port + count))
+            taken |= {int(env["NEWSFLOW_METRICS_PORT"]) for env in self.children.env_of.values()}
             self.redis = EmbeddedRedis(
                 self.settings.data_dir, self.settings.redis_server_bin, port=pinned or free_port(taken)
             )
@@ -135,9 +136,6 @@ class Stack:
             self.api_port = free_port()
         self._bootstrap_groups()
         self.children.env = self._env()  # Redis and the API port are known from here on
-        if self.settings.metrics_port:  # one port each: they cannot share one
-            for i, name in enumerate([*self.workers, *self.producers]):
-                self.children.env_of[name] = {"NEWSFLOW_METRICS_PORT": str(self.settings.metrics_port + i)}
         for name in [*self.workers, *self.producers, *(["api"] if self.with_api else [])]:
             self._spawn(name)
         # Owner-only: it holds the Redis password and the store's URL, which other terminals need.
