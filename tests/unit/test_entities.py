@@ -147,6 +147,12 @@ def test_the_european_union_is_an_organisation_though_the_gazetteer_names_europe
     assert "European Union" in enriched.organizations
 
 
+def test_eu_in_capitals_is_the_union_not_the_town_of_eu(enricher):
+    text = "Coffee imports from outside the EU rose in August, the DKV coffee association said."
+    enriched = enricher.enrich(offline_article({"id": "eu", "text": text}))
+    assert "EU" in enriched.organizations
+
+
 RESULTS = (
     "Results of the northern league on Saturday:\n"
     "Bolton 2 Wigan 1 (halftime 1-0)\n"

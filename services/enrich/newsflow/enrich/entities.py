@@ -136,10 +136,15 @@ def _is_country(name: str, gazetteer: Gazetteer) -> bool:
 
 
 def _a_union_of_places(name: str, gazetteer: Gazetteer) -> bool:
-    """ "European Union": a name the gazetteer gives a continent or region by only as another of its
-    names. The model's organisation is the union of states, as news writing means it; the place reading
-    (Europe) stays with the places. ("EU" also spells Eu, a French town, so it is not one of these.)"""
-    entries = gazetteer.lookup(name)
+    """ "European Union", "EU": a name the gazetteer gives a continent or region by only as another of
+    its names. The model's organisation is the union of states, as news writing means it; the place
+    reading (Europe) stays with the places. A name in capitals is not a town written in lower case:
+    "EU" is not Eu, the French town."""
+    entries = [
+        e
+        for e in gazetteer.lookup(name)
+        if not (name.isupper() and e.name != name and fold(e.name) == fold(name))
+    ]
     return bool(entries) and all(
         e.feature in ("continent", "region") and fold(e.name) != fold(name) for e in entries
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from spacy.lang.en.stop_words import STOP_WORDS  # the word list alone: no model is loaded
 
+from newsflow.enrich.audience import audience_country
 from newsflow.enrich.gazetteer import LARGE_CITY, Entry, Gazetteer
 from newsflow.enrich.wordclass import is_common_word
 from newsflow.schemas import Focus, Place
@@ -482,6 +483,10 @@ def _state_of_its_towns(state: Entry, cands: list[Entry], towns_in: dict[str, li
 # A name whose largest place outweighs every namesake abroad this many times names that place's
 # country for the story's context ("Toronto": 2.8 million people, against 5,700 in Toronto, Australia).
 NEAR_CERTAIN = 100
+# What the country a text is written for adds to a candidate there: less than a country the story names
+# (3.0), enough to tip a town against a namesake abroad up to about 30 times its size ("Athens City
+# Council" in a story with dollars and "percent"), not Paris, France against Paris, Texas (120 times).
+AUDIENCE_BONUS = 1.5
 
 
 def _near_certain_country(cands: list[Entry]) -> str | None:
@@ -530,6 +535,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     # each other are chosen together ("Paris" and "Henry County": Paris, Tennessee, in Henry County).
     county_named = {c.county for m in mentions for c in m.candidates if c.feature == "admin2"}
     county_of_towns = {c.county for m in mentions for c in m.candidates if c.feature == "city" and c.county}
+    audience = audience_country(text)
     resolved = []
     for m in mentions:
         cands = m.candidates
@@ -573,6 +579,8 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
                 score -= 1.5
             if c.country_code in context:
                 score += 3.0
+            if c.country_code == audience:
+                score += AUDIENCE_BONUS
             if c.country_code in following:
                 score += 5.0
             if c.admin1 and c.admin1 in following_admin1:

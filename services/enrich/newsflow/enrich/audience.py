@@ -1,0 +1,82 @@
+"""The country an English text is written for, read off its conventions: its spelling and its money.
+
+A local story names its town and little else ("the Athens City Council", "Dublin's boards and
+commissions"); the gazetteer then prefers the larger namesake abroad. The writer's conventions say
+where the readers are: American spelling ("center", "labor"), "percent" in one word and sums in
+dollars are written for the United States; British spelling ("centre", "labour"), "per cent" and
+pounds for Britain. Canada, Australia and New Zealand write British spelling with dollars, Ireland and
+the rest of Europe euros: those mixes name no one country, and give none. This is a weak prior, for
+names the story gives no other evidence on; a site's own country (its domain, its `og:locale`) would
+be a stronger one, where the page has it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Word forms of each spelling, American first: what one convention writes and the other never does.
+# Canada writes the British forms of these (and "per cent"), so they tell the United States from Canada
+# too.
+_SPELLINGS = (
+    ("center", "centre"),
+    ("centers", "centres"),
+    ("color", "colour"),
+    ("colors", "colours"),
+    ("favor", "favour"),
+    ("favorite", "favourite"),
+    ("honor", "honour"),
+    ("honored", "honoured"),
+    ("labor", "labour"),
+    ("neighbor", "neighbour"),
+    ("neighbors", "neighbours"),
+    ("neighborhood", "neighbourhood"),
+    ("theater", "theatre"),
+    ("defense", "defence"),
+    ("traveled", "travelled"),
+    ("traveling", "travelling"),
+    ("canceled", "cancelled"),
+    ("jewelry", "jewellery"),
+    ("percent", "per cent"),
+)
+# "-ise" is British (and Australian) only: the United States and Canada write "-ize".
+_BRITISH_ONLY = (
+    "organisation",
+    "organisations",
+    "organised",
+    "recognised",
+    "realised",
+    "apologised",
+    "criticised",
+)
+_AMERICAN = {us for us, _ in _SPELLINGS}
+_BRITISH = {gb for _, gb in _SPELLINGS} | set(_BRITISH_ONLY)
+_WORD = re.compile(
+    r"\b(" + "|".join(sorted({*_AMERICAN, *_BRITISH}, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+_DOLLARS = re.compile(r"(?<![A-Za-z])\$\s?\d")  # "$765,000", not "C$" or "A$", which name their country
+_POUNDS = re.compile(r"£\s?\d")
+_EUROS = re.compile(r"€\s?\d|\d\s?€")
+
+MIN_CUES = 2  # a single word is a quotation or a proper name ("Rockefeller Center")
+
+
+def audience_country(text: str) -> str | None:
+    """The readers' country, US or GB, when the text's conventions agree on it at least twice and never
+    point the other way; otherwise None."""
+    american = british = 0
+    for match in _WORD.finditer(text):
+        word = match.group(1).lower()
+        if word in _AMERICAN:
+            american += 1
+        else:
+            british += 1
+    dollars = len(_DOLLARS.findall(text))
+    pounds = len(_POUNDS.findall(text))
+    if _EUROS.search(text):
+        return None
+    # Dollars are the United States' only with its spelling: Canada, Australia and others write them too.
+    if american and american + dollars >= MIN_CUES and not british and not pounds:
+        return "US"
+    if british + pounds >= MIN_CUES and not american and not dollars:
+        return "GB"
+    return None

@@ -1,0 +1,46 @@
+"""The country a text is written for, and what it does for a town named like a larger one abroad."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsflow.enrich.audience import audience_country
+from newsflow.enrich.geoparse import geoparse
+
+LOCAL = (
+    "The Athens City Council heard a budget update on Wednesday. Sales tax revenue fell 6 percent from "
+    "last year, the finance director said, but the city has about $400,000 in reserves. The senior "
+    "center will get a new roof, and the council thanked the labor unions for their patience."
+)
+PLAIN = "The Athens City Council heard a budget update on Wednesday. The finance director was pleased."
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("Prices rose 6 percent; the center paid $4,000.", "US"),
+        ("Unemployment fell to 5 percent, the labor department said.", "US"),
+        ("Prices rose 6 per cent; the centre paid £4,000.", "GB"),
+        ("The organisation's favourite theatre reopened.", "GB"),
+        # Dollars with British spelling: Canada, Australia, New Zealand. No one country.
+        ("Prices rose 6 per cent; the centre paid $4,000.", None),
+        # Dollars alone are written in many countries; one word is a name or a quotation.
+        ("The centre paid $4,000 and $5,000.", None),
+        ("The Rockefeller Center was busy.", None),
+        ("The center paid €4,000, 6 percent more.", None),
+        ("The center paid 6 percent more; the centre did not.", None),
+    ],
+)
+def test_the_audience_is_read_off_spelling_and_money(text, country):
+    assert audience_country(text) == country
+
+
+def test_a_town_named_like_a_larger_one_abroad_is_read_at_home_for_its_readers(enricher):
+    def athens(text: str) -> str | None:
+        (entry,) = [e for m, e, _ in geoparse(text, enricher.gazetteer) if m.text == "Athens"]
+        return entry.country_code
+
+    assert athens(PLAIN) == "GR"  # nothing says otherwise: the largest Athens
+    assert athens(LOCAL) == "US"  # dollars, "percent", "center", "labor": written for Americans
+    # A country the story names still outweighs its readers' own.
+    assert athens(LOCAL + " The mayor is visiting Greece next week.") == "GR"
