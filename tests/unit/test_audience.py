@@ -44,3 +44,19 @@ def test_a_town_named_like_a_larger_one_abroad_is_read_at_home_for_its_readers(e
     assert athens(LOCAL) == "US"  # dollars, "percent", "center", "labor": written for Americans
     # A country the story names still outweighs its readers' own.
     assert athens(LOCAL + " The mayor is visiting Greece next week.") == "GR"
+
+
+def test_the_readers_country_breaks_a_tie_for_the_focus(enricher):
+    from newsflow.enrich.enricher import offline_article
+
+    text = (
+        "The exodus from Egypt is remembered at Passover. In Oakland, families gathered on Sunday at "
+        "the community center, where a seder cost $40 a person, 10 percent more than last year."
+    )
+    enriched = enricher.enrich(offline_article({"id": "seder", "text": text}))
+    assert sorted(p.country_code for p in enriched.places) == ["EG", "US"]  # one each
+    assert enriched.focus is not None and enriched.focus.country_code == "US"
+    # Without the conventions, the first named wins the tie.
+    plain = text.replace("$40", "40 dollars").replace("percent", "in a hundred").replace("center", "hall")
+    enriched = enricher.enrich(offline_article({"id": "seder", "text": plain}))
+    assert enriched.focus is not None and enriched.focus.country_code == "EG"

@@ -545,3 +545,21 @@ def test_the_focus_has_a_confidence_that_falls_when_the_story_is_shared(enriched
     assert alone is not None and shared is not None and alone.country_code == shared.country_code == "KE"
     assert alone.confidence == 1.0
     assert shared.confidence is not None and 0.5 <= shared.confidence < 0.7
+
+
+def test_a_country_named_like_a_person_of_the_story_is_the_person(enricher):
+    skater = (
+        "RED DEER - Nine-year-old Georgia Stevens is lacing her skates for success.\n"
+        "Georgia began skating at the age of four in Edmonton. Today Georgia skates in Red Deer, "
+        "Alberta, and Georgia was named the provincial champion last year."
+    )
+    enriched = enricher.enrich(offline_article({"id": "skater", "text": skater}))
+    assert {p.country_code for p in enriched.places} == {"CA"}
+    assert enriched.focus is not None and enriched.focus.country_code == "CA"
+    # The same name stays a country where the story has other evidence for it: the person's country.
+    minister = (
+        "Foreign Minister Israel Katz said on Monday that Israel would not attend the talks. "
+        "Israeli officials in Jerusalem confirmed the decision."
+    )
+    enriched = enricher.enrich(offline_article({"id": "katz", "text": minister}))
+    assert "Israel" in [p.name for p in enriched.places if p.country_code == "IL"]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from newsflow.enrich.audience import audience_country
 from newsflow.enrich.entities import canonical, english_mentions, pattern_mentions
 from newsflow.enrich.gazetteer import Gazetteer, load_gazetteer
 from newsflow.enrich.geoparse import (
@@ -173,7 +174,7 @@ class Enricher:
             for m, e, c in in_captions
         ]
         title_countries = self._title_countries(article.title, resolved + in_captions)
-        focus, countries = focus_of(resolved + after_text, title_countries)
+        focus, countries = focus_of(resolved + after_text, title_countries, audience_country(text))
         # The English model's noun phrases for English; statistics in the article's own language for
         # any other (the English model read French as "sont", "aqui", "chi").
         if doc is not None:
