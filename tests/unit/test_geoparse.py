@@ -563,3 +563,13 @@ def test_a_country_named_like_a_person_of_the_story_is_the_person(enricher):
     )
     enriched = enricher.enrich(offline_article({"id": "katz", "text": minister}))
     assert "Israel" in [p.name for p in enriched.places if p.country_code == "IL"]
+
+
+def test_new_england_is_not_england(enricher):
+    text = (
+        "Mike Guglielmo, the New England ambassador for the donor centre, is organising a drive today "
+        "in Concord, New Hampshire."
+    )
+    places = enricher.enrich(offline_article({"id": "ne", "text": text})).places
+    assert "England" not in [p.name for p in places]
+    assert {p.country_code for p in places} == {"US"}

@@ -334,6 +334,10 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         # whatever the model calls them.
         if city_only and m.text.lower() in DIRECTIONS:
             continue
+        # "New England", "New Britain": a place named after another, which the gazetteer does not know
+        # ("New York" and "New Delhi" it does, so they are found whole). England is not in it.
+        if text[max(0, m.start - 4) : m.start] == "New ":
+            continue
         # A state's abbreviation ("Fla.", "GA", "QLD") only where datelines put it: after "Town, ".
         if m.abbreviation:
             if not m.dateline_only or text[: m.start].rstrip().endswith(","):
