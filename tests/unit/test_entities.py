@@ -175,6 +175,20 @@ def test_teams_of_results_lines_are_organisations_though_named_like_towns(enrich
     assert {"Bolton", "Wigan", "Leeds", "Hull City"} <= set(enriched.organizations)
 
 
+def test_a_table_of_figures_or_months_names_no_teams(enricher):
+    from newsflow.enrich.entities import team_mentions
+
+    table = (
+        "Wk to Aug 28 Chg on wk Chg on yr\n"
+        "Notes in circulation 27.35 +0.435 +0.237\n"
+        "Government cash balances 3.54 -0.629 +0.089\n"
+        "July 96 June 96 July 95\n"
+        "Bolton 2 Wigan 1\n"
+    )
+    # Signed decimal changes make a line of figures, not results; months head columns, not teams.
+    assert {m.text for m in team_mentions(table, enricher.gazetteer)} == {"Bolton", "Wigan"}
+
+
 def test_a_club_named_like_its_town_stays_an_organisation_but_the_storys_own_places_do_not(enricher):
     from newsflow.enrich.entities import model_mentions
 

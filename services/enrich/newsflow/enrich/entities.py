@@ -189,6 +189,13 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[-.:]\d+)?(?![\w])")
 _LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w.'&-]*(?:[ \t]+(?:[A-Z][\w.'&-]*|de|of|the|and|&))*(?<![ .])")
 _PARENTHESES = re.compile(r"\([^)]*\)")
+# A line of figures, not of results: a signed decimal change ("+0.435", "-0.629"), which no score,
+# standing or race time has (a telephone's "+44" is no decimal).
+_FIGURES = re.compile(r"(?<![\w.:])[+-]\d+\.\d")
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 # Words of results tables and scorecards that name no team, and a dateline ("LONDON 1996-08-22").
 RESULTS_LABELS = frozenset(
     "Halftime Half-time Attendance Scorers Scorer Result Results Standings Note Played Points Division "
@@ -216,6 +223,7 @@ def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
     for line in text.split("\n"):
         if (
             len(_NUMBER.findall(line)) >= 2
+            and not _FIGURES.search(line)
             and len(_LOWER_WORD.findall(_PARENTHESES.sub("", line))) <= 3
             and not _DATELINE.match(line)
             and not _DATELINE_HEAD.match(line)
@@ -226,6 +234,7 @@ def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
                 words = name.split()
                 if (
                     words[0] in RESULTS_LABELS
+                    or fold(words[0]) in _MONTHS  # "July 96 June 96", "Feb 97 79.94"
                     or all(len(w) <= 3 and w.isupper() for w in words)  # column heads: "W L PCT GB"
                     # National teams are their countries (as CoNLL marks them).
                     or _is_country(name, gazetteer)
