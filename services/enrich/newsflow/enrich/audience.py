@@ -36,10 +36,25 @@ _SPELLINGS = (
     ("traveling", "travelling"),
     ("canceled", "cancelled"),
     ("jewelry", "jewellery"),
+    ("marvelous", "marvellous"),
+    ("analyze", "analyse"),
+    ("analyzed", "analysed"),
+    ("catalog", "catalogue"),
+    ("fulfill", "fulfil"),
+    ("enroll", "enrol"),
+    ("pajamas", "pyjamas"),
+    ("aluminum", "aluminium"),
+    ("airplane", "aeroplane"),
+    ("mold", "mould"),
+    ("plow", "plough"),
     ("percent", "per cent"),
 )
-# "-ise" is British (and Australian) only: the United States and Canada write "-ize".
+# British (and Australian) only: the United States and Canada write "-ize", "program" and "tire".
 _BRITISH_ONLY = (
+    "programme",
+    "programmes",
+    "tyre",
+    "tyres",
     "organisation",
     "organisations",
     "organised",
