@@ -60,3 +60,17 @@ def test_the_readers_country_breaks_a_tie_for_the_focus(enricher):
     plain = text.replace("$40", "40 dollars").replace("percent", "in a hundred").replace("center", "hall")
     enriched = enricher.enrich(offline_article({"id": "seder", "text": plain}))
     assert enriched.focus is not None and enriched.focus.country_code == "EG"
+
+
+def test_the_title_tells_the_readers_too(enricher):
+    from newsflow.enrich.enricher import offline_article
+
+    body = "Pupils in Edmonton have turned a bare corner of their school into a garden full of colour."
+    title = "Blooming marvellous: pupils transform open space"
+
+    def country(article: dict[str, str]) -> str | None:
+        (place,) = [p for p in enricher.enrich(offline_article(article)).places if p.name == "Edmonton"]
+        return place.country_code
+
+    assert country({"id": "e", "text": body}) == "CA"  # one British word alone says nothing
+    assert country({"id": "e", "text": body, "title": title}) == "GB"  # with the title's, two

@@ -160,11 +160,13 @@ class Enricher:
         # methods that know it, never by the English model (it took French "La" for a person).
         english = language in (None, "en")
         doc = self._doc(text) if english else None
-        resolved = geoparse(text, self.gazetteer, self._spans(doc))
+        # The title is the publisher's writing too: its spelling says who the readers are.
+        written = f"{article.title}\n{text}" if article.title else text
+        resolved = geoparse(text, self.gazetteer, self._spans(doc), written)
         # Captions are read too: a photo's caption often names the place the story is about.
         captions = cut_for_nlp("\n".join(article.captions), self.max_chars)
         in_captions = (
-            geoparse(captions, self.gazetteer, self._spans(self._doc(captions) if english else None))
+            geoparse(captions, self.gazetteer, self._spans(self._doc(captions) if english else None), written)
             if captions
             else []
         )
@@ -174,7 +176,7 @@ class Enricher:
             for m, e, c in in_captions
         ]
         title_countries = self._title_countries(article.title, resolved + in_captions)
-        focus, countries = focus_of(resolved + after_text, title_countries, audience_country(text))
+        focus, countries = focus_of(resolved + after_text, title_countries, audience_country(written))
         # The English model's noun phrases for English; statistics in the article's own language for
         # any other (the English model read French as "sont", "aqui", "chi").
         if doc is not None:

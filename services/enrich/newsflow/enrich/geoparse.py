@@ -514,7 +514,11 @@ def _near_certain_country(cands: list[Entry]) -> str | None:
     return top.country_code if top.population >= NEAR_CERTAIN * max(abroad, 1) else None
 
 
-def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tuple[Mention, Entry, float]]:
+def resolve(
+    text: str, mentions: list[Mention], gazetteer: Gazetteer, audience_text: str | None = None
+) -> list[tuple[Mention, Entry, float]]:
+    """Each mention's referent with a confidence. `audience_text`: what tells the readers' country
+    (newsflow.enrich.audience), when more than the text itself (an article's title and body)."""
     # The story's countries: those it names outright (or by demonym), and those of the places it names
     # that can only be in one country ("Ohio") or almost only ("Toronto", NEAR_CERTAIN). They are the
     # context for every ambiguous name.
@@ -552,7 +556,7 @@ def resolve(text: str, mentions: list[Mention], gazetteer: Gazetteer) -> list[tu
     # each other are chosen together ("Paris" and "Henry County": Paris, Tennessee, in Henry County).
     county_named = {c.county for m in mentions for c in m.candidates if c.feature == "admin2"}
     county_of_towns = {c.county for m in mentions for c in m.candidates if c.feature == "city" and c.county}
-    audience = audience_country(text)
+    audience = audience_country(text if audience_text is None else audience_text)
     resolved = []
     for m in mentions:
         cands = m.candidates
@@ -692,9 +696,11 @@ def sentence_windows(text: str, mentions: Iterable[Mention]) -> list[tuple[int, 
 
 
 def geoparse(
-    text: str, gazetteer: Gazetteer, entities: list[Span] | None = None
+    text: str, gazetteer: Gazetteer, entities: list[Span] | None = None, audience_text: str | None = None
 ) -> list[tuple[Mention, Entry, float]]:
-    return resolve(text, filter_mentions(text, find_mentions(text, gazetteer), entities), gazetteer)
+    return resolve(
+        text, filter_mentions(text, find_mentions(text, gazetteer), entities), gazetteer, audience_text
+    )
 
 
 def to_places(resolved: list[tuple[Mention, Entry, float]]) -> list[Place]:
