@@ -22,6 +22,9 @@ PLAIN = "The Athens City Council heard a budget update on Wednesday. The finance
         ("Unemployment fell to 5 percent, the labor department said.", "US"),
         ("Prices rose 6 per cent; the centre paid £4,000.", "GB"),
         ("The organisation's favourite theatre reopened.", "GB"),
+        # Canada writes "centre" and "colour" too: Britain needs its money or a form Canada does not write.
+        ("The centre was painted in the club's colours.", None),
+        ("The centre paid £4,000.", "GB"),
         # Dollars with British spelling: Canada, Australia, New Zealand. No one country.
         ("Prices rose 6 per cent; the centre paid $4,000.", None),
         # Dollars alone are written in many countries; one word is a name or a quotation.
@@ -66,7 +69,7 @@ def test_the_title_tells_the_readers_too(enricher):
     from newsflow.enrich.enricher import offline_article
 
     body = "Pupils in Edmonton have turned a bare corner of their school into a garden full of colour."
-    title = "Blooming marvellous: pupils transform open space"
+    title = "Blooming marvellous: pupils organised a garden party"
 
     def country(article: dict[str, str]) -> str | None:
         (place,) = [p for p in enricher.enrich(offline_article(article)).places if p.name == "Edmonton"]
@@ -74,3 +77,21 @@ def test_the_title_tells_the_readers_too(enricher):
 
     assert country({"id": "e", "text": body}) == "CA"  # one British word alone says nothing
     assert country({"id": "e", "text": body, "title": title}) == "GB"  # with the title's, two
+
+
+def test_dublin_city_council_in_ohio(enricher):
+    from newsflow.enrich.enricher import offline_article
+
+    text = (
+        "A resolution for the appointments began a discussion among Dublin City Council members on "
+        "Monday. Councilman Tim Lecklider moved to delay the vote, and the council agreed. The Dublin "
+        "Community Recreation Center will host the next meeting."
+    )
+    places = enricher.enrich(offline_article({"id": "d", "text": text})).places
+    # "Dublin City" is read as "Dublin" (GeoNames gives that name to Dublin, Ireland alone), and the
+    # readers are American ("Councilman", "Center").
+    assert {p.country_code for p in places if p.name.startswith("Dublin")} == {"US"}
+    # In an Irish story the same words are Dublin, Ireland.
+    irish = text.replace("Councilman", "Councillor").replace("Center", "Centre")
+    places = enricher.enrich(offline_article({"id": "d", "text": irish})).places
+    assert {p.country_code for p in places if p.name.startswith("Dublin")} == {"IE"}

@@ -4,8 +4,9 @@ A local story names its town and little else ("the Athens City Council", "Dublin
 commissions"); the gazetteer then prefers the larger namesake abroad. The writer's conventions say
 where the readers are: American spelling ("center", "labor"), "percent" in one word and sums in
 dollars are written for the United States; British spelling ("centre", "labour"), "per cent" and
-pounds for Britain. Canada, Australia and New Zealand write British spelling with dollars, Ireland and
-the rest of Europe euros: those mixes name no one country, and give none. This is a weak prior, for
+pounds for Britain. Canada writes "centre" too but "-ize" and "program", so Britain needs its money or
+a form Canada does not write; Canada, Australia and New Zealand write dollars, Ireland and the rest of
+Europe euros: those mixes name no one country, and give none. This is a weak prior, for
 names the story gives no other evidence on; a site's own country (its domain, its `og:locale`) would
 be a stronger one, where the page has it.
 """
@@ -47,8 +48,12 @@ _SPELLINGS = (
     ("airplane", "aeroplane"),
     ("mold", "mould"),
     ("plow", "plough"),
+    ("councilor", "councillor"),
+    ("councilors", "councillors"),
     ("percent", "per cent"),
 )
+# American only: Britain and Canada write "councillor" for both.
+_AMERICAN_ONLY = ("councilman", "councilmen", "councilwoman")
 # British (and Australian) only: the United States and Canada write "-ize", "program" and "tire".
 _BRITISH_ONLY = (
     "programme",
@@ -63,7 +68,7 @@ _BRITISH_ONLY = (
     "apologised",
     "criticised",
 )
-_AMERICAN = {us for us, _ in _SPELLINGS}
+_AMERICAN = {us for us, _ in _SPELLINGS} | set(_AMERICAN_ONLY)
 _BRITISH = {gb for _, gb in _SPELLINGS} | set(_BRITISH_ONLY)
 _WORD = re.compile(
     r"\b(" + "|".join(sorted({*_AMERICAN, *_BRITISH}, key=len, reverse=True)) + r")\b", re.IGNORECASE
@@ -78,13 +83,14 @@ MIN_CUES = 2  # a single word is a quotation or a proper name ("Rockefeller Cent
 def audience_country(text: str) -> str | None:
     """The readers' country, US or GB, when the text's conventions agree on it at least twice and never
     point the other way; otherwise None."""
-    american = british = 0
+    american = british = not_canadian = 0
     for match in _WORD.finditer(text):
         word = match.group(1).lower()
         if word in _AMERICAN:
             american += 1
         else:
             british += 1
+            not_canadian += word in _BRITISH_ONLY
     dollars = len(_DOLLARS.findall(text))
     pounds = len(_POUNDS.findall(text))
     if _EUROS.search(text):
@@ -92,6 +98,9 @@ def audience_country(text: str) -> str | None:
     # Dollars are the United States' only with its spelling: Canada, Australia and others write them too.
     if american and american + dollars >= MIN_CUES and not british and not pounds:
         return "US"
-    if british + pounds >= MIN_CUES and not american and not dollars:
+    # Canada writes "centre" and "colour" too, so Britain needs its own money or a form Canada does not
+    # write ("organised", "programme"). Australia and New Zealand write those as well: without dollars
+    # in the text, they are read as Britain.
+    if british + pounds >= MIN_CUES and (pounds or not_canadian) and not american and not dollars:
         return "GB"
     return None

@@ -514,11 +514,26 @@ def _near_certain_country(cands: list[Entry]) -> str | None:
     return top.country_code if top.population >= NEAR_CERTAIN * max(abroad, 1) else None
 
 
+def _as_its_city(m: Mention, gazetteer: Gazetteer) -> Mention:
+    """ "Dublin City" is read as "Dublin": GeoNames gives the name to Dublin, Ireland alone, which made it
+    near-certain evidence for Ireland in a story of "Dublin City Council" in Ohio. A name that is a
+    town's name and "City", for the same town, has the candidates of the town's name, its towns only
+    ("Quebec City" stays the city; "Mexico City" and "Kansas City" are towns of their own)."""
+    if not m.text.endswith(" City"):
+        return m
+    towns = [c for c in gazetteer.lookup(m.text[: -len(" City")]) if c.feature == "city"]
+    ids = {c.geonameid for c in towns}
+    if len(towns) > len(m.candidates) and all(c.geonameid in ids for c in m.candidates):
+        return replace(m, candidates=towns)
+    return m
+
+
 def resolve(
     text: str, mentions: list[Mention], gazetteer: Gazetteer, audience_text: str | None = None
 ) -> list[tuple[Mention, Entry, float]]:
     """Each mention's referent with a confidence. `audience_text`: what tells the readers' country
     (newsflow.enrich.audience), when more than the text itself (an article's title and body)."""
+    mentions = [_as_its_city(m, gazetteer) for m in mentions]
     # The story's countries: those it names outright (or by demonym), and those of the places it names
     # that can only be in one country ("Ohio") or almost only ("Toronto", NEAR_CERTAIN). They are the
     # context for every ambiguous name.
