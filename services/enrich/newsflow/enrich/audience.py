@@ -14,6 +14,7 @@ be a stronger one, where the page has it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Word forms of each spelling, American first: what one convention writes and the other never does.
 # Canada writes the British forms of these (and "per cent"), so they tell the United States from Canada
@@ -68,11 +69,10 @@ _BRITISH_ONLY = (
     "apologised",
     "criticised",
 )
-_AMERICAN = {us for us, _ in _SPELLINGS} | set(_AMERICAN_ONLY)
-_BRITISH = {gb for _, gb in _SPELLINGS} | set(_BRITISH_ONLY)
-_WORD = re.compile(
-    r"\b(" + "|".join(sorted({*_AMERICAN, *_BRITISH}, key=len, reverse=True)) + r")\b", re.IGNORECASE
-)
+_AMERICAN = frozenset({us for us, _ in _SPELLINGS} | set(_AMERICAN_ONLY))
+_BRITISH = frozenset({gb for _, gb in _SPELLINGS} | set(_BRITISH_ONLY)) - {"per cent"}
+_WORD = re.compile(r"[a-z]+")
+_PER_CENT = re.compile(r"\bper cent\b")
 _DOLLARS = re.compile(r"(?<![A-Za-z])\$\s?\d")  # "$765,000", not "C$" or "A$", which name their country
 _POUNDS = re.compile(r"£\s?\d")
 _EUROS = re.compile(r"€\s?\d|\d\s?€")
@@ -80,15 +80,17 @@ _EUROS = re.compile(r"€\s?\d|\d\s?€")
 MIN_CUES = 2  # a single word is a quotation or a proper name ("Rockefeller Center")
 
 
+@lru_cache(maxsize=8)  # enrich asks for one article's title and body three times (body, captions, focus)
 def audience_country(text: str) -> str | None:
     """The readers' country, US or GB, when the text's conventions agree on it at least twice and never
     point the other way; otherwise None."""
-    american = british = not_canadian = 0
-    for match in _WORD.finditer(text):
-        word = match.group(1).lower()
+    lower = text.lower()
+    american = not_canadian = 0
+    british = len(_PER_CENT.findall(lower))  # two words: the only cue not read word by word
+    for word in _WORD.findall(lower):
         if word in _AMERICAN:
             american += 1
-        else:
+        elif word in _BRITISH:
             british += 1
             not_canadian += word in _BRITISH_ONLY
     dollars = len(_DOLLARS.findall(text))

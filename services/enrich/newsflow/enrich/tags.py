@@ -21,8 +21,10 @@ def _language_identifier() -> Any:
 
 def detect_language(text: str, title: str | None = None) -> tuple[str | None, float]:
     """The language of an article and the detector's confidence (0-1). The title is read too: a short
-    body ("Mehr kann ich nicht machen, sagte er.") alone was too short to tell, and read as English."""
-    sample = ((title + "\n") if title else "") + text[:5000]
+    body ("Mehr kann ich nicht machen, sagte er.") alone was too short to tell, and read as English.
+    The first 2,000 characters tell as well as 5,000 (the same language and the same side of the
+    enricher's 0.9 confidence on all 3,649 Zyte and enrich-corpus documents) in less time."""
+    sample = ((title + "\n") if title else "") + text[:2000]
     if not any(c.isalpha() for c in sample):
         return None, 0.0
     language, confidence = _language_identifier().classify(sample)
