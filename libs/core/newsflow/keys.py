@@ -21,6 +21,10 @@ def stage_of_heartbeat(key: str) -> str:
     return key.split(":")[2]
 
 
+def consumer_of_heartbeat(key: str) -> str:
+    return key.split(":", 3)[3]
+
+
 def attempt(stream: str, group: str, entry_id: str) -> str:
     """When a retried entry was first attempted (for its dead letter); gone once the entry is done."""
     return f"{PREFIX}:attempt:{stream}:{group}:{entry_id}"

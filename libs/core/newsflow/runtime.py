@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from newsflow import keys, rates, retry
+from newsflow.consumers import consumer_name
 from newsflow.dlq import dead_letter_fields
 from newsflow.errors import Defer, Overran, Quarantine, Requeue, Skip, is_poison
 from newsflow.logs import get_logger
@@ -126,11 +126,6 @@ class BatchHandler(StageHandler):
         """Handle the batch as one; return the entries that failed alone, each with why. Raising fails
         the whole batch, whose entries are then retried one by one."""
         raise NotImplementedError
-
-
-def consumer_name(settings: Settings) -> str:
-    # Unique per process and stable per container: works with --scale and several workers per host.
-    return settings.consumer_name or f"{socket.gethostname()}-{os.getpid()}"
 
 
 async def raw_fields_parser(msg: Any, original: Any) -> Any:

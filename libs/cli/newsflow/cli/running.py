@@ -72,26 +72,25 @@ def health(
 
     Compose's worker healthcheck: a worker's heartbeat starts once its model is loaded and its
     subscribers read, and stops when its event loop does; an open metrics port says neither."""
-    import socket
-
     from redis.asyncio import Redis
 
     from newsflow import keys
+    from newsflow.consumers import host_prefix, on_this_host
 
     settings = load_settings()
-    prefix = settings.consumer_name or f"{socket.gethostname()}-"
 
     async def beating(redis: Redis) -> list[str]:
         found = []
         async for key in redis.scan_iter(match=keys.heartbeat(stage, "*"), count=1000):
-            consumer = (key.decode() if isinstance(key, bytes) else key).split(":", 3)[3]
-            if consumer == prefix or (not settings.consumer_name and consumer.startswith(prefix)):
+            consumer = keys.consumer_of_heartbeat(key.decode() if isinstance(key, bytes) else key)
+            if on_this_host(settings, consumer):
                 found.append(consumer)
         return found
 
     found = with_redis(settings, beating)
     if not found:
-        typer.echo(f"newsflow: no live {stage} worker on this host ({prefix}*)", err=True)
+        expected = settings.consumer_name or f"{host_prefix()}*"
+        typer.echo(f"newsflow: no live {stage} worker on this host ({expected})", err=True)
         raise typer.Exit(1)
     out(f"{stage}: {', '.join(sorted(found))} reading")
 

@@ -19,6 +19,7 @@ import redis
 
 from newsflow import keys
 from newsflow.cli.supervisor import Supervisor
+from newsflow.consumers import host_prefix
 from newsflow.logs import get_logger
 from newsflow.pipeline import PRODUCERS, stages
 from newsflow.redis_server import EmbeddedRedis, free_port, owner_only_dir
@@ -202,12 +203,11 @@ class Stack:
         """Ready means every worker has joined its group (after loading its models), not just started."""
 
         client = redis.Redis.from_url(self.redis_url)
-        host = socket.gethostname()
         deadline = time.monotonic() + timeout
         try:
             for name, stage in [*self.workers.items(), *((p, p) for p in self.producers)]:
                 proc = self.children.procs[name]
-                while not client.exists(keys.heartbeat(stage, f"{host}-{proc.pid}")):
+                while not client.exists(keys.heartbeat(stage, f"{host_prefix()}{proc.pid}")):
                     if proc.poll() is not None:
                         raise RuntimeError(
                             f"the {stage} worker exited with code {proc.returncode} during start-up"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from datetime import datetime
 
 from redis.asyncio import Redis
 
 from newsflow import keys
+from newsflow.consumers import consumer_name
 from newsflow.discover.poll import Poller
 from newsflow.discover.sources import Source
 from newsflow.ingest.fetch import Fetcher
@@ -38,7 +38,7 @@ class DiscoverWorker:
         self.fetcher = fetcher or Fetcher(settings)
         self.poller = Poller(redis, settings, self.fetcher)
         self.registry = self.poller.registry
-        self.holder = settings.consumer_name or f"{socket.gethostname()}-{os.getpid()}"
+        self.holder = consumer_name(settings)
 
     async def poll_due(self, now: datetime | None = None) -> list[Source]:
         """One round: every source due now that this replica could lease, polled; returns them updated."""
