@@ -14,7 +14,6 @@ be a stronger one, where the page has it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 # Word forms of each spelling, American first: what one convention writes and the other never does.
 # Canada writes the British forms of these (and "per cent"), so they tell the United States from Canada
@@ -80,7 +79,6 @@ _EUROS = re.compile(r"€\s?\d|\d\s?€")
 MIN_CUES = 2  # a single word is a quotation or a proper name ("Rockefeller Center")
 
 
-@lru_cache(maxsize=8)  # enrich asks for one article's title and body three times (body, captions, focus)
 def audience_country(text: str) -> str | None:
     """The readers' country, US or GB, when the text's conventions agree on it at least twice and never
     point the other way; otherwise None."""

@@ -161,12 +161,14 @@ class Enricher:
         english = language in (None, "en")
         doc = self._doc(text) if english else None
         # The title is the publisher's writing too: its spelling says who the readers are.
-        written = f"{article.title}\n{text}" if article.title else text
-        resolved = geoparse(text, self.gazetteer, self._spans(doc), written)
+        audience = audience_country(f"{article.title}\n{text}" if article.title else text)
+        resolved = geoparse(text, self.gazetteer, self._spans(doc), audience)
         # Captions are read too: a photo's caption often names the place the story is about.
         captions = cut_for_nlp("\n".join(article.captions), self.max_chars)
         in_captions = (
-            geoparse(captions, self.gazetteer, self._spans(self._doc(captions) if english else None), written)
+            geoparse(
+                captions, self.gazetteer, self._spans(self._doc(captions) if english else None), audience
+            )
             if captions
             else []
         )
@@ -176,7 +178,7 @@ class Enricher:
             for m, e, c in in_captions
         ]
         title_countries = self._title_countries(article.title, resolved + in_captions)
-        focus, countries = focus_of(resolved + after_text, title_countries, audience_country(written))
+        focus, countries = focus_of(resolved + after_text, title_countries, audience)
         # The English model's noun phrases for English; statistics in the article's own language for
         # any other (the English model read French as "sont", "aqui", "chi").
         if doc is not None:

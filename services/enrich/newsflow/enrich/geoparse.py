@@ -431,12 +431,12 @@ def _without_namesakes_of_people(kept: list[Mention], person_words: set[str]) ->
     is there: "Nine-year-old Georgia Stevens… Georgia began skating at four", in a story of Alberta
     towns. The model calls each "Georgia" a place. "Israel Katz said Israel would…" keeps Israel: the
     story says "Israeli", or names Jerusalem."""
-    namesakes = [m for m in kept if fold(m.text) in person_words and not m.demonym]
-    if not namesakes:
-        return kept
+
+    def a_namesake(m: Mention) -> bool:
+        return fold(m.text) in person_words and not m.demonym
+
     elsewhere = {c.country_code for m in kept if fold(m.text) not in person_words for c in m.candidates[:1]}
-    dropped = {id(m) for m in namesakes if not any(c.country_code in elsewhere for c in m.candidates)}
-    return [m for m in kept if id(m) not in dropped]
+    return [m for m in kept if not a_namesake(m) or any(c.country_code in elsewhere for c in m.candidates)]
 
 
 def _common_word_for_another_name(m: Mention) -> bool:
@@ -528,11 +528,15 @@ def _as_its_city(m: Mention, gazetteer: Gazetteer) -> Mention:
     return m
 
 
+# `audience` not given: read the readers' country off the text itself.
+FROM_TEXT = "from text"
+
+
 def resolve(
-    text: str, mentions: list[Mention], gazetteer: Gazetteer, audience_text: str | None = None
+    text: str, mentions: list[Mention], gazetteer: Gazetteer, audience: str | None = FROM_TEXT
 ) -> list[tuple[Mention, Entry, float]]:
-    """Each mention's referent with a confidence. `audience_text`: what tells the readers' country
-    (newsflow.enrich.audience), when more than the text itself (an article's title and body)."""
+    """Each mention's referent with a confidence. `audience`: the readers' country
+    (newsflow.enrich.audience), when the caller read it off more than this text (a title and body)."""
     mentions = [_as_its_city(m, gazetteer) for m in mentions]
     # The story's countries: those it names outright (or by demonym), and those of the places it names
     # that can only be in one country ("Ohio") or almost only ("Toronto", NEAR_CERTAIN). They are the
@@ -571,7 +575,8 @@ def resolve(
     # each other are chosen together ("Paris" and "Henry County": Paris, Tennessee, in Henry County).
     county_named = {c.county for m in mentions for c in m.candidates if c.feature == "admin2"}
     county_of_towns = {c.county for m in mentions for c in m.candidates if c.feature == "city" and c.county}
-    audience = audience_country(text if audience_text is None else audience_text)
+    if audience == FROM_TEXT:
+        audience = audience_country(text)
     resolved = []
     for m in mentions:
         cands = m.candidates
@@ -711,11 +716,9 @@ def sentence_windows(text: str, mentions: Iterable[Mention]) -> list[tuple[int, 
 
 
 def geoparse(
-    text: str, gazetteer: Gazetteer, entities: list[Span] | None = None, audience_text: str | None = None
+    text: str, gazetteer: Gazetteer, entities: list[Span] | None = None, audience: str | None = FROM_TEXT
 ) -> list[tuple[Mention, Entry, float]]:
-    return resolve(
-        text, filter_mentions(text, find_mentions(text, gazetteer), entities), gazetteer, audience_text
-    )
+    return resolve(text, filter_mentions(text, find_mentions(text, gazetteer), entities), gazetteer, audience)
 
 
 def to_places(resolved: list[tuple[Mention, Entry, float]]) -> list[Place]:
