@@ -126,3 +126,36 @@ def test_the_day_another_reading_gives_is_used_only_when_nothing_is_declared():
     assert publication_time([], [], "https://example.com", fallback=["2020-05-01"]).local == "2020-05-01"
     declared = publication_time(["2020-05-03T10:00:00Z"], [], "https://example.com", fallback=["2020-05-01"])
     assert declared is not None and declared.local.startswith("2020-05-03")
+
+
+def test_the_day_in_the_pages_own_title_outranks_a_day_found_in_its_text():
+    # As DW writes it: no date in the metadata, the day as a part of og:title and <title>; the text
+    # shows the day of a related story first.
+    head = (
+        '<meta property="og:title" content="Ferries Are Late | Harbour News | 28.04.2023">'
+        "<title>Ferries Are Late | Europe | Harbour News | 28.04.2023</title>"
+    )
+    related = '<aside><h2>Ferries again <span class="date">24.04.2023</span></h2></aside>'
+    article = extract_article(page(head, related), "https://news.example.de/a")
+    assert article.published_local == "2023-04-28"
+
+
+def test_the_pages_only_time_element_outranks_a_day_found_in_its_text():
+    body = '<p>Erschienen am 21.01.2022</p><time datetime="2022-01-25T08:00:00+01:00">25. Januar 2022</time>'
+    article = extract_article(page("", body), "https://news.example.de/b")
+    assert article.published_local == "2022-01-25T08:00:00+01:00"
+    # Not one written day first, which reads as January or November by the country.
+    ambiguous = '<time datetime="01-11-2023 10:29">1. November 2023</time>'
+    other = extract_article(page("", ambiguous), "https://news.example.de/c")
+    assert not (other.published_local or "").startswith("2023-01-11")
+
+
+def test_a_publication_time_in_an_analytics_script_gives_the_pages_offset():
+    # La Prensa (Florida): the meta tag in UTC, the newsroom's wall clock in a script variable.
+    head = (
+        '<meta property="article:published_time" content="2020-02-18T02:18:11Z">'
+        '<script>var publication_date = "2020-02-17 21:18:11"; var author = "x";</script>'
+    )
+    article = extract_article(page(head), "https://news.example.com/2020/02/17/a")
+    assert article.published_local == "2020-02-17T21:18:11-05:00"
+    assert article.published_at == datetime(2020, 2, 18, 2, 18, 11, tzinfo=UTC)

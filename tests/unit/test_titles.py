@@ -99,3 +99,65 @@ def test_a_title_written_for_search_gives_way_to_the_headline_readers_see():
     # The same headline reworded a little is still the declared one.
     close = "Eignet sich die Wärmepumpe im Altbau?"
     assert choose_title(close, None, [h1], [], "https://www.heizung.de/a") == close
+
+
+def test_a_json_ld_headline_loses_the_kicker_or_section_its_og_title_leaves_out():
+    assert (
+        choose_title(
+            "Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig",
+            None,
+            [],
+            [],
+            "https://www.n-tv.example.de/a",
+            headline=True,
+            og_title="Judy Lybke, ganz und gar nicht eigenartig",
+        )
+        == "Judy Lybke, ganz und gar nicht eigenartig"
+    )
+    assert (
+        choose_title(
+            "Bubi-Bomber wieder da | Sport",
+            None,
+            [],
+            [],
+            "https://www.bild.example.de/a",
+            headline=True,
+            og_title="Bubi-Bomber wieder da",
+        )
+        == "Bubi-Bomber wieder da"
+    )
+    # An og:title that keeps the kicker keeps it in the headline.
+    assert (
+        choose_title(
+            "Opinion | Ferries Are Late",
+            None,
+            [],
+            [],
+            "https://www.example.com/a",
+            headline=True,
+            og_title="Opinion | Ferries Are Late",
+        )
+        == "Opinion | Ferries Are Late"
+    )
+
+
+def test_a_json_ld_headline_cut_short_gives_way_to_the_whole_og_title():
+    whole = "Sanna Marin tapasi Angela Merkelin: Myös Saksa haluaa pitää kiinni maataloustuista - ”Meidän näkemyksiämme ei ole otettu huomioon”"
+    cut = whole[:100]
+    assert choose_title(cut, None, [], [], "https://www.example.fi/a", headline=True, og_title=whole) == whole
+    # An og:title that only adds the site and a byline as parts is not the whole headline.
+    og = f"{cut} | The Harbour Pundit | by Mike Writer"
+    assert choose_title(cut, None, [], [], "https://www.example.com/a", headline=True, og_title=og) == cut
+
+
+def test_a_site_name_guessed_from_the_title_does_not_cut_the_title():
+    # trafilatura names the site after the title's last part on a blog with no declared site name.
+    head = (
+        "<title>Naschtüte: [Rezi] Love is War - Sehnsucht von R. K. Lilley</title>"
+        "<meta property='og:title' content='[Rezi] Love is War - Sehnsucht von R. K. Lilley'>"
+    )
+    html = f"<html><head>{head}</head><body><article>{BODY}</article></body></html>"
+    assert (
+        extract_article(html, "https://weinlach.example.com/2017/09/rezi.html").title
+        == "[Rezi] Love is War - Sehnsucht von R. K. Lilley"
+    )

@@ -17,7 +17,7 @@ from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.dates import publication_time
 from newsflow.ingest.metadata import normalize_language, read_metadata
-from newsflow.ingest.titles import choose_title
+from newsflow.ingest.titles import choose_title, days_in_title
 from newsflow.schemas import Article, utcnow
 from newsflow.urls import InvalidUrl, id_for_url
 
@@ -27,6 +27,7 @@ class ExtractionError(Exception):
 
 
 MIN_TEXT_CHARS = 200
+YEAR_FIRST = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 # Page chrome inside the article's container. Media players: their titles and "does not support
@@ -152,9 +153,10 @@ def extract_article(
         md.title or getattr(doc, "title", None),
         md.html_title,
         md.headings,
-        sites,
+        [md.site_name],
         md.canonical or base,
         headline=md.headline_declared,
+        og_title=md.og_title,
     )
     text = _clean_text(body, title)
     if len(text) < min_text_chars:
@@ -169,12 +171,19 @@ def extract_article(
         article_id, canonical = hashlib.sha256(html.encode()).hexdigest()[:20], ""
     where = md.canonical or base
     text_day = getattr(doc, "date", None)
+    # Below what the page declares as its publication time, and above a day found in its text: the day
+    # its own title carries, then its only <time datetime> (several are a list of other stories) when
+    # written as HTML requires, year first ("01-11-2023 10:29" is January or November by the country).
+    stated = days_in_title(md.title, md.html_title)
+    shown = (
+        md.shown_times[:1] if len(set(md.shown_times)) == 1 and YEAR_FIRST.match(md.shown_times[0]) else []
+    )
     published = publication_time(
         md.published_all,
         md.page_times,
         where,
-        day_hint=text_day,
-        fallback=[text_day or "", *md.published_hint],
+        day_hint=stated[0] if stated else text_day,
+        fallback=[*stated, *shown, text_day or "", *md.published_hint],
     )
     if published is None and doc is None:
         # trafilatura dates the page (with htmldate) only when it finds a body; a page it discards

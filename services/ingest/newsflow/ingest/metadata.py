@@ -40,11 +40,13 @@ class PageMetadata:
     section: str | None = None
     keywords: list[str] = field(default_factory=list)
     ld_body: str | None = None
+    og_title: str | None = None
     html_title: str | None = None  # <title>, which usually carries the site name too
     headings: list[str] = field(default_factory=list)  # the page's <h1>s: the headline as shown
     published_all: list[str] = field(default_factory=list)  # every declared publication value, in order
     published_hint: list[str] = field(default_factory=list)  # may give the time of a day found elsewhere
     page_times: list[str] = field(default_factory=list)  # other times the page writes (dates.py)
+    shown_times: list[str] = field(default_factory=list)  # the <time datetime> values, in page order
     headline_declared: bool = False  # title is the article's JSON-LD headline, not a page title
 
 
@@ -162,6 +164,24 @@ def _published_elsewhere(soup: BeautifulSoup) -> tuple[list[str], list[str]]:
     return out + (times[:1] if len(set(times)) <= 2 else []), (times[:1] if len(set(times)) > 2 else [])
 
 
+# Analytics variables in inline scripts ("var publication_date = "2020-02-17 21:18:11"", a dataLayer's
+# "publishDate"): often the newsroom's wall-clock time beside a UTC meta tag, so they tell the page's
+# offset (dates._local_offset). Only full times, and never taken as the publication time themselves.
+_SCRIPT_PUBLISHED = re.compile(
+    r"""(?i)["']?\b(?:publication|published|publish|pub)[_-]?(?:date|time|datetime)["']?\s*[:=]\s*["']"""
+    r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)[\"']"
+)
+
+
+def _script_publication_times(soup: BeautifulSoup) -> list[str]:
+    out = []
+    for script in soup.find_all("script"):
+        if re.search(r"ld\+json", str(script.get("type") or ""), re.I):
+            continue
+        out += _SCRIPT_PUBLISHED.findall(script.string or "")
+    return list(dict.fromkeys(out))
+
+
 def _names(value: Any, by_id: dict[str, dict[str, Any]] | None = None, *, people: bool = False) -> list[str]:
     """Names of the things value holds or points to (`{"@id": ...}`, as Yoast's graphs write authors);
     `people`: only those not typed as something other than a Person (an Organization as author)."""
@@ -228,6 +248,7 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
 
     md.headline_declared = bool(md.title)
     md.title = md.title or _meta(metas, "og:title", "twitter:title")
+    md.og_title = _meta(metas, "og:title")
     md.html_title = soup.title.string if soup.title and soup.title.string else None
     md.headings = [" ".join(h.get_text(" ").split()) for h in soup.find_all("h1")]
     md.description = md.description or _meta(metas, "og:description", "description", "twitter:description")
@@ -255,8 +276,11 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         if v
     ]
     md.published = md.published_all[0] if md.published_all else None
-    md.page_times = [str(t.get("datetime")).strip() for t in soup.find_all("time") if t.get("datetime")] + [
-        v for v in (md.modified, _meta(metas, "article:modified_time", "og:updated_time")) if v
+    md.shown_times = [str(t.get("datetime")).strip() for t in soup.find_all("time") if t.get("datetime")]
+    md.page_times = [
+        *md.shown_times,
+        *(v for v in (md.modified, _meta(metas, "article:modified_time", "og:updated_time")) if v),
+        *_script_publication_times(soup),
     ]
     md.modified = md.modified or _meta(metas, "article:modified_time", "dateModified", "og:updated_time")
     md.site_name = md.site_name or _meta(metas, "og:site_name", "application-name")
@@ -277,7 +301,7 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
     )
     md.language = normalize_language(lang)
     # JSON-LD strings often carry HTML entities ("GOP&#8217;s", "&nbsp;"): publishers encode them twice.
-    for attr in ("title", "html_title", "description", "site_name", "section"):
+    for attr in ("title", "og_title", "html_title", "description", "site_name", "section"):
         value = getattr(md, attr)
         if isinstance(value, str):
             setattr(md, attr, re.sub(r"\s+", " ", html_lib.unescape(value)).strip() or None)

@@ -27,7 +27,13 @@ from newsflow.text import key
 # headline as publishers write it ("Kenia: Nairobi von unten").
 SEPARATORS = re.compile(r"(\s+[|–—-]\s+|\s*\|\s*|\s+::\s+|\s+//\s+|\s+[»«·•]\s+)")
 DATE_PART = re.compile(r"^\s*(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\s*\w+\s+\d{4})\s*$")
+# The same, and the colon after a kicker: where a JSON-LD headline and the og:title part ways.
+KICKER_SEPARATORS = re.compile(SEPARATORS.pattern[:-1] + r"|:\s+)")
 MIN_HEADING_WORDS = 2
+CUT_HEADLINE = 60  # characters: a shorter headline that begins another one is not a cut one
+# Days written so that they read one way only: day.month.year (as in German, Dutch, Nordic titles), ISO.
+_DOTTED_DAY = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 
 def _site_keys(site_names: Iterable[str | None], url: str | None) -> set[str]:
@@ -52,14 +58,14 @@ def _names_site(part: str, keys: set[str]) -> bool:
     )
 
 
-def _run_equal_to(title: str, heading: str) -> str | None:
+def _run_equal_to(title: str, heading: str, separators: re.Pattern[str] = SEPARATORS) -> str | None:
     """The run of the title's parts that reads as the heading, if there is one."""
     target = key(heading)
     if not target:
         return None
     if key(title) == target:
         return title
-    parts = SEPARATORS.split(title)
+    parts = separators.split(title)
     for i in range(0, len(parts), 2):
         for j in range(i, len(parts), 2):
             run = "".join(parts[i : j + 1])
@@ -86,6 +92,24 @@ def strip_site(title: str, site_names: Iterable[str | None], url: str | None) ->
     return "".join(parts[2 * start : 2 * end - 1]).strip()
 
 
+def days_in_title(*titles: str | None) -> list[str]:
+    """Days (YYYY-MM-DD) that a title carries as one of its parts, as DW writes "… | DW | 28.04.2023":
+    the page stating its own day, which outranks a day guessed from the text. Slashed days are left out
+    (04/05/2023 is April or May by the country)."""
+    days = []
+    for title in titles:
+        for part in SEPARATORS.split(title or "")[0::2]:
+            if m := _DOTTED_DAY.match(part):
+                day, month, year = int(m[1]), int(m[2]), int(m[3])
+            elif m := _ISO_DAY.match(part):
+                year, month, day = int(m[1]), int(m[2]), int(m[3])
+            else:
+                continue
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                days.append(f"{year:04d}-{month:02d}-{day:02d}")
+    return list(dict.fromkeys(days))
+
+
 # Below this share of common words, a declared title and the page's <h1> are two different headlines
 # (an SEO title for search and sharing, and the one readers see), and the <h1> is taken.
 OVERLAP = 0.7
@@ -105,12 +129,26 @@ def choose_title(
     url: str | None,
     *,
     headline: bool = False,
+    og_title: str | None = None,
 ) -> str | None:
     """`headline`: `declared` is the article's JSON-LD headline, whose kicker ("Opinion | …") is the
-    publisher's own choice: only the site's name is taken off it."""
+    publisher's own choice: only the site's name is taken off it, unless the page's og:title shows the
+    headline without the kicker or a section ("Neue Leipziger Schule: Judy Lybke…" and "Judy Lybke…";
+    "… | Sport" and "…"): the parts that og:title leaves out are not the headline."""
     sites = list(site_names)
     if headline and declared:
-        return strip_site(declared, sites, url) or declared
+        shared = strip_site(og_title, sites, url) or og_title if og_title else None
+        if shared and (run := _run_equal_to(declared, shared, KICKER_SEPARATORS)):
+            return run
+        own = strip_site(declared, sites, url) or declared
+        # Publishers cut JSON-LD headlines to Google's 110 characters; the og:title or <h1> that goes
+        # on where it stops is the whole headline.
+        for whole in (shared, *headings[:1]):
+            if whole and len(own) >= CUT_HEADLINE and len(key(whole)) > len(key(own)):
+                # Not when the headline is whole parts of it ("… | The Gateway Pundit | by …").
+                if key(whole).startswith(key(own)) and not _run_equal_to(whole, own, KICKER_SEPARATORS):
+                    return whole
+        return own
     headings = [h for h in (" ".join(h.split()) for h in headings) if len(h.split()) >= MIN_HEADING_WORDS]
     keys = _site_keys(sites, url)
     shown = [h for h in headings[:3] if not _names_site(h, keys)]
