@@ -43,6 +43,13 @@ def page(head: str, body: str = "", after: str = "") -> str:
         # a personal site is named after its author: that is no publisher
         (["Wolfgang Schmale"], "Wolfgang Schmale", "https://wolfgangschmale.eu/a", ["Wolfgang Schmale"]),
         (["Jane Doe", "jane doe", "Jane A. Doe"], None, "https://example.com/a", ["Jane A. Doe"]),
+        # an interview credits both sides
+        (
+            ["Richard David Precht im Gespräch mit Karin Fischer"],
+            "Deutschlandfunk",
+            "https://www.deutschlandfunk.de/a",
+            ["Richard David Precht", "Karin Fischer"],
+        ),
     ],
 )
 def test_clean_authors(values, site, url, expected):

@@ -570,6 +570,33 @@ def test_new_england_is_not_england(enricher):
         "Mike Guglielmo, the New England ambassador for the donor centre, is organising a drive today "
         "in Concord, New Hampshire."
     )
-    places = enricher.enrich(offline_article({"id": "ne", "text": text})).places
-    assert "England" not in [p.name for p in places]
-    assert {p.country_code for p in places} == {"US"}
+    assert_only_in(enricher, text, "US", not_named="England")
+
+
+def assert_only_in(enricher, text: str, country: str, *, not_named: str) -> None:
+    places = enricher.enrich(offline_article({"id": "only", "text": text})).places
+    assert not_named not in [p.name for p in places]
+    assert {p.country_code for p in places} == {country}
+
+
+def test_a_name_the_story_calls_a_town_is_no_country_in_it_or_its_title(enricher):
+    # Turkey, Texas (too small for the gazetteer): neither the body's nor the title's "Turkey" is the country.
+    text = (
+        "The annual Bob Wills Day celebration returns to Turkey on Thursday. The event, hosted yearly in "
+        "the Hall County town, runs through Sunday in Texas, according to the city of Turkey."
+    )
+    focus, countries = focus_of_story(enricher, "Bob Wills Day celebration returns to Turkey", text)
+    assert focus == "US" and "TR" not in countries
+    # Where the gazetteer knows a town of the name, the name is that town.
+    places = enricher.enrich(
+        offline_article({"id": "lux", "text": "Officials in the city of Luxembourg met on Monday."})
+    ).places
+    assert [(p.name, p.feature) for p in places] == [("Luxembourg", "city")]
+
+
+def test_metro_vancouver_is_vancouvers_region_not_a_town_named_metro(enricher):
+    text = (
+        "Too many people flush old medications, according to Metro Vancouver. Metro Vancouver officials "
+        "want residents to return unused medicine to pharmacies."
+    )
+    assert_only_in(enricher, text, "CA", not_named="Metro")

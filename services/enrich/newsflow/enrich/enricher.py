@@ -18,6 +18,7 @@ from newsflow.enrich.geoparse import (
     find_mentions,
     focus_of,
     geoparse,
+    named_as_towns,
     resolve,
     sentence_windows,
     to_places,
@@ -114,7 +115,7 @@ class Enricher:
             spans += [Span(start + e.start_char, start + e.end_char, e.label_) for e in doc.ents]
         return spans
 
-    def _title_countries(self, title: str | None, story: list[Any]) -> list[str]:
+    def _title_countries(self, title: str | None, story: list[Any], text: str = "") -> list[str]:
         """The countries of the title's places, which weigh double in the focus. A title place counts when
         the story has a place in its country too, when it is named by the place's own name ("Tega Cay",
         often a local story's only place), or when it passes the model's checks: a headline's capitals
@@ -126,11 +127,12 @@ class Enricher:
         # One sense per story: a name the body resolves is read the same in the title, where a
         # headline's few words are less context ("…Visits Georgia" beside "U.S.", in a story about Gori).
         story_reading = {fold(m.text): e for m, e, _ in story}
+        towns = named_as_towns(text)  # "…returns to Turkey" in a story of "the city of Turkey"
         checked: set[str] | None = None
         countries = []
         for m, e, _ in geoparse(title, self.gazetteer):
             e = story_reading.get(fold(m.text), e)
-            if not e.country_code:
+            if not e.country_code or (fold(m.text) in towns and e.feature != "city"):
                 continue
             if e.country_code not in in_story and fold(m.text) != fold(e.name):
                 if checked is None:
@@ -177,7 +179,7 @@ class Enricher:
             (replace(m, start=m.start + len(text) + 1, end=m.end + len(text) + 1), e, c)
             for m, e, c in in_captions
         ]
-        title_countries = self._title_countries(article.title, resolved + in_captions)
+        title_countries = self._title_countries(article.title, resolved + in_captions, text)
         focus, countries = focus_of(resolved + after_text, title_countries, audience)
         # The English model's noun phrases for English; statistics in the article's own language for
         # any other (the English model read French as "sont", "aqui", "chi").

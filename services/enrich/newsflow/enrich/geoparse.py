@@ -287,10 +287,19 @@ def _dateline(text: str, m: Mention) -> bool:
     return opens and bool(_DATELINE_AFTER.match(text, m.end))
 
 
+# Words before a town's name that make it the town's region: "Metro Vancouver" (the regional district),
+# "Greater Manchester". The word alone is a namesake town at best (Metro, Indonesia).
+REGION_WORDS = ("Metro", "Greater")
+_REGION_WORD = re.compile(rf"(?:{'|'.join(REGION_WORDS)})\s+(?=[A-Z])")
+
+
 def _entity_name(text: str, ent: Span) -> tuple[int, str]:
-    """Where an entity's name starts and the name, without a leading "the" ("the Bank of England")."""
+    """Where an entity's name starts and the name, without a leading "the" ("the Bank of England") or a
+    region word ("Metro Vancouver" is named as Vancouver's)."""
     raw = text[ent.start : ent.end]
     name = re.sub(r"^(?:the|The)\s+", "", raw).strip()
+    if region := _REGION_WORD.match(name):
+        name = name[region.end() :]
     return ent.start + raw.index(name) if name else ent.start, name
 
 
@@ -320,9 +329,24 @@ def _person_words(text: str, spans: list[Span]) -> set[str]:
     return words
 
 
+# "the city of Turkey", "the town of Paris": the name is a town's, here and everywhere in the story.
+_TOWN_OF = re.compile(
+    r"\b(?:[Cc]ity|[Tt]own|[Vv]illage|[Tt]ownship|[Bb]orough) of\s+([A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)*)"
+)
+
+
+def named_as_towns(text: str) -> set[str]:
+    """The names (folded) that the text calls a town's: "the city of Turkey" in a Texas story."""
+    return {fold(m[1]) for m in _TOWN_OF.finditer(text)}
+
+
 def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span] | None) -> list[Mention]:
     spans = entities or []
     person_words = _person_words(text, spans)
+    mentions = list(mentions)
+    # One sense per discourse: a name the story calls a town is no country or state in it ("the city of
+    # Turkey" in Texas); when the gazetteer knows no town of that name, the story's mentions of it go.
+    towns = named_as_towns(text)
     kept = []
     named_like_a_person: list[Mention] = []
     confirmed: set[str] = set()  # names found as places with evidence: the model's label, a "…, State"
@@ -338,6 +362,13 @@ def filter_mentions(text: str, mentions: Iterable[Mention], entities: list[Span]
         # ("New York" and "New Delhi" it does, so they are found whole). England is not in it.
         if text[max(0, m.start - 4) : m.start] == "New ":
             continue
+        if m.text in REGION_WORDS and _REGION_WORD.match(text, m.start):
+            continue
+        if fold(m.text) in towns:
+            cities = [c for c in m.candidates if c.feature == "city"]
+            if not cities:
+                continue
+            m = replace(m, candidates=cities)
         # A state's abbreviation ("Fla.", "GA", "QLD") only where datelines put it: after "Town, ".
         if m.abbreviation:
             if not m.dateline_only or text[: m.start].rstrip().endswith(","):

@@ -125,7 +125,12 @@ BYLINE_PREFIX = re.compile(
     re.I,
 )
 # Between a byline's names: commas, slashes, semicolons and "and" in the languages of European news.
-SEPARATORS = re.compile(r"\s*(?:[,;/|]|\s(?:and|und|y|et|en|e|&|og|och|i)\s)\s*", re.I)
+# Interviews credit both sides: "Richard David Precht im Gespräch mit Karin Fischer".
+SEPARATORS = re.compile(
+    r"\s*(?:[,;/|]|\s(?:and|und|y|et|en|e|&|og|och|i|im gespräch mit|in conversation with|"
+    r"en conversation avec|en conversación con)\s)\s*",
+    re.I,
+)
 # Name particles that stay lower case inside a name.
 PARTICLES = {
     "von",
