@@ -66,9 +66,20 @@ def test_the_title_and_the_lead_outweigh_a_passing_mention():
     assert slugs(body, "Football club player scores winning goal")[0] == "sport"
 
 
-def test_an_article_without_topic_vocabulary_gets_no_topic_and_one_mention_is_not_enough():
+def test_an_article_without_topic_vocabulary_gets_no_topic_and_one_mention_gives_a_weak_one():
     assert slugs("It was a quiet afternoon and nothing much happened at all, they said.") == []
-    assert slugs("He mentioned the election once in a long story about nothing else in particular.") == []
+    once = topic_scores("He mentioned the election once in a long story about nothing else in particular.")
+    assert [t.slug for t, _ in once] == ["politics"] and once[0][1] < 0.5
+    assert topic_scores(MATCH_REPORT)[0][1] > 2 * once[0][1]
+
+
+def test_a_subjects_breadth_of_words_outweighs_one_word_repeated():
+    # Police are named five times in a story about a bill before parliament: it is about politics.
+    text = (
+        "Police chiefs backed the bill. Police numbers, police pay and police powers were debated, and "
+        "the police federation wrote to MPs before parliament sat, the minister said."
+    )
+    assert slugs(text)[0] == "politics"
 
 
 def test_the_enriched_article_carries_slugs_and_iptc_scores(enricher):

@@ -161,7 +161,9 @@ class TopicScore(BaseModel):
     )
     label: str = Field(description="IPTC's name for the subject")
     confidence: float = Field(
-        ge=0.0, le=1.0, description="the topic's share of the article's topic vocabulary"
+        ge=0.0,
+        le=1.0,
+        description="the topic's share of the article's topic vocabulary, lower when there is little of it",
     )
 
 
