@@ -24,7 +24,13 @@ from newsflow.enrich.geoparse import (
     to_places,
 )
 from newsflow.enrich.nlp import load_nlp, recognise
-from newsflow.enrich.tags import detect_language, keywords_in, keywords_of, load_statistics
+from newsflow.enrich.tags import (
+    MIN_LANGUAGE_CONFIDENCE,
+    detect_language,
+    keywords_in,
+    keywords_of,
+    load_statistics,
+)
 from newsflow.enrich.topics import topic_scores
 from newsflow.enrich.wordclass import word_classes
 from newsflow.logs import get_logger
@@ -32,8 +38,6 @@ from newsflow.schemas import Article, EnrichedArticle, Entity, Place, TopicScore
 from newsflow.text import fold
 
 log = get_logger("newsflow.enrich")
-
-MIN_LANGUAGE_CONFIDENCE = 0.9
 
 
 def offline_article(item: Mapping[str, Any]) -> Article:

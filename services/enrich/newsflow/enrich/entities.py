@@ -22,6 +22,7 @@ MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_LOWER_TAIL = re.compile(r"(?:\s+[a-z][\w'’-]*)+$")
 # Titles that precede a name in news writing; they are not part of the person's name.
 _TITLE = re.compile(
     r"^(?:(?:former|late|then|acting|deputy|vice|prime|chief|foreign|defen[cs]e|interior|finance|"
@@ -51,6 +52,9 @@ def clean_name(name: str, label: str) -> str | None:
     name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", " ".join(name.split())))
     if label == "PER":
         name = _TITLE.sub("", name)
+    else:
+        # A name ends at its last capitalised word: "Interfax news agency", "Greenpeace activists".
+        name = _LOWER_TAIL.sub("", name)
     if len(name) < 2 or not any(ch.isupper() for ch in name) or any(ch.isdigit() for ch in name):
         return None
     return name

@@ -27,8 +27,21 @@ def detect_language(text: str, title: str | None = None) -> tuple[str | None, fl
     sample = ((title + "\n") if title else "") + text[:2000]
     if not any(c.isalpha() for c in sample):
         return None, 0.0
-    language, confidence = _language_identifier().classify(sample)
+    ranked = _language_identifier().rank(sample)
+    language, confidence = ranked[0]
+    if confidence < MIN_LANGUAGE_CONFIDENCE:
+        # Unsure: a results table or a list of names, whose English the detector shares out among
+        # English-based creoles and languages rich in English loans (Nigerian Pidgin, Bikol, Javanese).
+        # English with a real share among the first three is the reading.
+        english = next((p for lang, p in ranked[:3] if lang == "en"), 0.0)
+        if english >= ENGLISH_SHARE:
+            return "en", float(english)
     return language, float(confidence)
+
+
+# Below this the detection is unsure, and the enricher takes the page's declared language over it.
+MIN_LANGUAGE_CONFIDENCE = 0.9
+ENGLISH_SHARE = 0.1
 
 
 STOP_KEYWORDS = {
