@@ -209,6 +209,22 @@ def test_a_table_of_figures_or_months_names_no_teams(enricher):
     )
     # Signed decimal changes make a line of figures, not results; months head columns, not teams.
     assert {m.text for m in team_mentions(table, enricher.gazetteer)} == {"Bolton", "Wigan"}
+    # A contact line's telephone number and a scorecard's venue before its colon name no team either.
+    lines = "-- Jakarta newsroom +6221 384-6364\nPortsmouth: Middlesex 199 and 426, Hampshire 232 and 109-5\n"
+    assert {m.text for m in team_mentions(lines, enricher.gazetteer)} == {"Middlesex", "Hampshire"}
+
+
+def test_headings_competitions_and_a_persons_surname_are_no_organisations(enricher):
+    text = (
+        "EASTERN DIVISION\n"
+        "The winners of the UEFA Cup met at the ground on Friday, officials said.\n"
+        "Prime Minister John Major met the chancellor. A spokesman from Major's office said the talks "
+        "went well, and Major left for Brussels in the evening."
+    )
+    enriched = english(enricher, text)
+    assert enriched.organizations == []
+    assert "John Major" in enriched.people
+    assert {e.name for e in enriched.entities if e.text == "Major"} <= {"John Major"}
 
 
 def test_a_club_named_like_its_town_stays_an_organisation_but_the_storys_own_places_do_not(enricher):

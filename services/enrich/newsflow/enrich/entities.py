@@ -22,6 +22,10 @@ MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_COMPETITION = re.compile(
+    r"\s(?:Cup|Series|Shield|Trophy|Final|Finals|Championship|Championships|Tournament|Open|Games|"
+    r"Grand Prix)$"
+)
 _LOWER_TAIL = re.compile(r"(?:\s+[a-z][\w'’-]*)+$")
 # Titles that precede a name in news writing; they are not part of the person's name.
 _TITLE = re.compile(
@@ -84,6 +88,12 @@ def model_mentions(
         name = clean_name(ent.text, label)
         if not name:
             continue
+        # "the UEFA Cup", "the World Series", "the Sheffield Shield": a competition, an event.
+        if label == "ORG" and _COMPETITION.search(name):
+            continue
+        # "EASTERN DIVISION", "W L PCT GB": a table's heading, a line in capitals.
+        if ent.text.isupper() and _heading_line(doc.text, ent.start_char, ent.end_char):
+            continue
         # "the Russian Wagner Group" is the Wagner Group: a nationality is not part of the name.
         first, _, rest = name.partition(" ")
         if rest and fold(first) in gazetteer.demonyms:
@@ -105,6 +115,14 @@ def model_mentions(
             label = "ORG"
         mentions.append(_mention(ent.start_char, ent.text, label, name))
     return mentions
+
+
+def _heading_line(text: str, start: int, end: int) -> bool:
+    """The line holding text[start:end] is a heading: capitals, no figures, no lower case."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    return not any(ch.islower() or ch.isdigit() for ch in line)
 
 
 # What the model calls an organisation is one unless the name is a country or a larger region ("Mali",
@@ -182,7 +200,18 @@ def english_mentions(
         p for p in pattern_mentions(text, gazetteer) if p.label == "PER" and not _overlaps(p, mentions)
     ]
     mentions += [t for t in team_mentions(text, gazetteer) if not _overlaps(t, mentions)]
-    return sorted(mentions, key=lambda m: m.start)
+    return sorted(_people_by_surname(mentions), key=lambda m: m.start)
+
+
+def _people_by_surname(mentions: list[Mention]) -> list[Mention]:
+    """One sense per story: a lone word the model calls an organisation that is the surname of a
+    person the story names in full is that person ("Major" beside "John Major", "Clarke" beside
+    "Kenneth Clarke")."""
+    surnames = {m.text.split()[-1] for m in mentions if m.label == "PER" and " " in m.text}
+    return [
+        replace(m, label="PER") if m.label == "ORG" and " " not in m.text and m.text in surnames else m
+        for m in mentions
+    ]
 
 
 def _overlaps(mention: Mention, others: list[Mention]) -> bool:
@@ -196,6 +225,8 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 # A line of figures, not of results: a signed decimal change ("+0.435", "-0.629"), which no score,
 # standing or race time has (a telephone's "+44" is no decimal).
 _FIGURES = re.compile(r"(?<![\w.:])[+-]\d+\.\d")
+# A contact line ("-- Jakarta newsroom +6221 384-6364"): a telephone number with its country code.
+_TELEPHONE = re.compile(r"(?<![\w.])\+\d{2,}[ ()-]*\d{3,}")
 _MONTHS = frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
@@ -228,6 +259,7 @@ def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
         if (
             len(_NUMBER.findall(line)) >= 2
             and not _FIGURES.search(line)
+            and not _TELEPHONE.search(line)
             and len(_LOWER_WORD.findall(_PARENTHESES.sub("", line))) <= 3
             and not _DATELINE.match(line)
             and not _DATELINE_HEAD.match(line)
@@ -238,6 +270,8 @@ def team_mentions(text: str, gazetteer: Gazetteer) -> list[Mention]:
                 words = name.split()
                 if (
                     words[0] in RESULTS_LABELS
+                    # "Portsmouth: Middlesex 199 and 426": where the match was played, then the scores.
+                    or (run.start() == 0 and masked[run.end() : run.end() + 1] == ":")
                     or fold(words[0]) in _MONTHS  # "July 96 June 96", "Feb 97 79.94"
                     or all(len(w) <= 3 and w.isupper() for w in words)  # column heads: "W L PCT GB"
                     # National teams are their countries (as CoNLL marks them).
