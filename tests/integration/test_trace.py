@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from newsflow import keys
 from newsflow.enrich.worker import EnrichHandler
 from newsflow.index.worker import IndexHandler
 from newsflow.ingest.worker import IngestHandler
 from newsflow.push import push_urls
 from newsflow.search.store import open_configured_store
-from newsflow.trace import read_trace
+from newsflow.trace import read_trace, resolve
 from tests.integration.test_dlq import cli
 from tests.integration.test_workers import running, wait_for
 
@@ -69,3 +70,54 @@ async def test_trace_follows_a_story_through_every_stage(settings, redis, server
         assert out.returncode == 2 and "neither an article id nor a valid URL" in out.stderr
     finally:
         store.close()
+
+
+class _WorkerBetweenWrites:
+    """A Redis client whose pipelines let a "worker" act right after the entries are queued: what a fast
+    dead letter (a 404 within milliseconds) does between two of push's round trips."""
+
+    def __init__(self, redis, settings, article_id):
+        self._redis, self._settings, self._id = redis, settings, article_id
+
+    def __getattr__(self, name):
+        return getattr(self._redis, name)
+
+    def pipeline(self, *args, **kwargs):
+        outer = self
+        real = self._redis.pipeline(*args, **kwargs)
+
+        class Hooked:
+            async def __aenter__(self):
+                self.pipe = await real.__aenter__()
+                return self
+
+            async def __aexit__(self, *exc):
+                return await real.__aexit__(*exc)
+
+            def __getattr__(self, name):
+                return getattr(self.pipe, name)
+
+            async def execute(self):
+                queued = any(c[0][0] == "XADD" for c in self.pipe.command_stack)
+                result = await self.pipe.execute()
+                if queued:
+                    await outer._redis.hset(
+                        keys.trace(outer._id),
+                        mapping={
+                            "dead_at": "9999-01-01T00:00:00Z",
+                            "dead_stage": "ingest",
+                            "dead_reason": "HTTP 404",
+                        },
+                    )
+                return result
+
+        return Hooked()
+
+
+async def test_a_story_dead_lettered_while_push_returns_keeps_its_dead_letter(settings, redis):
+    url = "https://news.example.org/gone"
+    article_id = resolve(url)[0]
+    await push_urls(_WorkerBetweenWrites(redis, settings, article_id), settings, [url])
+    t = await read_trace(redis, settings, url, None)
+    assert t.state == "dead-lettered" and "HTTP 404" in t.detail
+    assert [s["step"] for s in t.steps] == ["pushed", "dead-lettered"]

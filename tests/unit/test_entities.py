@@ -265,3 +265,9 @@ def test_an_organisations_name_ends_at_its_last_capitalised_word(enricher):
     enriched = enricher.enrich(offline_article({"id": "interfax", "text": text}))
     assert enriched.organizations == ["Interfax"]
     assert not any("agency" in o for o in enriched.organizations)
+
+
+def test_m_dot_is_monsieur_in_french_and_an_initial_in_english():
+    assert clean_name("M. Macron", "PER") == "Macron"
+    assert clean_name("M. Atherton", "PER", english=True) == "M. Atherton"
+    assert clean_name("Mr. Atherton", "PER", english=True) == "Atherton"

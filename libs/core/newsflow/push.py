@@ -99,6 +99,16 @@ async def push_urls(
         chunk = valid[start : start + CHUNK]
         if start == 0 or wait is not None:  # refused before anything is queued, or paced chunk by chunk
             await _room_on_urls(redis, settings, wait)
+        # The trace is started before the entries are queued: a worker may take an entry and finish
+        # with it (a 404 is dead-lettered within milliseconds) before a later write could land, and
+        # that write would then wipe its steps. Only the entry ids are added afterwards.
+        at = format_utc(utcnow())
+        async with redis.pipeline(transaction=False) as pipe:
+            for item in chunk:
+                # A new push starts a new trace: the steps of an earlier one would mislead.
+                pipe.delete(keys.trace(item.id or ""))
+                record(pipe, settings, item.id, {"pushed_at": at, "url": item.url, "source": source})
+            await pipe.execute()
         async with redis.pipeline(transaction=False) as pipe:
             for item in chunk:
                 fields = {"url": item.url, "source": source}
@@ -108,18 +118,10 @@ async def push_urls(
                     fields["force"] = "1"
                 pipe.xadd(settings.stream_urls, fields)
             ids = await pipe.execute()
-        at = format_utc(utcnow())
         async with redis.pipeline(transaction=False) as pipe:
             for item, entry_id in zip(chunk, ids, strict=True):
                 item.entry_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-                # A new push starts a new trace: the steps of an earlier one would mislead.
-                pipe.delete(keys.trace(item.id or ""))
-                record(
-                    pipe,
-                    settings,
-                    item.id,
-                    {"pushed_at": at, "pushed_entry": item.entry_id, "url": item.url, "source": source},
-                )
+                record(pipe, settings, item.id, {"pushed_entry": item.entry_id})
             await pipe.execute()
         if progress:
             progress(min(start + CHUNK, len(valid)), len(valid))

@@ -34,7 +34,7 @@ _TITLE = re.compile(
     r"senator|sen\.|rep\.|representative|governor|gov\.|mayor|judge|justice|king|queen|prince|"
     r"princess|pope|sheikh|general|gen\.|colonel|col\.|captain|capt\.|lieutenant|lt\.|sergeant|sgt\.|"
     r"admiral|commander|coach|dr\.?|prof\.?|professor|mr\.?|mrs\.?|ms\.?|miss|sir|dame|lord|lady|"
-    r"herr|frau|señor|señora|sr\.|sra\.|don|doña|monsieur|madame|m\.|mme|meneer|mevrouw|dhr\.|mevr\.|"
+    r"herr|frau|señor|señora|sr\.|sra\.|don|doña|monsieur|madame|mme|meneer|mevrouw|dhr\.|mevr\.|"
     r"st\.|saint|secretary|ambassador|spokesman|spokeswoman|ceo|chairman|chairwoman|director|"
     r"leader|rev\.|reverend|father|bishop|archbishop|cardinal|rabbi|imam)\s+)+",
     re.I,
@@ -50,12 +50,16 @@ class Mention:
     name: str = ""  # the canonical name of the entity it names
 
 
-def clean_name(name: str, label: str) -> str | None:
+# French "M. Macron" is Monsieur; in English "M. Atherton" is an initial, part of the name.
+_MONSIEUR = re.compile(r"^M\.\s+")
+
+
+def clean_name(name: str, label: str, *, english: bool = False) -> str | None:
     """The name without a leading article, a possessive or (for people) titles; None when what is left
-    cannot be a name (no capital, a digit, one letter)."""
+    cannot be a name (no capital, a digit, one letter). `english`: the text is English."""
     name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", " ".join(name.split())))
     if label == "PER":
-        name = _TITLE.sub("", name)
+        name = _TITLE.sub("", name if english else _MONSIEUR.sub("", name))
     else:
         # A name ends at its last capitalised word: "Interfax news agency", "Greenpeace activists".
         name = _LOWER_TAIL.sub("", name)
@@ -85,7 +89,7 @@ def model_mentions(
         # the dash into the first words of the story).
         if any(a <= ent.start_char < b for a, b in datelines):
             continue
-        name = clean_name(ent.text, label)
+        name = clean_name(ent.text, label, english=True)
         if not name:
             continue
         # "the UEFA Cup", "the World Series", "the Sheffield Shield": a competition, an event.
