@@ -271,3 +271,14 @@ def test_m_dot_is_monsieur_in_french_and_an_initial_in_english():
     assert clean_name("M. Macron", "PER") == "Macron"
     assert clean_name("M. Atherton", "PER", english=True) == "M. Atherton"
     assert clean_name("Mr. Atherton", "PER", english=True) == "Atherton"
+
+
+def test_a_person_named_like_small_towns_is_the_person_but_not_one_named_like_a_country(enricher):
+    # Clinton and Houghton are towns too (the largest of each under 50,000 people).
+    enriched = english(
+        enricher, "White House spokesman Mike McCurry said Clinton would sign the bill on Monday."
+    )
+    assert "Clinton" in enriched.people
+    enriched = english(enricher, "Coach Andy Townsend said Houghton played well on Saturday.")
+    assert "Houghton" in enriched.people
+    assert "Mali" not in english(enricher, "Officials said Mali would sign the bill on Monday.").people

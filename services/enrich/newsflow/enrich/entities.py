@@ -135,6 +135,7 @@ _NEVER_ORGANISATIONS = {"country", "region", "continent"}
 
 
 CLUB_TOWN_POPULATION = 100_000
+PERSON_TOWN_POPULATION = 50_000
 
 
 def _is_club(name: str, gazetteer: Gazetteer) -> bool:
@@ -177,8 +178,12 @@ def _a_union_of_places(name: str, gazetteer: Gazetteer) -> bool:
 
 
 def _not_an(label: str, name: str, gazetteer: Gazetteer) -> bool:
-    """Whether a place name the model labelled a person or an organisation is the place instead."""
-    return label == "PER" or _is_country(name, gazetteer)
+    """Whether a place name the model labelled a person or an organisation is the place instead. A
+    person named like small towns only is the person ("Clinton", "Townsend", "Houghton": surnames that
+    are also towns); like a country, a state or a city, the place ("Mali", "Georgia", "Florence")."""
+    if label != "PER":
+        return _is_country(name, gazetteer)
+    return any(e.feature != "city" or e.population >= PERSON_TOWN_POPULATION for e in gazetteer.lookup(name))
 
 
 def _mention(start: int, written: str, label: str, name: str) -> Mention:
