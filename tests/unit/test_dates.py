@@ -159,3 +159,10 @@ def test_a_publication_time_in_an_analytics_script_gives_the_pages_offset():
     article = extract_article(page(head), "https://news.example.com/2020/02/17/a")
     assert article.published_local == "2020-02-17T21:18:11-05:00"
     assert article.published_at == datetime(2020, 2, 18, 2, 18, 11, tzinfo=UTC)
+
+
+def test_a_page_without_declared_dates_is_dated_by_htmldate_reading_the_whole_page():
+    # A gallery: no body trafilatura keeps, no date in the metadata; the day is in the URL and the text.
+    html = "<html><head><title>Pictures</title></head><body><p>Updated 12 July 2020</p></body></html>"
+    article = extract_article(html, "https://blog.example.org/2020/07/12/pictures.html", min_text_chars=0)
+    assert article.published_local == "2020-07-12" and article.published_time_known is False

@@ -111,8 +111,9 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
         with_metadata=True,
         favor_precision=True,
         **common,
-        # trafilatura's own date search fills `date`; ours (metadata first) takes precedence.
-        date_extraction_params={"extensive_search": True, "original_date": True},
+        # trafilatura's date goes unused (extract_article asks htmldate about the whole page): the
+        # cheapest search.
+        date_extraction_params={"extensive_search": False},
     )
     with_images = trafilatura.extract(html, url=url, include_images=True, **common) or ""
     captions = list(
@@ -132,7 +133,7 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
 def _htmldate(html: str, url: str | None) -> str | None:
     try:
         return find_date(html, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
-    except Exception:  # noqa: BLE001 - htmldate is a last resort: a page it cannot read has no date
+    except Exception:  # noqa: BLE001 - htmldate is the last reading: a page it cannot read has no date from it
         return None
 
 
@@ -170,7 +171,9 @@ def extract_article(
     else:
         article_id, canonical = hashlib.sha256(html.encode()).hexdigest()[:20], ""
     where = md.canonical or base
-    text_day = getattr(doc, "date", None)
+    # htmldate's reading of the whole page, not trafilatura's date: trafilatura runs it on the tree it
+    # has cleaned (a Japanese blog's day went with the cleaning), and only when it keeps a body.
+    text_day = _htmldate(html, where)
     # Below what the page declares as its publication time, and above a day found in its text: the day
     # its own title carries, then its only <time datetime> (several are a list of other stories) when
     # written as HTML requires, year first ("01-11-2023 10:29" is January or November by the country).
@@ -185,10 +188,6 @@ def extract_article(
         day_hint=stated[0] if stated else text_day,
         fallback=[*stated, *shown, text_day or "", *md.published_hint],
     )
-    if published is None and doc is None:
-        # trafilatura dates the page (with htmldate) only when it finds a body; a page it discards
-        # (a gallery, a short post) can still carry its date in the text or the URL.
-        published = publication_time([_htmldate(html, where) or ""], md.page_times, where)
     modified = publication_time([md.modified or ""], md.page_times, where)
     authors = (
         md.authors
