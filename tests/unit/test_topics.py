@@ -90,3 +90,12 @@ def test_the_enriched_article_carries_slugs_and_iptc_scores(enricher):
     assert [s.topic for s in enriched.topic_scores] == enriched.topics
     assert enriched.topic_scores[0].medtop == "medtop:15000000"
     assert enriched.topic_scores[0].label == "sport"
+
+
+def test_health_takes_in_iptc_s_childbirth_nutrition_and_health_agencies():
+    assert slugs(
+        "More than a million mothers and newborn babies die each year from birth complications because "
+        "of a shortage of midwives, a report says.",
+        "Midwife shortage costs over a million lives",
+    ) == ["health"]
+    assert slugs("The FDA proposed calorie counts on menus at chain restaurants on Friday.")[0] == "health"

@@ -133,7 +133,9 @@ TAXONOMY: tuple[Topic, ...] = (
             "surgery, surgeon*, nurse*, clinic*, treatment*, symptom*, diagnos*, therap*, mental health,"
             "dementia, alzheimer*, flu, influenza, hiv, malaria, tuberculosis, pharmaceutical*, world health"
             " organization, smoking, illness*, heart disease, stroke*, blood pressure, drug trial*,"
-            "prescription*, gp, gps, care home*, a&e"
+            "prescription*, gp, gps, care home*, a&e, midwi*, maternal, newborn*, pregnan*, birth rate*,"
+            "calorie*, nutrition*, food and drug administration, fda, centers for disease control, cdc,"
+            "public health, allerg*, asthma, cholesterol, medicine*"
         ),
     ),
     Topic(
