@@ -282,3 +282,18 @@ def test_a_person_named_like_small_towns_is_the_person_but_not_one_named_like_a_
     enriched = english(enricher, "Coach Andy Townsend said Houghton played well on Saturday.")
     assert "Houghton" in enriched.people
     assert "Mali" not in english(enricher, "Officials said Mali would sign the bill on Monday.").people
+
+
+def test_a_first_name_before_a_common_word_is_no_person_in_english(enricher):
+    # "Roman" and "Ellis" are first names; "Catholic" and "Park" are words, not surnames.
+    text = (
+        "Italy evacuated 17 Roman Catholic nuns from the region on Friday, officials said, and the team "
+        "won in front of an ecstatic Ellis Park crowd on Saturday."
+    )
+    enriched = english(enricher, text)
+    assert not {"Roman Catholic", "Ellis Park"} & set(enriched.people)
+
+
+def test_a_team_sheets_country_and_a_match_venue_are_not_part_of_a_name():
+    assert clean_name("Sri Lanka - Arjuna Ranatunga", "PER", english=True) == "Arjuna Ranatunga"
+    assert clean_name("Yorkshire at Headingley", "PER", english=True) is None

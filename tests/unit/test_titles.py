@@ -161,3 +161,11 @@ def test_a_site_name_guessed_from_the_title_does_not_cut_the_title():
         extract_article(html, "https://weinlach.example.com/2017/09/rezi.html").title
         == "[Rezi] Love is War - Sehnsucht von R. K. Lilley"
     )
+
+
+def test_an_h1_that_goes_on_where_the_title_stops_is_the_headline():
+    title = "Saftiger Zitronenkuchen vom Blech | Backen macht glücklich"
+    h1 = "Saftiger Zitronenkuchen vom Blech: einfach köstlich!"
+    assert (
+        choose_title(title, title, [h1], ["Backen macht glücklich"], "https://www.backen.example.de/a") == h1
+    )

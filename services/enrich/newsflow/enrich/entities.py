@@ -15,7 +15,7 @@ from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer
 from newsflow.enrich.names import NOT_ORGANISATIONS, find_names
-from newsflow.enrich.wordclass import WordClass, word_classes
+from newsflow.enrich.wordclass import WordClass, is_common_word, word_classes
 from newsflow.text import fold
 
 MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
@@ -59,6 +59,11 @@ def clean_name(name: str, label: str, *, english: bool = False) -> str | None:
     cannot be a name (no capital, a digit, one letter). `english`: the text is English."""
     name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", " ".join(name.split())))
     if label == "PER":
+        # "Yorkshire at Headingley": a match and its ground, no one's name; "Sri Lanka - Arjuna
+        # Ranatunga": a team sheet's country, then the player.
+        if " at " in name:
+            return None
+        name = name.rsplit(" - ", 1)[-1]
         name = _TITLE.sub("", name if english else _MONSIEUR.sub("", name))
     else:
         # A name ends at its last capitalised word: "Interfax news agency", "Greenpeace activists".
@@ -206,7 +211,9 @@ def english_mentions(
     text = doc.text  # spaCy joins it from the tokens on every access
     mentions = model_mentions(doc, gazetteer, places, classes)
     mentions += [
-        p for p in pattern_mentions(text, gazetteer) if p.label == "PER" and not _overlaps(p, mentions)
+        p
+        for p in pattern_mentions(text, gazetteer)
+        if p.label == "PER" and not _overlaps(p, mentions) and not is_common_word(p.text.split()[-1].lower())
     ]
     mentions += [t for t in team_mentions(text, gazetteer) if not _overlaps(t, mentions)]
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)

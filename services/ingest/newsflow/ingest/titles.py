@@ -162,5 +162,9 @@ def choose_title(
         if stripped := strip_site(title, sites, url):
             if shown and _overlap(stripped, shown[0]) < OVERLAP:
                 return shown[0]
+            # The <h1> goes on where the title stops ("…vom Blech" and "…vom Blech: einfach köstlich!"):
+            # the title was shortened for the tab, the <h1> is the headline.
+            if shown and len(key(shown[0])) > len(key(stripped)) and key(shown[0]).startswith(key(stripped)):
+                return shown[0]
             return stripped
     return headings[0] if headings else declared or html_title
