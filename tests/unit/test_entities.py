@@ -297,3 +297,12 @@ def test_a_first_name_before_a_common_word_is_no_person_in_english(enricher):
 def test_a_team_sheets_country_and_a_match_venue_are_not_part_of_a_name():
     assert clean_name("Sri Lanka - Arjuna Ranatunga", "PER", english=True) == "Arjuna Ranatunga"
     assert clean_name("Yorkshire at Headingley", "PER", english=True) is None
+
+
+def test_a_name_the_model_stops_short_goes_on_to_its_last_capitalised_word(enricher):
+    enriched = english(
+        enricher, "Results of the women's World Cup downhill:\n19= Kate Pace Lindsay (Canada) 23\n"
+    )
+    assert "Kate Pace Lindsay" in enriched.people
+    # Not over a weekday: "said Bill Clinton Monday."
+    assert english(enricher, "The law was signed, said Bill Clinton Monday.").people == ["Bill Clinton"]

@@ -26,6 +26,11 @@ _COMPETITION = re.compile(
     r"\s(?:Cup|Series|Shield|Trophy|Final|Finals|Championship|Championships|Tournament|Open|Games|"
     r"Grand Prix)$"
 )
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december".split()
+)
+_NAME_GOES_ON = re.compile(r"(?:[ ](?:[A-Z][a-z][\w'’-]*))+(?=[ \t]*(?:[(,.;:]|$))", re.M)
 _LOWER_TAIL = re.compile(r"(?:\s+[a-z][\w'’-]*)+$")
 # Titles that precede a name in news writing; they are not part of the person's name.
 _TITLE = re.compile(
@@ -94,7 +99,12 @@ def model_mentions(
         # the dash into the first words of the story).
         if any(a <= ent.start_char < b for a, b in datelines):
             continue
-        name = clean_name(ent.text, label, english=True)
+        written = ent.text
+        if label == "PER" and (more := _NAME_GOES_ON.match(doc.text, ent.end_char)):
+            # "Kate Pace Lindsay", "Hwang Sun Hong": the model stops a long name short.
+            if not any(fold(w) in gazetteer.stop_words or fold(w) in _CALENDAR for w in more.group().split()):
+                written = doc.text[ent.start_char : more.end()]
+        name = clean_name(written, label, english=True)
         if not name:
             continue
         # "the UEFA Cup", "the World Series", "the Sheffield Shield": a competition, an event.
@@ -122,7 +132,7 @@ def model_mentions(
                 continue
         if label == "PER" and _is_club(name, gazetteer):
             label = "ORG"
-        mentions.append(_mention(ent.start_char, ent.text, label, name))
+        mentions.append(_mention(ent.start_char, written, label, name))
     return mentions
 
 
