@@ -99,3 +99,10 @@ def test_health_takes_in_iptc_s_childbirth_nutrition_and_health_agencies():
         "Midwife shortage costs over a million lives",
     ) == ["health"]
     assert slugs("The FDA proposed calorie counts on menus at chain restaurants on Friday.")[0] == "health"
+
+
+def test_technology_and_culture_take_in_their_industries_words():
+    assert (
+        slugs("Phishing e-mails and spyware were used to steal bank customers' details.")[0] == "technology"
+    )
+    assert slugs("Elvis is set to top the UK singles chart again, the record company said.")[0] == "culture"

@@ -48,7 +48,10 @@ TAXONOMY: tuple[Topic, ...] = (
             "comedy, comedies, comedian*, television, tv, sitcom*, drama*, documentar*, celebrit*, premiere*,"
             "soundtrack*, rapper*, hip-hop, pop star*, rock star*, screenplay*, entertainment, showbiz,"
             "broadcaster*, radio, bbc one, channel 4, itv, netflix, record label*, chart-topping, stage show*,"
-            "musical*, director's, starring, starred, award-winning, audience*"
+            "musical*, director's, starring, starred, award-winning, audience*, singles chart, chart-topp*,"
+            "box-office, blockbuster*, sequel*, soap opera*, reality tv, reality show*, animation, animated,"
+            "cartoon*, gig, gigs, bestseller*, best-seller*, fiction, poetry, show business, pop music,"
+            "rock music, dj, djs, record compan*, music industry, film industry, film studio*"
         ),
     ),
     Topic(
@@ -224,7 +227,10 @@ TAXONOMY: tuple[Topic, ...] = (
             "wireless, wi-fi, wifi, bluetooth, blog*, podcast*, search engine*, social media, facebook,"
             "twitter, tiktok, electronic*, laptop*, pc, pcs, silicon valley, microchip*, processor*, net,"
             "dvd*, high-definition, hi-tech, high-tech, tech, gigabyte*, megabyte*, broadband,"
-            "telecom*, network*, file-sharing, peer-to-peer, open source, linux, windows"
+            "telecom*, network*, file-sharing, peer-to-peer, open source, linux, windows, phishing, spyware,"
+            "adware, mp3*, handheld*, consumer electronics, music player*, digital camera*, camera phone*,"
+            "operating system*, hard drive*, chipmaker*, 3g, software maker*, search engine*, domain name*,"
+            "virtual reality, biometric*, rfid, satellite navigation"
         ),
     ),
     Topic(
