@@ -217,7 +217,7 @@ def test_a_table_of_figures_or_months_names_no_teams(enricher):
 def test_headings_competitions_and_a_persons_surname_are_no_organisations(enricher):
     text = (
         "EASTERN DIVISION\n"
-        "The winners of the UEFA Cup met at the ground on Friday, officials said.\n"
+        "The winners of the UEFA Cup met at the Melbourne Cricket Ground on Friday, officials said.\n"
         "Prime Minister John Major met the chancellor. A spokesman from Major's office said the talks "
         "went well, and Major left for Brussels in the evening."
     )

@@ -22,9 +22,9 @@ MODEL_LABELS = {"PERSON": "PER", "ORG": "ORG"}
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_COMPETITION = re.compile(
+_EVENT_OR_VENUE = re.compile(
     r"\s(?:Cup|Series|Shield|Trophy|Final|Finals|Championship|Championships|Tournament|Open|Games|"
-    r"Grand Prix)$"
+    r"Grand Prix|Ground|Stadium|Arena|Oval|Racecourse|Circuit)$"
 )
 _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
@@ -107,8 +107,9 @@ def model_mentions(
         name = clean_name(written, label, english=True)
         if not name:
             continue
-        # "the UEFA Cup", "the World Series", "the Sheffield Shield": a competition, an event.
-        if label == "ORG" and _COMPETITION.search(name):
+        # "the UEFA Cup", "the World Series": a competition, an event; "the Melbourne Cricket Ground": where
+        # one is played.
+        if label == "ORG" and _EVENT_OR_VENUE.search(name):
             continue
         # "EASTERN DIVISION", "W L PCT GB": a table's heading, a line in capitals.
         if ent.text.isupper() and _heading_line(doc.text, ent.start_char, ent.end_char):
