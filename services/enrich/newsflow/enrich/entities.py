@@ -89,7 +89,8 @@ def model_mentions(
     and one-word "people" that are not proper nouns. `places`: the folded names the story's places
     were found by."""
     mentions = []
-    datelines = [m.span() for m in _DATELINE_HEAD.finditer(doc.text)]
+    text = doc.text  # spaCy joins it from the tokens on every access
+    datelines = [m.span() for m in _DATELINE_HEAD.finditer(text)]
     for ent in doc.ents:
         label = MODEL_LABELS.get(ent.label_)
         if label is None or "\n" in ent.text:
@@ -100,10 +101,10 @@ def model_mentions(
         if any(a <= ent.start_char < b for a, b in datelines):
             continue
         written = ent.text
-        if label == "PER" and (more := _NAME_GOES_ON.match(doc.text, ent.end_char)):
+        if label == "PER" and (more := _NAME_GOES_ON.match(text, ent.end_char)):
             # "Kate Pace Lindsay", "Hwang Sun Hong": the model stops a long name short.
             if not any(fold(w) in gazetteer.stop_words or fold(w) in _CALENDAR for w in more.group().split()):
-                written = doc.text[ent.start_char : more.end()]
+                written = text[ent.start_char : more.end()]
         name = clean_name(written, label, english=True)
         if not name:
             continue
@@ -112,7 +113,7 @@ def model_mentions(
         if label == "ORG" and _EVENT_OR_VENUE.search(name):
             continue
         # "EASTERN DIVISION", "W L PCT GB": a table's heading, a line in capitals.
-        if ent.text.isupper() and _heading_line(doc.text, ent.start_char, ent.end_char):
+        if ent.text.isupper() and _heading_line(text, ent.start_char, ent.end_char):
             continue
         # "the Russian Wagner Group" is the Wagner Group: a nationality is not part of the name.
         first, _, rest = name.partition(" ")
