@@ -83,13 +83,14 @@ def model_mentions(
     gazetteer: Gazetteer,
     places: frozenset[str] = frozenset(),
     classes: list[WordClass | None] | None = None,
+    text: str | None = None,
 ) -> list[Mention]:
     """PERSON and ORG entities of the English model, minus what it often gets wrong: places and
     nationalities called people, countries and the story's own places called organisations ("Bamako"),
     and one-word "people" that are not proper nouns. `places`: the folded names the story's places
-    were found by."""
+    were found by; `text`: doc.text, when the caller has it already."""
     mentions = []
-    text = doc.text  # spaCy joins it from the tokens on every access
+    text = doc.text if text is None else text  # spaCy joins it from the tokens on every access
     datelines = [m.span() for m in _DATELINE_HEAD.finditer(text)]
     for ent in doc.ents:
         label = MODEL_LABELS.get(ent.label_)
@@ -221,7 +222,7 @@ def english_mentions(
     """The model's mentions, the people it missed that a known first name reveals (on CoNLL-2003, en,
     dev: people F1 0.783 -> 0.813), and the teams of results lines."""
     text = doc.text  # spaCy joins it from the tokens on every access
-    mentions = model_mentions(doc, gazetteer, places, classes)
+    mentions = model_mentions(doc, gazetteer, places, classes, text)
     mentions += [
         p
         for p in pattern_mentions(text, gazetteer)
@@ -231,11 +232,16 @@ def english_mentions(
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
 
 
+def _surnames(mentions: list[Mention]) -> set[str]:
+    """The last words of the people named in full."""
+    return {m.text.split()[-1] for m in mentions if m.label == "PER" and " " in m.text}
+
+
 def _people_by_surname(mentions: list[Mention]) -> list[Mention]:
     """One sense per story: a lone word the model calls an organisation that is the surname of a
     person the story names in full is that person ("Major" beside "John Major", "Clarke" beside
     "Kenneth Clarke")."""
-    surnames = {m.text.split()[-1] for m in mentions if m.label == "PER" and " " in m.text}
+    surnames = _surnames(mentions)
     return [
         replace(m, label="PER") if m.label == "ORG" and " " not in m.text and m.text in surnames else m
         for m in mentions
@@ -325,7 +331,7 @@ def _surname_mentions(text: str, mentions: list[Mention]) -> list[Mention]:
     """Later mentions of a person by surname alone ("Aznar" after "José María Aznar"), which a first name
     cannot reveal: they count for the person's rank and are highlighted as theirs."""
     taken = [(m.start, m.end) for m in mentions]
-    surnames = {m.text.split()[-1] for m in mentions if m.label == "PER" and " " in m.text}
+    surnames = _surnames(mentions)
     found = []
     for surname in surnames:
         for match in re.finditer(r"(?<!\w)" + re.escape(surname) + r"(?!\w)", text):
