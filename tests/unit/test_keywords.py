@@ -100,3 +100,14 @@ def test_a_long_phrase_met_once_is_no_keyphrase_in_another_language():
     keywords = keywords_in("fr", FRENCH, "Réforme des retraites : les syndicats appellent à la grève")
     assert keywords[0] == "réforme des retraites"  # three words, met four times
     assert "gouvernement a présenté" not in keywords  # a span of one sentence
+
+
+def test_a_name_the_story_is_about_is_a_keyword_alone_as_in_full(enricher):
+    text = (
+        "Microsoft said on Monday that it would cut jobs. Microsoft shares fell in New York. The "
+        "company blamed weak demand for Microsoft software."
+    )
+    doc = enricher.nlp(text)
+    assert {e.text for e in doc.ents if e.label_ == "ORG"} == {"Microsoft"}  # a name, as the tags have it
+    keywords = enricher.enrich(offline_article({"id": "n", "text": text})).keywords
+    assert keywords[0] == "microsoft" and "new york" in keywords

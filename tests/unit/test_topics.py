@@ -106,3 +106,22 @@ def test_technology_and_culture_take_in_their_industries_words():
         slugs("Phishing e-mails and spyware were used to steal bank customers' details.")[0] == "technology"
     )
     assert slugs("Elvis is set to top the UK singles chart again, the record company said.")[0] == "culture"
+
+
+def test_the_games_industry_is_technology_and_a_tennis_draw_is_sport():
+    # Without the games industry's words, its money ("put up for sale", "cash crisis") made this economy.
+    assert (
+        slugs(
+            "One of Britain's largest independent game makers has been put up for sale after a cash crisis. "
+            "The games developer cut 100 jobs; its shares were suspended.",
+            "Games maker fights for survival",
+        )[0]
+        == "technology"
+    )
+    # "court" is the tennis court here, not a law court: the draw's words outweigh it.
+    assert (
+        slugs(
+            "The top seed was unable to take to the court. A qualifier beat the third seed in round one.",
+        )[0]
+        == "sport"
+    )

@@ -211,7 +211,11 @@ TAXONOMY: tuple[Topic, ...] = (
             "stadium*, fixture*, wicket*, innings, test match, semi-final*, quarter-final*, medal*, sprint*,"
             "squad*, scored, club, clubs, captain*, nba, nfl, mlb, nhl, baseball, basketball, hockey, swimmer*,"
             "swimming, skier*, skiing, sport, sports, sporting, team-mate*, teammate*, world cup, six nations,"
-            "halftime, half-time, injury time, penalt*"
+            "halftime, half-time, injury time, penalt*, seeded, top seed*, qualifier*, grand slam*, atp, wta,"
+            "athletics, sprinter*, hurdler*, world record*, red card*, yellow card*, relegat*, motorsport*,"
+            "rally driver*, jockey*, racehorse*, horse racing, gymnast*, triathl*, decathl*, heptathl*,"
+            "paralympi*, commonwealth games, batsman, batsmen, bowler*, scrum*, fly-half, full-back*,"
+            "centre-back*, snooker"
         ),
     ),
     Topic(
@@ -230,7 +234,9 @@ TAXONOMY: tuple[Topic, ...] = (
             "telecom*, network*, file-sharing, peer-to-peer, open source, linux, windows, phishing, spyware,"
             "adware, mp3*, handheld*, consumer electronics, music player*, digital camera*, camera phone*,"
             "operating system*, hard drive*, chipmaker*, 3g, software maker*, search engine*, domain name*,"
-            "virtual reality, biometric*, rfid, satellite navigation"
+            "virtual reality, biometric*, rfid, satellite navigation, gamer*, gameplay, game maker*,"
+            "games maker*, game developer*, games developer*, software developer*, games industry,"
+            "games publisher*, multiplayer, first-person shooter*, third-person"
         ),
     ),
     Topic(
