@@ -7,6 +7,7 @@ import pytest
 
 from newsflow.ingest.dates import parse_stamp, publication_time
 from newsflow.ingest.extract import extract_article
+from newsflow.ingest.headline_dates import day_by_headline
 
 BODY = "".join(
     f"<p>Paragraph {i} of a long enough story about the harbour and its ferries.</p>" for i in range(10)
@@ -166,3 +167,59 @@ def test_a_page_without_declared_dates_is_dated_by_htmldate_reading_the_whole_pa
     html = "<html><head><title>Pictures</title></head><body><p>Updated 12 July 2020</p></body></html>"
     article = extract_article(html, "https://blog.example.org/2020/07/12/pictures.html", min_text_chars=0)
     assert article.published_local == "2020-07-12" and article.published_time_known is False
+
+
+def test_a_microdata_publication_time_on_any_element_is_declared():
+    # Handwerksblatt: itemprop and content on a <p> that shows only the month.
+    body = '<p class="date" itemprop="datePublished" content="2022-01-14 10:31:00">Januar 2022</p>'
+    related = "<aside><p>Mehr: 21.01.2022</p></aside>"
+    article = extract_article(page("", body + related), "https://news.example.de/m")
+    assert article.published_local == "2022-01-14T10:31:00+01:00"
+
+
+def headline_page(above: str, below: str, sidebar: str = "") -> str:
+    return (
+        "<html><head><title>Pendler sparen | Nachrichten</title></head><body>"
+        f"<header>{above}<h1>Pendler sparen</h1>{below}</header><article>{BODY}</article>"
+        f"<aside>{sidebar}</aside></body></html>"
+    )
+
+
+def day_by_headline_of(html: str) -> str | None:
+    return day_by_headline(html, "Pendler sparen")
+
+
+def test_the_day_shown_beside_the_headline_outranks_a_day_found_elsewhere_in_the_text():
+    # Below the headline in an element of its own; a list of other stories further down repeats a later
+    # day, which htmldate, reading the whole page, takes.
+    sidebar = "".join(f"<p><small>30.01.2023 · Andere Meldung {i}</small></p>" for i in range(6))
+    html = headline_page("", "<div>20.12.2022</div>", sidebar)
+    assert day_by_headline_of(html) == "2022-12-20"
+    assert extract_article(html, "https://news.example.de/h").published_local == "2022-12-20"
+    # Just above it, with its time; and in words, in the line of links after it.
+    assert day_by_headline_of(headline_page("<p>02.02.2022 10:16 Uhr</p>", "")) == "2022-02-02"
+    below = '<ul><li><a href="/time/2020-10-13">13 Oct 2020 18:29</a></li></ul>'
+    assert day_by_headline_of(headline_page("", below)) == "2020-10-13"
+
+
+def test_a_day_inside_a_sentence_by_the_headline_is_no_dateline():
+    # A photo caption under the headline: a sentence that mentions a day, not the story's.
+    caption = (
+        '<div class="caption">Macron speaks during a ceremony near Orleans, France, January 16, 2020. '
+        "Julien De Rosa/Pool via Reuters</div><p>January 18, 2020</p>"
+    )
+    assert day_by_headline_of(headline_page("", caption)) == "2020-01-18"
+    assert day_by_headline_of(headline_page("", caption.split("<p>")[0])) is None
+
+
+def test_htmldate_s_first_of_january_from_a_copyright_line_is_no_date():
+    # No date anywhere but the footer's copyright year, which htmldate turns into 1 January.
+    html = (
+        "<html><head><title>Preis ausgeschrieben</title></head><body><article>"
+        f"{BODY}</article><footer><p>Copyright © 2022 DLG e.V.</p></footer></body></html>"
+    )
+    article = extract_article(html, "https://www.example.org/presse/aktuell")
+    assert article.published_at is None
+    # A page that does write the first of January keeps it.
+    written = html.replace("<article>", "<article><p>Frankfurt, 1. Januar 2022</p>")
+    assert extract_article(written, "https://www.example.org/presse/aktuell").published_local == "2022-01-01"

@@ -16,6 +16,7 @@ from newsflow.ingest.authors import byline_authors, clean_authors
 from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.dates import publication_time
+from newsflow.ingest.headline_dates import day_by_headline, writes_day
 from newsflow.ingest.metadata import normalize_language, read_metadata
 from newsflow.ingest.titles import choose_title, days_in_title
 from newsflow.schemas import Article, utcnow
@@ -132,9 +133,15 @@ def extract_body(html: str, url: str | None) -> tuple[Any, str, list[str], str, 
 
 def _htmldate(html: str, url: str | None) -> str | None:
     try:
-        return find_date(html, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
+        day = find_date(html, url=url, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
     except Exception:  # noqa: BLE001 - htmldate is the last reading: a page it cannot read has no date from it
         return None
+    # Where it finds nothing else, htmldate makes 1 January of the copyright line's year ("© 2022 DLG
+    # e.V." gave 2022-01-01 to a story of 20 January; "1998-01-01" to one of 2020): a placeholder, unless
+    # the page writes that day.
+    if day and day.endswith("-01-01") and not writes_day(html, day):
+        return None
+    return day
 
 
 def extract_article(
@@ -176,7 +183,8 @@ def extract_article(
     text_day = _htmldate(html, where)
     # Below what the page declares as its publication time, and above a day found in its text: the day
     # its own title carries, then its only <time datetime> (several are a list of other stories) when
-    # written as HTML requires, year first ("01-11-2023 10:29" is January or November by the country).
+    # written as HTML requires, year first ("01-11-2023 10:29" is January or November by the country),
+    # then the day it shows beside its headline (headline_dates).
     stated = days_in_title(md.title, md.html_title)
     shown = (
         md.shown_times[:1] if len(set(md.shown_times)) == 1 and YEAR_FIRST.match(md.shown_times[0]) else []
@@ -186,7 +194,7 @@ def extract_article(
         md.page_times,
         where,
         day_hint=stated[0] if stated else text_day,
-        fallback=[*stated, *shown, text_day or "", *md.published_hint],
+        fallback=[*stated, *shown, day_by_headline(html, title) or "", text_day or "", *md.published_hint],
     )
     modified = publication_time([md.modified or ""], md.page_times, where)
     authors = (

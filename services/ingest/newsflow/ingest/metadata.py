@@ -88,6 +88,26 @@ def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
     return index
 
 
+# Microdata puts a machine-readable value in `content` on any element, the shown text beside it:
+# <p itemprop="datePublished" content="2022-01-14 10:31:00">Januar 2022</p> (Handwerksblatt). The
+# metadata soup parses only the elements metadata usually lives in, so these start tags are read off
+# the page itself.
+_ITEMPROP_TAG = re.compile(r"<(?!meta\b|time\b)[a-z][a-z0-9]*\s[^>]*\bitemprop\s*=[^>]*>", re.I)
+_ATTRIBUTE = re.compile(r"""\b(itemprop|content)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+def _microdata_index(html: str, index: dict[tuple[str, str], str]) -> None:
+    for tag in _ITEMPROP_TAG.finditer(html):
+        attrs = {
+            m.group(1).lower(): html_lib.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+            for m in _ATTRIBUTE.finditer(tag.group())
+        }
+        content = attrs.get("content", "").strip()
+        if content:
+            for key in attrs.get("itemprop", "").split():
+                index.setdefault(("itemprop", key.lower()), content)
+
+
 def _meta(index: dict[tuple[str, str], str], *keys: str) -> str | None:
     for key in keys:
         for attr in ("property", "name", "itemprop"):
@@ -220,6 +240,7 @@ def _split_keywords(value: Any) -> list[str]:
 def read_metadata(html: str, base_url: str) -> PageMetadata:
     soup = metadata_soup(html)
     metas = _meta_index(soup)
+    _microdata_index(html, metas)
     md = PageMetadata()
     nodes = _ld_nodes(soup)
     by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
