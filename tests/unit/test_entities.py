@@ -197,6 +197,38 @@ def test_teams_of_results_lines_are_organisations_though_named_like_towns(enrich
     assert {"Bolton", "Wigan", "Leeds", "Hull City"} <= set(enriched.organizations)
 
 
+def test_a_person_in_a_table_of_teams_is_a_team_and_a_leaderboard_keeps_its_people(enricher):
+    from newsflow.enrich.entities import _teams_called_people, team_mentions
+
+    first_names = enricher.gazetteer.first_names
+
+    def read(text: str, person: str) -> Mention:
+        teams = team_mentions(text, enricher.gazetteer)
+        start = text.index(person)
+        mention = Mention(start, start + len(person), "PER", person)  # as the model may call it
+        return _teams_called_people(text, [mention], teams, first_names)[0]
+
+    standings = (
+        "Standings:\n"
+        "PSV Eindhoven 18 12 4 2 40 15 40\n"
+        "Graafschap Doetinchem 18 9 3 6 29 22 30\n"
+        "Vitesse Arnhem 18 8 5 5 30 25 29\n"
+        "Roda JC Kerkrade 17 7 6 4 19 21 27\n"
+    )
+    club = read(standings, "Graafschap Doetinchem")
+    assert (club.label, club.text) == ("ORG", "Graafschap Doetinchem")
+    assert read(standings, "JC Kerkrade").text == "Roda JC Kerkrade"  # the team's whole name
+    # Rows that begin with first names are people: a golf leaderboard.
+    leaderboard = (
+        "201 Mark McNulty (Zimbabwe) 72 61 68\n205 Des Terblanche 65 67 73\n"
+        "206 Nick Price (Zimbabwe) 68 68 70\n207 Clinton Whitelaw 70 70 67\n"
+    )
+    assert read(leaderboard, "Des Terblanche").label == "PER"
+    # A line of many names is a line-up, whatever the table around it.
+    lineup = "PSV Eindhoven 18 12 4 2 40 15 40\nTeams: 1 - Kim Byung Ji; 2 - Kim Pan Keun; 5 - Huh Ki Tae\n"
+    assert read(lineup, "Kim Pan Keun").label == "PER"
+
+
 def test_a_table_of_figures_or_months_names_no_teams(enricher):
     from newsflow.enrich.entities import team_mentions
 

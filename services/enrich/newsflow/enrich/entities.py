@@ -9,6 +9,7 @@ without titles, possessives or a leading article ("President Biden", "Biden's" a
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
@@ -228,8 +229,46 @@ def english_mentions(
         for p in pattern_mentions(text, gazetteer)
         if p.label == "PER" and not _overlaps(p, mentions) and not is_common_word(p.text.split()[-1].lower())
     ]
-    mentions += [t for t in team_mentions(text, gazetteer) if not _overlaps(t, mentions)]
+    teams = team_mentions(text, gazetteer)
+    mentions = _teams_called_people(text, mentions, teams, gazetteer.first_names)
+    mentions += [t for t in teams if not _overlaps(t, mentions)]
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
+
+
+def _teams_called_people(
+    text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
+) -> list[Mention]:
+    """One sense per table: the "people" the model and the first names find in a table of results or
+    standings whose other rows are teams are teams too ("Graafschap Doetinchem 18 9 3 6 29 22 30" among
+    the Eredivisie's clubs, "Alba Berlin (Germany) 9 5 4 14", "London Irish 27 Bristol 28"); a golf
+    leaderboard, a race's results or a scorecard, where at least half the rows hold a person or begin with
+    a known first name, keeps its people. A table is a run of
+    consecutive results lines (team_mentions) of one or two teams each; a line of more names is a line-up."""
+    breaks = [m.start() for m in re.finditer("\n", text)] if teams else []
+    line_of = [bisect_left(breaks, t.start) for t in teams]
+    per_line = Counter(line_of)
+    tables: list[list[int]] = []  # indices into teams
+    for i, line in enumerate(line_of):
+        if per_line[line] > 2:
+            continue  # a line-up or a list of scorers, not a result or a standing: people
+        if tables and line - line_of[tables[-1][-1]] <= 1:
+            tables[-1].append(i)
+        else:
+            tables.append([i])
+    people = [m for m in mentions if m.label == "PER"]
+    replaced: dict[int, Mention] = {}  # id of a person mention -> its team
+    for table in tables:
+        covered = {
+            i: [p for p in people if teams[i].start <= p.start and p.end <= teams[i].end] for i in table
+        }
+        rows = {line_of[i] for i in table}
+        named = {line_of[i] for i in table if covered[i] or teams[i].text.split()[0] in first_names}
+        if len(named) * 2 >= len(rows):
+            continue  # rows of people: a leaderboard, a race, a scorecard
+        for i in table:
+            for p in covered[i]:
+                replaced[id(p)] = teams[i]
+    return [replaced.get(id(m), m) for m in mentions]
 
 
 def _surnames(mentions: list[Mention]) -> set[str]:
