@@ -66,6 +66,19 @@ def test_an_h1_that_is_the_sites_banner_is_not_taken_for_the_headline():
     assert chosen == "A grant to Evidence Action Beta to prototype programs"
 
 
+def test_an_h1_that_ends_the_title_after_a_longer_part_is_the_banner_even_unnamed():
+    # No declared site name: the blog's name is known only as the <title>'s last part and the <h1>.
+    title = "Rinderleber-Geschnetzeltes mit Apfel und Zwiebel | Liebe geht durch den Magen"
+    banner = "Liebe geht durch den Magen"
+    assert choose_title(None, title, [banner], [], "https://blog.example.de/a") == (
+        "Rinderleber-Geschnetzeltes mit Apfel und Zwiebel"
+    )
+    # After a shorter part, the last part is the headline and the first a kicker.
+    opinion = "Opinion | Republicans Are Following Trump to Nowhere"
+    h1 = "Republicans Are Following Trump to Nowhere"
+    assert choose_title(None, opinion, [h1], [], "https://news.example.com/a") == h1
+
+
 def test_a_title_that_is_only_the_site_gives_way_to_the_h1():
     assert (
         choose_title(

@@ -77,6 +77,14 @@ def _run_equal_to(title: str, heading: str, separators: re.Pattern[str] = SEPARA
     return None
 
 
+def _banner(title: str, heading: str) -> bool:
+    parts = SEPARATORS.split(title)
+    if len(parts) < 3 or key(parts[-1]) != key(heading):
+        return False
+    rest = "".join(parts[:-2])
+    return len(rest.split()) >= len(heading.split())
+
+
 def strip_site(title: str, site_names: Iterable[str | None], url: str | None) -> str:
     """The title without the parts at either end that name the site or a date ("" if that is all)."""
     keys = _site_keys(site_names, url)
@@ -150,6 +158,10 @@ def choose_title(
                     return whole
         return own
     headings = [h for h in (" ".join(h.split()) for h in headings) if len(h.split()) >= MIN_HEADING_WORDS]
+    # An <h1> that is the last part of the title after a part of as many words or more is the site's
+    # banner ("Rinderleber-Geschnetzeltes mit Apfel und Zwiebel | Liebe geht durch den Magen", the blog's
+    # name in its <h1>), not the headline; after a shorter part it is the headline ("Opinion | …").
+    sites += [h for h in headings[:3] for t in (declared, html_title) if t and _banner(t, h)]
     keys = _site_keys(sites, url)
     shown = [h for h in headings[:3] if not _names_site(h, keys)]
     for title in (declared, html_title):
