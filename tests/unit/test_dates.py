@@ -171,7 +171,10 @@ def test_a_page_without_declared_dates_is_dated_by_htmldate_reading_the_whole_pa
 
 def test_a_microdata_publication_time_on_any_element_is_declared():
     # Handwerksblatt: itemprop and content on a <p> that shows only the month.
-    body = '<p class="date" itemprop="datePublished" content="2022-01-14 10:31:00">Januar 2022</p>'
+    body = (
+        '<p class="date" data-content="x" itemprop="datePublished" content="2022-01-14 10:31:00">'
+        "Januar 2022</p>"
+    )
     related = "<aside><p>Mehr: 21.01.2022</p></aside>"
     article = extract_article(page("", body + related), "https://news.example.de/m")
     assert article.published_local == "2022-01-14T10:31:00+01:00"

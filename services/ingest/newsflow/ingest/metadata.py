@@ -92,11 +92,14 @@ def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
 # <p itemprop="datePublished" content="2022-01-14 10:31:00">Januar 2022</p> (Handwerksblatt). The
 # metadata soup parses only the elements metadata usually lives in, so these start tags are read off
 # the page itself.
-_ITEMPROP_TAG = re.compile(r"<(?!meta\b|time\b)[a-z][a-z0-9]*\s[^>]*\bitemprop\s*=[^>]*>", re.I)
-_ATTRIBUTE = re.compile(r"""\b(itemprop|content)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_ITEMPROP_TAG = re.compile(r"<(?!meta\b|time\b)[a-z][a-z0-9]*\s[^>]*(?<![\w-])itemprop\s*=[^>]*>", re.I)
+# Not data-content= or data-itemprop=: a name of its own, not the end of another.
+_ATTRIBUTE = re.compile(r"""(?<![\w-])(itemprop|content)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 
 
 def _microdata_index(html: str, index: dict[tuple[str, str], str]) -> None:
+    if "itemprop" not in html:
+        return
     for tag in _ITEMPROP_TAG.finditer(html):
         attrs = {
             m.group(1).lower(): html_lib.unescape(m.group(2) or m.group(3) or m.group(4) or "")
