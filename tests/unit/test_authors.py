@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from newsflow.ingest.authors import byline_authors, clean_authors, looks_like_person
+from newsflow.ingest.authors import byline_authors, clean_authors, looks_like_person, split_byline
 from newsflow.ingest.extract import extract_article
 
 BODY = "".join(
@@ -138,3 +138,9 @@ def test_labels_and_credits_are_not_people(value):
 def test_a_reading_time_after_the_names_is_cut():
     names = clean_authors(["Isabel Caro y José Miguel Wilson Tiempo de lectura: 5 min"], [], "https://e.cl/a")
     assert names == ["Isabel Caro", "José Miguel Wilson"]
+
+
+def test_a_gender_inclusive_role_word_is_no_part_of_the_name():
+    # NDR: <span itemprop="author">Autor/in: Korinna Hennig</span> gave "In Korinna Hennig".
+    for byline in ("Autor/in: Korinna Hennig", "Autor:in: Korinna Hennig", "Autor*in: Korinna Hennig"):
+        assert split_byline(byline) == ["Korinna Hennig"]

@@ -117,11 +117,12 @@ LABEL_WORDS = re.compile(
     r"kommentare|comments?|share|teilen|lesezeit|anzeige|werbung|sponsored)\b",
     re.I,
 )
-# Before a byline's names: "By", "Von", "Por", "Par", "Door", "Di", "Text:", "Autorin/Autor".
+# Before a byline's names: "By", "Von", "Por", "Par", "Door", "Di", "Text:", "Autorin/Autor", and the
+# gender-inclusive "Autor/in:", "Autor:in:", "Autor*in:" (the slash had split off "in" as a name's first word).
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:written|posted|reported)\s+by|(?:ein\s+)?(?:beitrag|artikel|pressemitteilung)\s+von|"
     r"(?:verfasst|geschrieben|eingestellt|veröffentlicht)\s+von|by|von|por|par|door|di|av|text|texto|"
-    r"autor(?:in)?(?:\s*/\s*autor(?:in)?)?|author)\s*:?\s+",
+    r"autor(?:in|\s*[/:*]\s*in)?(?:\s*/\s*autor(?:in)?)?|author)\s*:?\s+",
     re.I,
 )
 # Between a byline's names: commas, slashes, semicolons and "and" in the languages of European news.
