@@ -199,10 +199,50 @@ def test_the_day_shown_beside_the_headline_outranks_a_day_found_elsewhere_in_the
     html = headline_page("", "<div>20.12.2022</div>", sidebar)
     assert day_by_headline_of(html) == "2022-12-20"
     assert extract_article(html, "https://news.example.de/h").published_local == "2022-12-20"
-    # Just above it, with its time; and in words, in the line of links after it.
-    assert day_by_headline_of(headline_page("<p>02.02.2022 10:16 Uhr</p>", "")) == "2022-02-02"
+    # Just above it, with its time; and in words, in the line of links after it; the time comes along.
+    assert day_by_headline_of(headline_page("<p>02.02.2022 10:16 Uhr</p>", "")) == "2022-02-02T10:16"
     below = '<ul><li><a href="/time/2020-10-13">13 Oct 2020 18:29</a></li></ul>'
-    assert day_by_headline_of(headline_page("", below)) == "2020-10-13"
+    assert day_by_headline_of(headline_page("", below)) == "2020-10-13T18:29"
+    assert day_by_headline_of(headline_page("", "<p>November 8, 2023 9:15 pm</p>")) == "2023-11-08T21:15"
+    # A time in a run of its own is not that day's.
+    assert day_by_headline_of(headline_page("", "<p>29.04.2020</p><p>12:01</p>")) == "2020-04-29"
+
+
+def test_the_time_a_story_went_online_outranks_a_declared_print_day():
+    # neues-deutschland.de: <meta name="date"> holds the print edition's day, the page shows when the
+    # story went online, the day before.
+    shown = (
+        '<ul class="Infoline"><li>Von Moritz Wichmann</li><li><time>29.04.2020, 12:01 Uhr</time></li></ul>'
+    )
+    html = headline_page("", shown).replace("<head>", '<head><meta name="date" content="2020-04-30">')
+    article = extract_article(html, "https://www.news.example.de/artikel/1.html")
+    assert article.published_local == "2020-04-29T12:01:00+02:00"  # Berlin time: the site is German
+    assert article.published_at == datetime(2020, 4, 29, 10, 1, tzinfo=UTC)
+    # A shown bare day is often the day of the last edit: the declared day stands.
+    edited = html.replace("29.04.2020, 12:01 Uhr", "01.05.2020")
+    assert (
+        extract_article(edited, "https://www.news.example.de/artikel/1.html").published_local == "2020-04-30"
+    )
+    # A declared time stands too.
+    timed = html.replace('content="2020-04-30"', 'content="2020-04-30T06:00:00+02:00"')
+    assert extract_article(timed, "https://www.news.example.de/artikel/1.html").published_local.startswith(
+        "2020-04-30T06:00"
+    )
+    # With no offset anywhere and a site of no one country, a shown time is not made an instant.
+    undeclared = headline_page("", shown)
+    assert extract_article(undeclared, "https://news.example.com/1").published_local == "2020-04-29"
+
+
+def test_a_day_outside_the_month_of_the_pages_address_is_not_its_day():
+    # pbrunst.de: htmldate, asked for the original date, takes the oldest it finds: a link in the body to
+    # an older story. The page's address files it under December 2011, and its footer says the day.
+    link = '<p>Reale <a href="https://blog.example.de/news/2010/06/hoelle/">Belästigungen</a> drohen.</p>'
+    footer = "<p><small>Dieser Beitrag wurde vor  am Samstag, 3. Dezember 2011 um %H:%M Uhr veröffentlicht</small></p>"
+    html = f"<html><head><title>Kein Cyberterrorismus</title></head><body><article>{link}{BODY}{footer}</article></body></html>"
+    url = "https://blog.example.de/news/2011/12/kein-cyberterrorismus/"
+    assert extract_article(html, url).published_local == "2011-12-03"
+    # Without a day of that month on the page: no date rather than the link's.
+    assert extract_article(html.replace(footer, ""), url).published_at is None
 
 
 def test_a_day_inside_a_sentence_by_the_headline_is_no_dateline():

@@ -17,7 +17,12 @@ with the newsroom's offset ("2023-11-08T21:11:03-05:00"), as a naive local time 
 4. the page's local offset is kept from any value of the same instant written with one (a UTC meta tag
    beside `<time datetime="…-05:00">`, or beside a naive local time some hours off), else from the
    site's country as in 3, because the publication day is the publisher's local day;
-5. placeholders ("0001-01-01", years before 1995 or after next year) are no date.
+5. placeholders ("0001-01-01", years before 1995 or after next year) are no date;
+6. a time the page shows beside its headline outranks declared values that are bare days of another
+   day: a newspaper declares the day of its print edition ("2020-04-30") and shows when the story went
+   online ("29.04.2020, 12:01 Uhr"). A shown bare day does not: a post's footer shows the day it was
+   last edited as often as the day it was published. A shown time whose offset nothing on the page
+   or in the site's country gives stays a day (unlike a declared naive time, taken as UTC).
 
 Measured with bench/metadata.py (publication day and time within 60 s; doc/choices.md).
 """
@@ -168,20 +173,32 @@ def publication_time(
     url: str | None,
     *,
     day_hint: str | None = None,
+    shown_online: str | None = None,
     fallback: Sequence[str] = (),
 ) -> Published | None:
     """From the declared publication values (in order of trust) and every other time the page writes
     (`<time datetime>`, modification times): the moment, in the page's own offset. `day_hint`: the
     publication day another reading of the page gives (YYYY-MM-DD), which settles a disagreement;
-    `fallback`: values less trusted than any declared one (that reading itself)."""
+    `shown_online`: the day and time shown beside the headline (rule 6); `fallback`: values less trusted
+    than any declared one (that reading itself)."""
     stamps = [s for s in map(parse_stamp, declared) if s]
+    online = parse_stamp(shown_online)
+    if (
+        online is not None
+        and online.has_time
+        and stamps
+        and not any(s.has_time for s in stamps)
+        and online.wall.date() not in {s.wall.date() for s in stamps}
+    ):
+        stamps.insert(0, online)
     exact = [s for s in stamps if s.has_time and s.has_offset]
     if day_hint and len({d for s in exact for d in _days(s)}) > 1:
         # Declared instants that disagree (a republished story's old and new dates): the one of the
         # day the page's text shows, by htmldate's reading of it, goes first. Only instants: a bare
         # day or a naive time may be the same moment written in another zone.
         stamps.sort(key=lambda s: not (s in exact and day_hint in _days(s)))
-    stamps += [s for s in map(parse_stamp, fallback) if s]
+    # The shown time keeps its identity among the fallbacks: only it, not a declared twin, stays a day.
+    stamps += [s for s in (online if v and v == shown_online else parse_stamp(v) for v in fallback) if s]
     if not stamps:
         return None
     others = [s for s in map(parse_stamp, page_times) if s]
@@ -207,6 +224,9 @@ def publication_time(
             None,
         )
         zone = match.value.tzinfo if match else _country_zone(url, anchor.wall)
+        if zone is None and anchor is online:
+            # A time shown to readers with no offset anywhere: a day, rather than a guessed instant.
+            return Published(anchor.value.replace(hour=0, minute=0, tzinfo=UTC), time_known=False)
         at = at.replace(tzinfo=zone or UTC)
         if zone is None:
             return Published(at, time_known=True)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -16,7 +17,7 @@ from newsflow.ingest.authors import byline_authors, clean_authors
 from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.dates import publication_time
-from newsflow.ingest.headline_dates import day_by_headline, writes_day
+from newsflow.ingest.headline_dates import day_by_headline, writes_day, written_days
 from newsflow.ingest.metadata import normalize_language, read_metadata
 from newsflow.ingest.titles import choose_title, days_in_title
 from newsflow.schemas import Article, utcnow
@@ -29,6 +30,8 @@ class ExtractionError(Exception):
 
 MIN_TEXT_CHARS = 200
 YEAR_FIRST = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# An address that files the story under its year and month, but not its day (WordPress's /2011/12/slug/).
+URL_MONTH = re.compile(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])(?:/(?!\d{1,2}/)|$)")
 
 
 # Page chrome inside the article's container. Media players: their titles and "does not support
@@ -141,6 +144,12 @@ def _htmldate(html: str, url: str | None) -> str | None:
     # the page writes that day.
     if day and day.endswith("-01-01") and not writes_day(html, day):
         return None
+    # htmldate can take a day from a link in the body (pbrunst.de's /news/2011/12/ story got 2010-06-01
+    # from a link to /news/2010/06/). The page's own address says the month: then the first day the
+    # page writes in that month, or none.
+    month = URL_MONTH.search(urlsplit(url or "").path)
+    if day and month and not day.startswith(f"{month[1]}-{month[2]}-"):
+        return next((d for d in written_days(html) if d.startswith(f"{month[1]}-{month[2]}-")), None)
     return day
 
 
@@ -184,17 +193,20 @@ def extract_article(
     # Below what the page declares as its publication time, and above a day found in its text: the day
     # its own title carries, then its only <time datetime> (several are a list of other stories) when
     # written as HTML requires, year first ("01-11-2023 10:29" is January or November by the country),
-    # then the day it shows beside its headline (headline_dates).
+    # then the day it shows beside its headline, with its time where shown (headline_dates; that time
+    # also outranks a declared bare day of another day, dates.py).
     stated = days_in_title(md.title, md.html_title)
     shown = (
         md.shown_times[:1] if len(set(md.shown_times)) == 1 and YEAR_FIRST.match(md.shown_times[0]) else []
     )
+    beside_headline = day_by_headline(html, title)
     published = publication_time(
         md.published_all,
         md.page_times,
         where,
         day_hint=stated[0] if stated else text_day,
-        fallback=[*stated, *shown, day_by_headline(html, title) or "", text_day or "", *md.published_hint],
+        shown_online=beside_headline,
+        fallback=[*stated, *shown, beside_headline or "", text_day or "", *md.published_hint],
     )
     modified = publication_time([md.modified or ""], md.page_times, where)
     authors = (

@@ -1,4 +1,4 @@
-"""The day a page shows beside its headline, where it declares none.
+"""The day a page shows beside its headline, where it declares none, with its time when shown.
 
 Many pages declare no publication time in their metadata but show it to readers next to the headline:
 "20.12.2022" in a post-date field under the `<h1>`, "13 Oct 2020 18:29" in the line of meta links after
@@ -6,7 +6,10 @@ it, "02.02.2022 10:16 Uhr" just above it. htmldate reads the whole page and can 
 of other stories further down instead. So: the full day (day, month and year; no year or month alone)
 written nearest to the headline's `<h1>`, a little above it or further below it, in a text of its own
 (a short run of text between tags: a caption's "… January 16, 2020. Julien De Rosa/Reuters" is a
-sentence, not a dateline). Measured in doc/choices.md.
+sentence, not a dateline). A time of day written right after that day in the same run ("29.04.2020,
+12:01 Uhr", "13 Oct 2020 18:29", "November 8, 2023 9:15 pm") comes with it, as a wall-clock time: the
+page says when the story went online, which a newspaper's declared print day may not (dates.py).
+Measured in doc/choices.md.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ _NUMERIC_DAY = re.compile(
     r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d\d)(?!\d)|(?<!\d)((?:19|20)\d\d)-(\d\d)-(\d\d)(?!\d)"
 )
 _CUT = "\x00"  # stands for markup, so that offsets stay those of the page
+# A time of day right after a day in the same run of text: "12:01 Uhr", "um 12:30", "at 9:15 pm", "à 14h05".
+_TIME_AFTER = re.compile(
+    r"[\s,]*(?:(?:um|at|à|a las|om|alle|-|–|\|)\s*)?(\d{1,2})[:h](\d{2})(?::\d{2})?(?!\d)(?:\s*([ap])\.?m\b\.?)?",
+    re.I,
+)
 
 
 def _words(markup: str) -> str:
@@ -58,16 +66,37 @@ def _days(text: str) -> list[tuple[int, int, str]]:
     for m in LONG_TEXT_PATTERN.finditer(text):
         if parsed := regex_parse(m.group()):  # month names in many languages ("3. Dezember 2011")
             found.append((m.start(), m.end(), parsed.date().isoformat()))
-    return found
+    return sorted(found)
+
+
+def _with_time(text: str, end: int, day: str) -> str:
+    """The day, or the day and the wall-clock time written right after it (YYYY-MM-DDTHH:MM)."""
+    m = _TIME_AFTER.match(text, end)
+    if m is None:
+        return day
+    hour, minute = int(m[1]), int(m[2])
+    if m[3]:
+        if not 1 <= hour <= 12:
+            return day
+        hour = hour % 12 + (12 if m[3].lower() == "p" else 0)
+    if hour > 23 or minute > 59:
+        return day
+    return f"{day}T{hour:02d}:{minute:02d}"
+
+
+def written_days(html: str) -> list[str]:
+    """Every full day (YYYY-MM-DD) the page's text writes, in the order written, in the forms above."""
+    return [found for _, _, found in _days(_MARKUP.sub(" ", html))]
 
 
 def writes_day(html: str, day: str) -> bool:
-    """Whether the page's text writes the day (YYYY-MM-DD) in full, in any of the forms above."""
-    return any(found == day for _, _, found in _days(_MARKUP.sub(" ", html)))
+    """Whether the page's text writes the day (YYYY-MM-DD) in full."""
+    return day in written_days(html)
 
 
 def day_by_headline(html: str, title: str | None) -> str | None:
-    """The day (YYYY-MM-DD) shown nearest to the headline, or None."""
+    """The day (YYYY-MM-DD) shown nearest to the headline, with its time where one follows it
+    (YYYY-MM-DDTHH:MM, as written: no offset), or None."""
     headline = _headline(html, title) if title else None
     if headline is None:
         return None
@@ -84,5 +113,5 @@ def day_by_headline(html: str, title: str | None) -> str | None:
             continue
         distance = a - bottom if a >= bottom else top - b
         if best is None or distance < best[0]:
-            best = (distance, day)
+            best = (distance, _with_time(window, b, day))
     return best[1] if best else None
