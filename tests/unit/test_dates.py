@@ -8,6 +8,7 @@ import pytest
 from newsflow.ingest.dates import parse_stamp, publication_time
 from newsflow.ingest.extract import extract_article
 from newsflow.ingest.headline_dates import day_by_headline
+from newsflow.ingest.titles import days_in_title
 
 BODY = "".join(
     f"<p>Paragraph {i} of a long enough story about the harbour and its ferries.</p>" for i in range(10)
@@ -139,6 +140,9 @@ def test_the_day_in_the_pages_own_title_outranks_a_day_found_in_its_text():
     related = '<aside><h2>Ferries again <span class="date">24.04.2023</span></h2></aside>'
     article = extract_article(page(head, related), "https://news.example.de/a")
     assert article.published_local == "2023-04-28"
+    # Read as the text's days are: in words too, and only a part that is a whole day.
+    assert days_in_title("Ferries Are Late | 3. Dezember 2011", "30.11. | Buch der Woche") == ["2011-12-03"]
+    assert days_in_title("Ferries Are Late | Harbour News 28.04.2023", "Fähren | 31.02.2023") == []
 
 
 def test_the_pages_only_time_element_outranks_a_day_found_in_its_text():

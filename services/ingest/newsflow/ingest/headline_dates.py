@@ -1,4 +1,7 @@
-"""The day a page shows beside its headline, where it declares none, with its time when shown.
+"""Days a page writes for its readers, read in one way everywhere: the day it shows beside its
+headline (with its time when shown), the days its text writes, a title part that is a day (titles.py).
+
+The day beside the headline matters where the page declares none.
 
 Many pages declare no publication time in their metadata but show it to readers next to the headline:
 "20.12.2022" in a post-date field under the `<h1>`, "13 Oct 2020 18:29" in the line of meta links after
@@ -82,6 +85,13 @@ def _with_time(text: str, end: int, day: str) -> str:
     if hour > 23 or minute > 59:
         return day
     return f"{day}T{hour:02d}:{minute:02d}"
+
+
+def day_of(text: str) -> str | None:
+    """The day (YYYY-MM-DD) when the whole text is one full day as above ("28.04.2023", "2023-04-28",
+    "3. Dezember 2011"), else None."""
+    found = _days(text.strip())
+    return found[0][2] if len(found) == 1 and found[0][:2] == (0, len(text.strip())) else None
 
 
 def written_days(html: str) -> list[str]:

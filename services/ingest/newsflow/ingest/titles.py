@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from newsflow.ingest.headline_dates import day_of
 from newsflow.text import key
 
 # Between a headline and what surrounds it. Not ": ", which separates a kicker that is part of the
@@ -32,8 +33,6 @@ KICKER_SEPARATORS = re.compile(SEPARATORS.pattern[:-1] + r"|:\s+)")
 MIN_HEADING_WORDS = 2
 CUT_HEADLINE = 60  # characters: a shorter headline that begins another one is not a cut one
 # Days written so that they read one way only: day.month.year (as in German, Dutch, Nordic titles), ISO.
-_DOTTED_DAY = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
-_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 
 def _site_keys(site_names: Iterable[str | None], url: str | None) -> set[str]:
@@ -104,18 +103,8 @@ def days_in_title(*titles: str | None) -> list[str]:
     """Days (YYYY-MM-DD) that a title carries as one of its parts, as DW writes "… | DW | 28.04.2023":
     the page stating its own day, which outranks a day guessed from the text. Slashed days are left out
     (04/05/2023 is April or May by the country)."""
-    days = []
-    for title in titles:
-        for part in SEPARATORS.split(title or "")[0::2]:
-            if m := _DOTTED_DAY.match(part):
-                day, month, year = int(m[1]), int(m[2]), int(m[3])
-            elif m := _ISO_DAY.match(part):
-                year, month, day = int(m[1]), int(m[2]), int(m[3])
-            else:
-                continue
-            if 1 <= month <= 12 and 1 <= day <= 31:
-                days.append(f"{year:04d}-{month:02d}-{day:02d}")
-    return list(dict.fromkeys(days))
+    days = (day_of(part) for title in titles for part in SEPARATORS.split(title or "")[0::2])
+    return list(dict.fromkeys(d for d in days if d))
 
 
 # Below this share of common words, a declared title and the page's <h1> are two different headlines
