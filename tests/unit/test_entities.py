@@ -338,3 +338,37 @@ def test_a_name_the_model_stops_short_goes_on_to_its_last_capitalised_word(enric
     assert "Kate Pace Lindsay" in enriched.people
     # Not over a weekday: "said Bill Clinton Monday."
     assert english(enricher, "The law was signed, said Bill Clinton Monday.").people == ["Bill Clinton"]
+
+
+def test_the_names_of_a_line_up_are_people_and_its_team_stays_a_team(enricher):
+    # A rugby team sheet: the model knows some players, and a line of numbers otherwise names teams.
+    lineup = (
+        "South Africa managed to avoid a fifth successive defeat in 1996 at the hands of the All Blacks with "
+        "an emphatic 32-22 victory in front of an ecstatic crowd on Saturday.\n"
+        "Leeds - 15 - Andre Joubert, 14 - Justin Swart, 13 - Japie Mulder (Joel Stransky, 48 mins) "
+        "12 - Danie van Schalkwyk, 11 - Pieter Hendriks; 10 - Henry Honiball, 9 - Joost van der Westhuizen; "
+        "8 - Gary Teichmann (captain), 7 - Andre Venter, 5 - Mark Andrews, 4 - Kobus Wiese, "
+        "3 - Marius Hurter, 2 - James Dalton, 1 - Dawie Theron (Garry Pagel, 66).\n"
+    )
+    enriched = enricher.enrich(offline_article({"id": "l", "text": lineup}))
+    for player in ("Japie Mulder", "Danie van Schalkwyk", "Kobus Wiese", "Dawie Theron"):
+        assert player in enriched.people
+        assert player not in enriched.organizations
+    assert "Leeds" in enriched.organizations  # the team whose line-up it is
+    # A result with its scorers in brackets names teams, though clubs carry first names.
+    result = (
+        "Premier League result:\nChelsea 2 (Zola 12, Vialli 55) Everton 2 (Branch 17, Speed 60) Leeds 1\n"
+    )
+    enriched = enricher.enrich(offline_article({"id": "r", "text": result}))
+    assert {"Chelsea", "Everton"} <= set(enriched.organizations)
+    assert not {"Chelsea", "Everton"} & set(enriched.people)
+
+
+def test_a_players_position_before_the_name_is_no_part_of_it(enricher):
+    assert clean_name("Fullback Andre Joubert", "PER", english=True) == "Andre Joubert"
+    assert clean_name("Striker Les Ferdinand", "PER", english=True) == "Les Ferdinand"
+    text = (
+        "Fullback Andre Joubert scored the other try, scorching in from 40 metres at the start of the half."
+    )
+    enriched = enricher.enrich(offline_article({"id": "p", "text": text}))
+    assert "Andre Joubert" in enriched.people

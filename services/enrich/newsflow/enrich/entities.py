@@ -42,7 +42,13 @@ _TITLE = re.compile(
     r"admiral|commander|coach|dr\.?|prof\.?|professor|mr\.?|mrs\.?|ms\.?|miss|sir|dame|lord|lady|"
     r"herr|frau|señor|señora|sr\.|sra\.|don|doña|monsieur|madame|mme|meneer|mevrouw|dhr\.|mevr\.|"
     r"st\.|saint|secretary|ambassador|spokesman|spokeswoman|ceo|chairman|chairwoman|director|"
-    r"leader|rev\.|reverend|father|bishop|archbishop|cardinal|rabbi|imam)\s+)+",
+    r"leader|rev\.|reverend|father|bishop|archbishop|cardinal|rabbi|imam|"
+    # Sport: a player's position or role before the name ("Fullback Andre Joubert", "Striker Les
+    # Ferdinand"), as the model reads them at a sentence's start.
+    r"full-?back|half-?back|fly-half|scrum-half|winger|flanker|hooker|prop|centre|center|striker|"
+    r"midfielder|defender|goalkeeper|keeper|forward|quarterback|pitcher|catcher|shortstop|"
+    r"outfielder|linebacker|receiver|skipper|batsman|bowler|opener|all-rounder|wicketkeeper|jockey|"
+    r"trainer|manager|substitute|rookie|veteran|champion|teammate|team-mate)\s+)+",
     re.I,
 )
 
@@ -231,6 +237,7 @@ def english_mentions(
     ]
     teams = team_mentions(text, gazetteer)
     mentions = _teams_called_people(text, mentions, teams, gazetteer.first_names)
+    mentions, teams = _lineups(text, mentions, teams, gazetteer.first_names)
     mentions += [t for t in teams if not _overlaps(t, mentions)]
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
 
@@ -271,6 +278,61 @@ def _teams_called_people(
     return [replaced.get(id(m), m) for m in mentions]
 
 
+# What follows a team's name at the head of its line-up: "South Africa - 15 - Andre Joubert, …", "Leeds:".
+_LINEUP_HEAD = re.compile(r"\s*(?:-\s|:)")
+_LIST_SEPARATOR = re.compile(r"[,;]")
+
+
+def _lineups(
+    text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
+) -> tuple[list[Mention], list[Mention]]:
+    """One sense per line-up: in a list of more than two names among numbers ("13 - Japie Mulder (Joel
+    Stransky, 48 mins) 12 - Danie van Schalkwyk, …"), where more than half the names are people (the
+    model's, or a known first name and more), the others are people too, not the teams a line of
+    numbers otherwise names, nor the organisations the model took some for ("Alama Ieremia"). The
+    team whose line-up it is, at the line's head, stays a team."""
+    breaks = [m.start() for m in re.finditer("\n", text)] if teams else []
+    by_line: dict[int, list[Mention]] = defaultdict(list)
+    for t in teams:
+        by_line[bisect_left(breaks, t.start)].append(t)
+    people = [m for m in mentions if m.label == "PER"]
+    players: dict[int, Mention] = {}  # id of a team run -> the person it is
+    for runs in by_line.values():
+        line_start = text.rfind("\n", 0, runs[0].start) + 1
+        line_end = text.find("\n", line_start)
+        line = text[line_start : line_end if line_end >= 0 else None]
+        if len(runs) <= 2 or len(_LIST_SEPARATOR.findall(line)) < 2:
+            continue  # a result, a standing, or a table of figures ("Ras Tanura / Red Sea W46.50")
+        at_head = not text[line_start : runs[0].start].strip() and _LINEUP_HEAD.match(text, runs[0].end)
+        head = runs[0] if at_head else None
+        names = [r for r in runs if r is not head]
+        named = [
+            r
+            for r in names
+            # A first name and more: one word alone may be a club ("Chelsea", "Everton").
+            if (" " in r.text and r.text.split()[0] in first_names)
+            or any(r.start <= p.start and p.end <= r.end for p in people)
+        ]
+        if len(named) * 2 > len(names):
+            players.update({id(r): replace(r, label="PER") for r in names})
+    if not players:
+        return mentions, teams
+    # The model's organisations inside a player's name ("van Schalkwyk" of "Danie van Schalkwyk") are
+    # that player, once.
+    kept: list[Mention] = []
+    for m in mentions:
+        player = (
+            next((p for p in players.values() if p.start <= m.start and m.end <= p.end), None)
+            if m.label == "ORG"
+            else None
+        )
+        if player is None:
+            kept.append(m)
+        elif player not in kept:
+            kept.append(player)
+    return kept, [players.get(id(t), t) for t in teams]
+
+
 def _surnames(mentions: list[Mention]) -> set[str]:
     """The last words of the people named in full."""
     return {m.text.split()[-1] for m in mentions if m.label == "PER" and " " in m.text}
@@ -293,7 +355,9 @@ def _overlaps(mention: Mention, others: list[Mention]) -> bool:
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[-.:]\d+)?(?![\w])")
 _LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w.'&-]*(?:[ \t]+(?:[A-Z][\w.'&-]*|de|of|the|and|&))*(?<![ .])")
+_CAPITALISED_RUN = re.compile(
+    r"\b[A-Z][\w.'&-]*(?:[ \t]+(?:[A-Z][\w.'&-]*|der|den|del|de|of|the|and|&|van|von|da|di|du))*(?<![ .])"
+)
 _PARENTHESES = re.compile(r"\([^)]*\)")
 # A line of figures, not of results: a signed decimal change ("+0.435", "-0.629"), which no score,
 # standing or race time has (a telephone's "+44" is no decimal).
