@@ -372,3 +372,19 @@ def test_a_players_position_before_the_name_is_no_part_of_it(enricher):
     )
     enriched = enricher.enrich(offline_article({"id": "p", "text": text}))
     assert "Andre Joubert" in enriched.people
+
+
+def test_a_scorecards_figures_are_no_part_of_a_name_and_an_initial_makes_no_club(enricher):
+    # The model reads "A. Smith 5-68" as one person; the figures are the bowler's, not his name.
+    assert clean_name("A. Smith 5-68", "PER", english=True) == "A. Smith"
+    assert clean_name("P. Johnson 84", "PER", english=True) == "P. Johnson"
+    text = (
+        "Result and close of play scores in English county championship matches on Friday:\n"
+        "Hove: Sussex 363 (W. Athey 111, V. Drakes 52; I. Austin 4-37), Lancashire 197-8 (W. Hegg 54)\n"
+        "Bristol: Gloucestershire 183 and 185-6 (J. Russell 56 not out), Northamptonshire 190 (K. Curran 52; "
+        "A. Smith 5-68).\n"
+    )
+    enriched = enricher.enrich(offline_article({"id": "c", "text": text}))
+    # "I. Austin" names a city's word, yet an initial is a person's, not a club's.
+    assert {"I. Austin", "A. Smith"} <= set(enriched.people)
+    assert "I. Austin" not in enriched.organizations

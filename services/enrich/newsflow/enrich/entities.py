@@ -64,6 +64,8 @@ class Mention:
 
 # French "M. Macron" is Monsieur; in English "M. Atherton" is an initial, part of the name.
 _MONSIEUR = re.compile(r"^M\.\s+")
+_INITIAL = re.compile(r"[A-Z]\.(?:[A-Z]\.)*")
+_TRAILING_FIGURES = re.compile(r"(?:\s+\d[\d./:-]*)+$")
 
 
 def clean_name(name: str, label: str, *, english: bool = False) -> str | None:
@@ -71,6 +73,10 @@ def clean_name(name: str, label: str, *, english: bool = False) -> str | None:
     cannot be a name (no capital, a digit, one letter). `english`: the text is English."""
     name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", " ".join(name.split())))
     if label == "PER":
+        # "A. Smith 5-68", "P. Johnson 84": a scorecard's figures, which the model reads into the name.
+        # A single word before a score is a team's ("Everton 2"), and stays out with its digits.
+        if " " in (bare := _TRAILING_FIGURES.sub("", name)):
+            name = bare
         # "Yorkshire at Headingley": a match and its ground, no one's name; "Sri Lanka - Arjuna
         # Ranatunga": a team sheet's country, then the player.
         if " at " in name:
@@ -170,6 +176,7 @@ def _is_club(name: str, gazetteer: Gazetteer) -> bool:
     return (
         len(words) > 1
         and words[0] not in gazetteer.first_names
+        and not _INITIAL.fullmatch(words[0])  # "I. Austin": a cricketer, not Austin's club
         and any(
             e.feature == "city" and e.population >= CLUB_TOWN_POPULATION
             for word in words
