@@ -388,3 +388,14 @@ def test_a_scorecards_figures_are_no_part_of_a_name_and_an_initial_makes_no_club
     # "I. Austin" names a city's word, yet an initial is a person's, not a club's.
     assert {"I. Austin", "A. Smith"} <= set(enriched.people)
     assert "I. Austin" not in enriched.organizations
+
+
+def test_a_word_for_a_nations_people_is_nobodys_name_but_stays_in_an_organisations(enricher):
+    text = (
+        "Croat Alen Boksic scored twice for Lazio on Sunday. Welsh referee Derek Bevan sent off a Briton and "
+        "a Tajik in the second half, and the Scottish National Party called for calm in Edinburgh."
+    )
+    enriched = enricher.enrich(offline_article({"id": "n", "text": text}))
+    assert "Alen Boksic" in enriched.people
+    assert not {"Croat Alen Boksic", "Welsh", "Briton", "Tajik"} & set(enriched.people)
+    assert "Scottish National Party" in enriched.organizations

@@ -129,15 +129,18 @@ def model_mentions(
         # "EASTERN DIVISION", "W L PCT GB": a table's heading, a line in capitals.
         if ent.text.isupper() and _heading_line(text, ent.start_char, ent.end_char):
             continue
-        # "the Russian Wagner Group" is the Wagner Group: a nationality is not part of the name.
+        # "the Russian Wagner Group" is the Wagner Group, "Croat Alen Boksic" Alen Boksic: a nationality is
+        # not part of the name. Only the adjective of a country for organisations: "Scottish National
+        # Party" and "Arab Contractors" are names whole.
+        nationalities = gazetteer.nationalities if label == "PER" else gazetteer.demonyms
         first, _, rest = name.partition(" ")
-        if rest and fold(first) in gazetteer.demonyms:
+        if rest and fold(first) in nationalities:
             name = rest
         key = fold(name)
         if name in NOT_ORGANISATIONS:  # "GMT", "EUR": the model takes codes for organisations
             continue
         if (
-            key in gazetteer.demonyms
+            key in nationalities
             or key in places
             or (key in gazetteer.names and _not_an(label, name, gazetteer))
         ) and not (label == "ORG" and _a_union_of_places(name, gazetteer)):
@@ -465,11 +468,14 @@ def canonical(mentions: list[Mention]) -> tuple[list[Mention], list[str], list[s
         names = sorted(counts, key=lambda n: (-len(n), n))
         totals = Counter(counts)
         for short in sorted(counts, key=len):
-            longer = [
-                n
-                for n in names
-                if len(n) > len(short) and re.search(r"(?<!\w)" + re.escape(short) + r"(?!\w)", n)
-            ]
+            # The substring test first: the pattern is built only for the few names that hold the short one.
+            whole_word = None
+            longer = []
+            for n in names:
+                if len(n) > len(short) and short in n:
+                    whole_word = whole_word or re.compile(r"(?<!\w)" + re.escape(short) + r"(?!\w)")
+                    if whole_word.search(n):
+                        longer.append(n)
             if longer:
                 target = max(longer, key=lambda n: (counts[n], len(n)))
                 longer_of[(label, short)] = target

@@ -19,7 +19,7 @@ import re
 import statistics
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -66,6 +66,15 @@ COUNTRY_ALIASES = {
 }
 # Demonyms that countryinfo lacks, as news writes them ("Saudi officials").
 DEMONYM_ALIASES = {"Saudi": "SA", "Kosovar": "XK"}
+# Words for a nation's people that countryinfo's one adjective per country lacks ("a Briton", "Croat
+# Alen Boksic", "Welsh referee Derek Bevan"): never a person's name. Kept apart from the demonyms, which
+# geoparse counts as mentions of their country (these would move focus figures the gold settles).
+NATIONALITY_WORDS = frozenset(
+    "briton britons english welsh scottish scots croat croats serb serbs bosniak bosniaks tajik tajiks uzbek "
+    "uzbeks kazakh kazakhs kyrgyz turkmen turk turks dane danes swede swedes kurd kurds hutu hutus tutsi "
+    "tutsis pashtun pashtuns arab arabs basque basques catalan catalans flemish walloon filipino filipinos "
+    "cypriot cypriots west-indian".split()
+) | {"west indian", "west indians"}
 # The Associated Press abbreviations of US states ("Gainesville, Fla."), as datelines use them.
 AP_STATES = {
     "Ala.": "AL",
@@ -173,6 +182,11 @@ class Gazetteer:
         self.by_country: dict[str, int] = {
             e.country_code: i for i, e in enumerate(entries) if e.feature == "country" and e.country_code
         }
+
+    @cached_property  # derived, so a cached index built before it still serves
+    def nationalities(self) -> frozenset[str]:
+        """Any word for a nation's people, folded: no person is called one."""
+        return frozenset(self.demonyms) | NATIONALITY_WORDS
 
     def lookup(self, name: str) -> list[Entry]:
         return [self.entries[i] for i in self.names.get(fold(name), ())]
