@@ -144,3 +144,30 @@ def test_a_gender_inclusive_role_word_is_no_part_of_the_name():
     # NDR: <span itemprop="author">Autor/in: Korinna Hennig</span> gave "In Korinna Hennig".
     for byline in ("Autor/in: Korinna Hennig", "Autor:in: Korinna Hennig", "Autor*in: Korinna Hennig"):
         assert split_byline(byline) == ["Korinna Hennig"]
+
+
+def test_yoasts_written_by_label_names_the_author_where_nothing_else_does():
+    # frolleinherr.com: no author meta, no JSON-LD author, no byline; Yoast's sharing labels say who wrote it.
+    head = (
+        '<meta name="twitter:label1" content="Verfasst von"><meta name="twitter:data1" content="Karoline Herr">'
+        '<meta name="twitter:label2" content="Geschätzte Lesezeit"><meta name="twitter:data2" content="9 Minuten">'
+    )
+    assert extract_article(page(head), "https://blog.example.com/lost").authors == ["Karoline Herr"]
+    # Only the author's label counts, and the site or a role word is no author there either.
+    reading_time = '<meta name="twitter:label1" content="Est. reading time"><meta name="twitter:data1" content="9 minutes">'
+    assert extract_article(page(reading_time), "https://blog.example.com/lost").authors == []
+    desk = '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Redaktion">'
+    assert extract_article(page(desk), "https://blog.example.com/lost").authors == []
+
+
+def test_a_by_among_the_storys_details_is_its_byline():
+    # chocolate.com: "| By" for screen readers, then the name, then the date, on one line of details.
+    details = (
+        '<h1>Pregnant panhandler</h1><div class="article_meta_info"><span>yas!</span>'
+        '<span class="screen-reader-text">| By </span><span>Cara Stiles</span> | '
+        '<time class="entry-date">April 13, 2020</time></div>'
+    )
+    assert byline_authors(page("", details), [], "https://www.example.com/a") == ["Cara Stiles"]
+    # A long block holding such a line somewhere is no byline of its own.
+    long_block = f"<div>{'Other news of the day and more. ' * 5} | By Ann Other | {'More. ' * 5}</div>"
+    assert byline_authors(page("", long_block), [], "https://www.example.com/a") == []

@@ -168,6 +168,8 @@ _WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
 # Markers of the element that holds the byline, in class, id, rel, itemprop and data-testid.
 BYLINE_MARKERS = re.compile(r"author|byline|autor|posted-?by", re.I)
 BYLINE_MAX_CHARS = 120
+# Between the details of a story's line of them (section, byline, date).
+_DETAILS_SEPARATOR = re.compile(r"\s+[|•·]\s+")
 # Bylines inside these are another story's, a comment's or a photo's credit.
 NOT_THE_ARTICLES = re.compile(r"comment|related|teaser|sidebar|footer|widget|recommend|kommentar", re.I)
 BLOCKS = {"p", "div", "span", "li", "address"}
@@ -366,9 +368,16 @@ def byline_authors(html: str, site_names: Iterable[str | None], url: str | None)
         if not text:
             continue
         marked = _marked(el)
-        if not marked and (fallback or el.tag not in BLOCKS or not BYLINE_PREFIX.match(text)):
-            continue
-        if el.find(".//br") is not None:  # "Von A und B<br>Kakuma, Kenia": the names' line only
+        whole = True
+        if not marked:
+            if fallback or el.tag not in BLOCKS or len(text) > BYLINE_MAX_CHARS:
+                continue
+            # A short line of the story's details: "Trending | By Cara Stiles | April 13, 2020".
+            part = next((p for p in _DETAILS_SEPARATOR.split(text) if BYLINE_PREFIX.match(p)), None)
+            if part is None:
+                continue
+            whole, text = part == text, part
+        if whole and el.find(".//br") is not None:  # "Von A und B<br>Kakuma, Kenia": the names' line only
             text = _first_line(el)
         if len(text) > BYLINE_MAX_CHARS or _outside_the_article(el):
             continue
