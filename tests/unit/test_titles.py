@@ -182,3 +182,39 @@ def test_an_h1_that_goes_on_where_the_title_stops_is_the_headline():
     assert (
         choose_title(title, title, [h1], ["Backen macht glücklich"], "https://www.backen.example.de/a") == h1
     )
+
+
+def test_a_kicker_the_h1_marks_as_such_is_no_part_of_the_headline():
+    body = "".join(
+        f"<p>Paragraph {i} of a long enough story about car dealers and their sales.</p>" for i in range(10)
+    )
+
+    def page(title: str, h1: str) -> str:
+        head = f"<title>{title}</title><meta property='og:title' content='{title}'>"
+        return f"<html><head>{head}</head><body><h1>{h1}</h1><article>{body}</article></body></html>"
+
+    # MDR: the title keeps the kicker before a colon; the <h1> sets its own kicker apart in a span.
+    mdr = page(
+        "Corona-Lockerungen: Autohäuser rechnen mit langsamem Anlaufen | MDR.DE",
+        '<span class="dachzeile">Nach Corona-Lockerungen</span> <span class="headline">Autohäuser rechnen mit '
+        "langsamem Anlaufen</span>",
+    )
+    assert extract_article(mdr, "https://www.mdr.de/a").title == "Autohäuser rechnen mit langsamem Anlaufen"
+    # Deutschlandfunk: kicker and headline run together in the <h1>; the title has them as two parts.
+    dlf = page(
+        'Die Zukunft der Arbeit - "Wir dekorieren auf der Titanic die Liegestühle um"',
+        '<span class="overline">Die Zukunft der Arbeit</span>"Wir dekorieren auf der Titanic die Liegestühle um"',
+    )
+    assert (
+        extract_article(dlf, "https://www.dlf.de/a").title
+        == '"Wir dekorieren auf der Titanic die Liegestühle um"'
+    )
+    # Without a marked kicker, a colon in the title is the headline's own.
+    plain = page(
+        "Corona-Lockerungen: Autohäuser rechnen mit langsamem Anlaufen",
+        "Autohäuser rechnen mit langsamem Anlaufen",
+    )
+    assert (
+        extract_article(plain, "https://www.mdr.de/a").title
+        == "Corona-Lockerungen: Autohäuser rechnen mit langsamem Anlaufen"
+    )

@@ -174,6 +174,7 @@ def extract_article(
         md.canonical or base,
         headline=md.headline_declared,
         og_title=md.og_title,
+        kicked=md.kicked_headings,
     )
     text = _clean_text(body, title)
     if len(text) < min_text_chars:

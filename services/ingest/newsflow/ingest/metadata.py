@@ -43,6 +43,7 @@ class PageMetadata:
     og_title: str | None = None
     html_title: str | None = None  # <title>, which usually carries the site name too
     headings: list[str] = field(default_factory=list)  # the page's <h1>s: the headline as shown
+    kicked_headings: list[str] = field(default_factory=list)  # those that had a marked kicker taken off
     published_all: list[str] = field(default_factory=list)  # every declared publication value, in order
     published_hint: list[str] = field(default_factory=list)  # may give the time of a day found elsewhere
     page_times: list[str] = field(default_factory=list)  # other times the page writes (dates.py)
@@ -88,6 +89,24 @@ def _yoast_author(metas: dict[tuple[str, str], str]) -> list[str]:
         if _WRITTEN_BY.match(label.strip()) and (name := _meta(metas, f"twitter:data{n}")):
             return [name]
     return []
+
+
+# An <h1>'s kicker, marked as such: `<span class="dachzeile">Nach Corona-Lockerungen</span>`, "overline".
+_KICKER_CLASS = re.compile(
+    r"kicker|dachzeile|overline|topline|roofline|eyebrow|supertitle|superline|pretitle|spitzmarke", re.I
+)
+
+
+def _headline_of(h1: Any) -> tuple[str, bool]:
+    """The <h1>'s text without its marked kicker, which is a label above the headline, not part of it;
+    and whether it had one."""
+    kickers = [el for el in h1.find_all(True) if _KICKER_CLASS.search(" ".join(el.get("class") or []))]
+    text = " ".join(h1.get_text(" ").split())
+    for kicker in kickers:
+        words = " ".join(kicker.get_text(" ").split())
+        if words and text.startswith(words) and len(text) > len(words):
+            return text[len(words) :].lstrip(" :-–|"), True
+    return text, False
 
 
 def _meta_index(soup: BeautifulSoup) -> dict[tuple[str, str], str]:
@@ -293,7 +312,11 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
     md.title = md.title or _meta(metas, "og:title", "twitter:title")
     md.og_title = _meta(metas, "og:title")
     md.html_title = soup.title.string if soup.title and soup.title.string else None
-    md.headings = [" ".join(h.get_text(" ").split()) for h in soup.find_all("h1")]
+    for h1 in soup.find_all("h1"):
+        headline, kicker = _headline_of(h1)
+        md.headings.append(headline)
+        if kicker:
+            md.kicked_headings.append(headline)
     md.description = md.description or _meta(metas, "og:description", "description", "twitter:description")
     elsewhere, md.published_hint = _published_elsewhere(soup)
     md.published_all = [

@@ -110,12 +110,20 @@ def days_in_title(*titles: str | None) -> list[str]:
 # Below this share of common words, a declared title and the page's <h1> are two different headlines
 # (an SEO title for search and sharing, and the one readers see), and the <h1> is taken.
 OVERLAP = 0.7
+# A kicker is a label of a few words ("Corona-Lockerungen", "Live-Ticker zum Nahost-Krieg").
+MAX_KICKER_WORDS = 5
 
 
 def _overlap(a: str, b: str) -> float:
     """Words in common, as a share of the shorter one's."""
     wa, wb = set(re.findall(r"\w+", a.casefold())), set(re.findall(r"\w+", b.casefold()))
     return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
+def _after_kicker(title: str, heading: str) -> bool:
+    """The title is a kicker, a colon, then the heading."""
+    head, _, tail = title.rpartition(": ")
+    return bool(head) and key(tail) == key(heading) and len(head.split()) <= MAX_KICKER_WORDS
 
 
 def choose_title(
@@ -127,11 +135,13 @@ def choose_title(
     *,
     headline: bool = False,
     og_title: str | None = None,
+    kicked: Iterable[str] = (),
 ) -> str | None:
     """`headline`: `declared` is the article's JSON-LD headline, whose kicker ("Opinion | …") is the
     publisher's own choice: only the site's name is taken off it, unless the page's og:title shows the
     headline without the kicker or a section ("Neue Leipziger Schule: Judy Lybke…" and "Judy Lybke…";
-    "… | Sport" and "…"): the parts that og:title leaves out are not the headline."""
+    "… | Sport" and "…"): the parts that og:title leaves out are not the headline. `kicked`: the headings
+    whose marked kicker was taken off (metadata)."""
     sites = list(site_names)
     if headline and declared:
         shared = strip_site(og_title, sites, url) or og_title if og_title else None
@@ -166,6 +176,10 @@ def choose_title(
             # The <h1> goes on where the title stops ("…vom Blech" and "…vom Blech: einfach köstlich!"):
             # the title was shortened for the tab, the <h1> is the headline.
             if shown and len(key(shown[0])) > len(key(stripped)) and key(shown[0]).startswith(key(stripped)):
+                return shown[0]
+            # The title keeps the kicker the <h1> sets apart ("Corona-Lockerungen: Autohäuser rechnen …"
+            # beside an <h1> "Autohäuser rechnen …" under its own kicker): the <h1> is the headline.
+            if shown and shown[0] in kicked and _after_kicker(stripped, shown[0]):
                 return shown[0]
             return stripped
     return headings[0] if headings else declared or html_title
