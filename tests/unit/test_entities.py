@@ -399,3 +399,16 @@ def test_a_word_for_a_nations_people_is_nobodys_name_but_stays_in_an_organisatio
     assert "Alen Boksic" in enriched.people
     assert not {"Croat Alen Boksic", "Welsh", "Briton", "Tajik"} & set(enriched.people)
     assert "Scottish National Party" in enriched.organizations
+
+
+def test_scorers_in_brackets_after_a_score_are_people(enricher):
+    results = (
+        "Summaries of English premier league matches on Saturday:\n"
+        "Arsenal 2 (Adams 45, Vieira 90) Derby 2 (Sturridge 62, Powell\n71).\n"
+        "Sunderland 1 (Melville 83) Wimbledon 3 (Ekoku 8, 29, Holdsworth\n89).\n"
+        "Somerset 83 and 174 (P. Simmons 4-38), Leicestershire 296.\n"
+        "Alba Berlin (Germany) 9 5 4 14 (halftime 1-0)\n"
+    )
+    enriched = enricher.enrich(offline_article({"id": "s", "text": results}))
+    assert {"Sturridge", "Melville", "Ekoku", "Holdsworth", "P. Simmons"} <= set(enriched.people)
+    assert not {"Germany", "Halftime", "Leicestershire"} & set(enriched.people)

@@ -248,6 +248,7 @@ def english_mentions(
     teams = team_mentions(text, gazetteer)
     mentions = _teams_called_people(text, mentions, teams, gazetteer.first_names)
     mentions, teams = _lineups(text, mentions, teams, gazetteer.first_names)
+    mentions += [p for p in _scorers(text) if not _overlaps(p, mentions)]
     mentions += [t for t in teams if not _overlaps(t, mentions)]
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
 
@@ -341,6 +342,28 @@ def _lineups(
         elif player not in kept:
             kept.append(player)
     return kept, [players.get(id(t), t) for t in teams]
+
+
+# A score, then in brackets who scored and when: "Everton 2 (Branch 17, Kanchelskis 28)", "Somerset 83
+# and 174 (P. Simmons 4-38)", "Derbyshire 471 (J. Adams 123, T.O'Gorman 109 not out; T. Moody 6-82)".
+_SCORERS = re.compile(r"(?<![\w.])\d{1,3}(?:-\d{1,3})?\s*\(([^()]{1,300})\)")
+_SCORER = re.compile(
+    r"^\s*((?:[A-Z]\.\s?)*[A-Z][\w'’-]*[a-z][\w'’-]*(?:[ \t]+(?:van|de|der|[A-Z][\w'’-]*[a-z][\w'’-]*)){0,2})"
+    r"\s+\d{1,3}(?:-\d{1,3})?(?:\s+(?:not out|pen|og))?\s*$"
+)
+
+
+def _scorers(text: str) -> list[Mention]:
+    """The people in brackets after a score, each with a minute, runs or figures: scorers, batsmen,
+    bowlers. A name alone there ("(Germany) 9 5 4") or a word in lower case ("(halftime 1-0)") is none."""
+    found = []
+    for group in _SCORERS.finditer(text):
+        offset = group.start(1)
+        for item in re.finditer(r"[^,;]+", group.group(1)):
+            if m := _SCORER.match(item.group()):
+                start = offset + item.start() + m.start(1)
+                found.append(Mention(start, start + len(m.group(1)), "PER", m.group(1)))
+    return found
 
 
 def _surnames(mentions: list[Mention]) -> set[str]:
