@@ -412,3 +412,24 @@ def test_scorers_in_brackets_after_a_score_are_people(enricher):
     enriched = enricher.enrich(offline_article({"id": "s", "text": results}))
     assert {"Sturridge", "Melville", "Ekoku", "Holdsworth", "P. Simmons"} <= set(enriched.people)
     assert not {"Germany", "Halftime", "Leicestershire"} & set(enriched.people)
+
+
+def test_a_numbered_team_sheet_is_people_whoever_the_model_knows_and_so_are_its_substitutes(enricher):
+    text = (
+        "South Korea beat Indonesia 4-2 in their Asian Cup group match on Saturday, with two goals from "
+        "their captain in the first half.\n"
+        "Teams:\n"
+        "Indonesia: 20 - Hendro Kartiko; 2 - Agung Setyabudi; 3 - Suwandi Siswoyo; 4 - Yeyen Tumera; "
+        "5 - Aples Tecuari; 6 - Sudiriman; 12 - Chris Yarangga (15 - Francis Wewengken 36); "
+        "16 - Marzuki Badriawan.\n"
+    )
+    enriched = enricher.enrich(offline_article({"id": "t", "text": text}))
+    for player in (
+        "Agung Setyabudi",
+        "Suwandi Siswoyo",
+        "Yeyen Tumera",
+        "Aples Tecuari",
+        "Francis Wewengken",
+    ):
+        assert player in enriched.people
+        assert player not in enriched.organizations

@@ -292,6 +292,7 @@ def _teams_called_people(
 # What follows a team's name at the head of its line-up: "South Africa - 15 - Andre Joubert, …", "Leeds:".
 _LINEUP_HEAD = re.compile(r"\s*(?:-\s|:)")
 _LIST_SEPARATOR = re.compile(r"[,;]")
+_SHIRT_NUMBER = re.compile(r"(?<!\d)\d{1,2}\s*-\s*$")
 
 
 def _lineups(
@@ -299,15 +300,16 @@ def _lineups(
 ) -> tuple[list[Mention], list[Mention]]:
     """One sense per line-up: in a list of more than two names among numbers ("13 - Japie Mulder (Joel
     Stransky, 48 mins) 12 - Danie van Schalkwyk, …"), where more than half the names are people (the
-    model's, or a known first name and more), the others are people too, not the teams a line of
-    numbers otherwise names, nor the organisations the model took some for ("Alama Ieremia"). The
-    team whose line-up it is, at the line's head, stays a team."""
+    model's, or a known first name and more) or most follow a shirt number, the others are people too,
+    not the teams a line of numbers otherwise names, nor the organisations the model took some for
+    ("Alama Ieremia"). The team whose line-up it is, at the line's head, stays a team."""
     breaks = [m.start() for m in re.finditer("\n", text)] if teams else []
     by_line: dict[int, list[Mention]] = defaultdict(list)
     for t in teams:
         by_line[bisect_left(breaks, t.start)].append(t)
     people = [m for m in mentions if m.label == "PER"]
     players: dict[int, Mention] = {}  # id of a team run -> the person it is
+    substitutes: list[Mention] = []
     for runs in by_line.values():
         line_start = text.rfind("\n", 0, runs[0].start) + 1
         line_end = text.find("\n", line_start)
@@ -324,16 +326,21 @@ def _lineups(
             if (" " in r.text and r.text.split()[0] in first_names)
             or any(r.start <= p.start and p.end <= r.end for p in people)
         ]
-        if len(named) * 2 > len(names):
+        # Shirt numbers before the names ("20 - Hendro Kartiko; 2 - Agung Setyabudi"): a team sheet,
+        # whoever the model knows on it.
+        numbered = [r for r in names if _SHIRT_NUMBER.search(text, max(0, r.start - 8), r.start)]
+        if len(named) * 2 > len(names) or len(numbered) * 2 > len(names) >= 3:
             players.update({id(r): replace(r, label="PER") for r in names})
+            substitutes += _substitutes(line, line_start)
     if not players:
         return mentions, teams
     # The model's organisations inside a player's name ("van Schalkwyk" of "Danie van Schalkwyk") are
     # that player, once.
     kept: list[Mention] = []
+    named = [*players.values(), *substitutes]
     for m in mentions:
         player = (
-            next((p for p in players.values() if p.start <= m.start and m.end <= p.end), None)
+            next((p for p in named if p.start <= m.start and m.end <= p.end), None)
             if m.label == "ORG"
             else None
         )
@@ -341,7 +348,22 @@ def _lineups(
             kept.append(m)
         elif player not in kept:
             kept.append(player)
+    kept += [p for p in substitutes if not _overlaps(p, kept)]
     return kept, [players.get(id(t), t) for t in teams]
+
+
+# A substitute in brackets in a line-up, with the minute he came on: "(Joel Stransky, 48 mins)", "(15 -
+# Francis Wewengken 36)", "(Alama Ieremia, 70)".
+_SUBSTITUTE = re.compile(
+    r"\(\s*(?:\d{1,2}\s*-\s*)?([A-Z][\w'’-]*[a-z][\w'’-]*(?:[ \t]+(?:van|de|der|den|[A-Z][\w'’-]*)){1,3}),?"
+    r"\s+\d{1,3}(?:st|nd|rd|th)?(?:\s*mins?\.?)?\s*\)"
+)
+
+
+def _substitutes(line: str, offset: int) -> list[Mention]:
+    return [
+        Mention(offset + m.start(1), offset + m.end(1), "PER", m.group(1)) for m in _SUBSTITUTE.finditer(line)
+    ]
 
 
 # A score, then in brackets who scored and when: "Everton 2 (Branch 17, Kanchelskis 28)", "Somerset 83
