@@ -240,15 +240,28 @@ def english_mentions(
     dev: people F1 0.783 -> 0.813), and the teams of results lines."""
     text = doc.text  # spaCy joins it from the tokens on every access
     mentions = model_mentions(doc, gazetteer, places, classes, text)
-    mentions += [
-        p
-        for p in pattern_mentions(text, gazetteer)
-        if p.label == "PER" and not _overlaps(p, mentions) and not is_common_word(p.text.split()[-1].lower())
-    ]
+    for p in pattern_mentions(text, gazetteer):
+        if p.label != "PER" or is_common_word(p.text.split()[-1].lower()):
+            continue
+        inside = [m for m in mentions if _overlaps(m, [p])]
+        # A known first name and a surname hold the single words the model cut out of them ("Natasha" as
+        # an organisation, "Langrova" alone, in "Natasha Zvereva", "Petra Langrova"). A name it read
+        # whole stays as read, as an organisation too ("Philip Morris"); a longer run around a name it
+        # found is a title or a nationality before it ("German Defence Minister Volker Ruehe").
+        if fold(p.text.split()[0]) in gazetteer.nationalities:
+            continue
+        if all(
+            p.start <= m.start and m.end <= p.end and " " not in m.text and m.end - m.start < p.end - p.start
+            for m in inside
+        ):
+            mentions = [m for m in mentions if m not in inside] + [p]
     teams = team_mentions(text, gazetteer)
     mentions = _teams_called_people(text, mentions, teams, gazetteer.first_names)
     mentions, teams = _lineups(text, mentions, teams, gazetteer.first_names)
-    mentions += [p for p in _scorers(text) if not _overlaps(p, mentions)]
+    # A name in a scorer's place is a person, whatever the model made of it ("Brightwell" as a firm).
+    scorers = _scorers(text)
+    mentions = [m for m in mentions if m.label != "ORG" or not any(_within(m, s) for s in scorers)]
+    mentions += [p for p in scorers if not _overlaps(p, mentions)]
     mentions += [t for t in teams if not _overlaps(t, mentions)]
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
 
@@ -334,15 +347,14 @@ def _lineups(
             substitutes += _substitutes(line, line_start)
     if not players:
         return mentions, teams
-    # The model's organisations inside a player's name ("van Schalkwyk" of "Danie van Schalkwyk") are
-    # that player, once.
+    # The model's organisations inside a player's name ("van Schalkwyk" of "Danie van Schalkwyk"), and the
+    # part of it it read as a person ("Berg"), are that player, once.
     kept: list[Mention] = []
     named = [*players.values(), *substitutes]
     for m in mentions:
-        player = (
-            next((p for p in named if p.start <= m.start and m.end <= p.end), None)
-            if m.label == "ORG"
-            else None
+        player = next(
+            (p for p in named if _within(m, p) and (m.label == "ORG" or m.end - m.start < p.end - p.start)),
+            None,
         )
         if player is None:
             kept.append(m)
@@ -402,6 +414,10 @@ def _people_by_surname(mentions: list[Mention]) -> list[Mention]:
         replace(m, label="PER") if m.label == "ORG" and " " not in m.text and m.text in surnames else m
         for m in mentions
     ]
+
+
+def _within(mention: Mention, other: Mention) -> bool:
+    return other.start <= mention.start and mention.end <= other.end
 
 
 def _overlaps(mention: Mention, others: list[Mention]) -> bool:
