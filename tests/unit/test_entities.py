@@ -352,9 +352,7 @@ def test_the_names_of_a_line_up_are_people_and_its_team_stays_a_team(enricher):
         "3 - Marius Botha, 2 - James Harlow, 1 - Dawie Pienaar (Simon Ford, 66).\n"
     )
     enriched = enricher.enrich(offline_article({"id": "l", "text": lineup}))
-    for player in ("Kobus Venter", "Danie van der Berg", "Japie Kruger", "Dawie Pienaar"):
-        assert player in enriched.people
-        assert player not in enriched.organizations
+    assert_people(enriched, "Kobus Venter", "Danie van der Berg", "Japie Kruger", "Dawie Pienaar")
     assert "Leeds" in enriched.organizations  # the team whose line-up it is
     # A result with its scorers in brackets names teams, though clubs carry first names.
     result = "Premier League result:\nChelsea 2 (Moreno 12, Falk 55) Everton 2 (Hardy 17, Quinn 60) Leeds 1\n"
@@ -421,9 +419,7 @@ def test_a_numbered_team_sheet_is_people_whoever_the_model_knows_and_so_are_its_
         "5 - Aples Tekuari; 6 - Sudirman; 12 - Chris Yawan (15 - Frans Wenggi 36); 16 - Marzuki Badri.\n"
     )
     enriched = enricher.enrich(offline_article({"id": "t", "text": text}))
-    for player in ("Agus Setiadi", "Suwarno Sidik", "Yeyen Tamara", "Aples Tekuari", "Frans Wenggi"):
-        assert player in enriched.people
-        assert player not in enriched.organizations
+    assert_people(enriched, "Agus Setiadi", "Suwarno Sidik", "Yeyen Tamara", "Aples Tekuari", "Frans Wenggi")
 
 
 def test_a_first_name_and_surname_hold_the_single_words_the_model_cut_out_of_them(enricher, monkeypatch):
@@ -445,3 +441,26 @@ def test_a_first_name_and_surname_hold_the_single_words_the_model_cut_out_of_the
     found = {(m.text, m.label) for m in mentions}
     assert {("Natasha Kowalczyk", "PER"), ("Petra Novakova", "PER"), ("Philip Morris", "ORG")} <= found
     assert not {("Natasha", "ORG"), ("Novakova", "PER")} & found
+
+
+def test_a_table_of_people_takes_the_rows_the_model_missed_as_people(enricher):
+    # Standings of a made-up ski race: most rows hold a person the model or a first name finds; the
+    # others are people too, not teams (the model may take one for an organisation).
+    standings = (
+        "Women's downhill standings after Saturday's race:\n"
+        "1. Katrin Hoffmann (Germany) 180 points\n"
+        "2. Renate Gasser (Austria) 132\n"
+        "3. Carole Marchand (France) 86\n"
+        "4. Megan Gorsky (U.S.) 75\n"
+        "5. Picabo Lane (U.S.) 69\n"
+        "6. Urska Hrovat (Slovenia) 66\n"
+    )
+    enriched = enricher.enrich(offline_article({"id": "d", "text": standings}))
+    assert_people(enriched, "Katrin Hoffmann", "Megan Gorsky", "Picabo Lane", "Urska Hrovat")
+
+
+def assert_people(enriched, *names: str) -> None:
+    """Each name is among the article's people and not among its organisations."""
+    for name in names:
+        assert name in enriched.people
+        assert name not in enriched.organizations

@@ -258,6 +258,7 @@ def english_mentions(
     teams = team_mentions(text, gazetteer)
     mentions = _teams_called_people(text, mentions, teams, gazetteer.first_names)
     mentions, teams = _lineups(text, mentions, teams, gazetteer.first_names)
+    mentions, teams = _leaderboards(text, mentions, teams, gazetteer.first_names)
     # A name in a scorer's place is a person, whatever the model made of it ("Brightwell" as a firm).
     scorers = _scorers(text)
     mentions = [m for m in mentions if m.label != "ORG" or not any(_within(m, s) for s in scorers)]
@@ -275,6 +276,22 @@ def _teams_called_people(
     leaderboard, a race's results or a scorecard, where at least half the rows hold a person or begin with
     a known first name, keeps its people. A table is a run of
     consecutive results lines (team_mentions) of one or two teams each; a line of more names is a line-up."""
+    replaced: dict[int, Mention] = {}  # id of a person mention -> its team
+    for table, _, covered, people_rows in _tables(text, mentions, teams, first_names):
+        if people_rows:
+            continue  # rows of people: a leaderboard, a race, a scorecard
+        for i in table:
+            for p in covered[i]:
+                replaced[id(p)] = teams[i]
+    return [replaced.get(id(m), m) for m in mentions]
+
+
+def _tables(
+    text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
+) -> list[tuple[list[int], list[int], dict[int, list[Mention]], bool]]:
+    """The tables of results lines: for each, its team runs (indices into teams), the line of every run,
+    the people inside each run, and whether at least half its rows hold a person or begin with a known
+    first name (a table of people)."""
     breaks = [m.start() for m in re.finditer("\n", text)] if teams else []
     line_of = [bisect_left(breaks, t.start) for t in teams]
     per_line = Counter(line_of)
@@ -287,19 +304,39 @@ def _teams_called_people(
         else:
             tables.append([i])
     people = [m for m in mentions if m.label == "PER"]
-    replaced: dict[int, Mention] = {}  # id of a person mention -> its team
+    found = []
     for table in tables:
-        covered = {
-            i: [p for p in people if teams[i].start <= p.start and p.end <= teams[i].end] for i in table
-        }
+        covered = {i: [p for p in people if _within(p, teams[i])] for i in table}
         rows = {line_of[i] for i in table}
         named = {line_of[i] for i in table if covered[i] or teams[i].text.split()[0] in first_names}
-        if len(named) * 2 >= len(rows):
-            continue  # rows of people: a leaderboard, a race, a scorecard
+        found.append((table, line_of, covered, len(named) * 2 >= len(rows)))
+    return found
+
+
+def _leaderboards(
+    text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
+) -> tuple[list[Mention], list[Mention]]:
+    """One sense per table, the other way: in a table of people (standings of a race, a leaderboard) a
+    row's first name of two words or more that the model did not read as a person whole is the row's
+    person too ("10= Megan Gerety (U.S.) 51", which it took for an organisation), not a team."""
+    players: dict[int, Mention] = {}  # id of a team run -> the person it is
+    for table, line_of, covered, people_rows in _tables(text, mentions, teams, first_names):
+        if not people_rows or len(table) < 3:
+            continue
+        seen_rows: set[int] = set()
         for i in table:
-            for p in covered[i]:
-                replaced[id(p)] = teams[i]
-    return [replaced.get(id(m), m) for m in mentions]
+            row = line_of[i]
+            if row in seen_rows:
+                continue  # the row's other names: a team, a country, a horse's trainer
+            seen_rows.add(row)
+            # A surname alone the model read ("Lane" of "Picabo Lane") is no whole name.
+            if " " in teams[i].text and all(" " not in p.text for p in covered[i]):
+                players[id(teams[i])] = replace(teams[i], label="PER")
+    if not players:
+        return mentions, teams
+    named = list(players.values())
+    kept = [m for m in mentions if not any(_within(m, p) for p in named)]
+    return kept, [players.get(id(t), t) for t in teams]
 
 
 # What follows a team's name at the head of its line-up: "South Africa - 15 - Andre Joubert, …", "Leeds:".
