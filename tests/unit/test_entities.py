@@ -464,3 +464,24 @@ def assert_people(enriched, *names: str) -> None:
     for name in names:
         assert name in enriched.people
         assert name not in enriched.organizations
+
+
+def test_a_possessors_name_ends_at_the_possessive_and_a_legal_form_makes_a_company():
+    assert clean_name("Jonas Okafor's National Unity Party", "PER", english=True) == "Jonas Okafor"
+    assert clean_name("President Biden's", "PER", english=True) == "Biden"
+
+
+def test_a_person_the_model_names_with_a_legal_form_is_a_company(enricher, monkeypatch):
+    from newsflow.enrich import entities
+
+    text = "Shares of Marzotto SpA rose on Tuesday after the results."
+    start = text.index("Marzotto SpA")
+
+    class Ent:  # the model's reading of the span, as spaCy gives it
+        text, label_, start_char, end_char = "Marzotto SpA", "PERSON", start, start + len("Marzotto SpA")
+
+    class Doc:
+        ents = [Ent()]
+
+    found = entities.model_mentions(Doc(), enricher.gazetteer, text=text)
+    assert [(m.text, m.label) for m in found] == [("Marzotto SpA", "ORG")]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from newsflow.enrich.gazetteer import Gazetteer
-from newsflow.enrich.names import NOT_ORGANISATIONS, find_names
+from newsflow.enrich.names import LEGAL_FORMS, NOT_ORGANISATIONS, find_names
 from newsflow.enrich.wordclass import WordClass, is_common_word, word_classes
 from newsflow.text import fold
 
@@ -64,6 +64,7 @@ class Mention:
 
 # French "M. Macron" is Monsieur; in English "M. Atherton" is an initial, part of the name.
 _MONSIEUR = re.compile(r"^M\.\s+")
+_INNER_POSSESSIVE = re.compile(r"(?:'s|’s)\s+(?=[A-Z])")
 _INITIAL = re.compile(r"[A-Z]\.(?:[A-Z]\.)*")
 _TRAILING_FIGURES = re.compile(r"(?:\s+\d[\d./:-]*)+$")
 
@@ -73,6 +74,8 @@ def clean_name(name: str, label: str, *, english: bool = False) -> str | None:
     cannot be a name (no capital, a digit, one letter). `english`: the text is English."""
     name = _POSSESSIVE.sub("", _LEADING_ARTICLE.sub("", " ".join(name.split())))
     if label == "PER":
+        # "Nelson Mandela's African National Congress": the person is the possessor.
+        name = _INNER_POSSESSIVE.split(name, maxsplit=1)[0]
         # "A. Smith 5-68", "P. Johnson 84": a scorecard's figures, which the model reads into the name.
         # A single word before a score is a team's ("Everton 2"), and stays out with its digits.
         if " " in (bare := _TRAILING_FIGURES.sub("", name)):
@@ -149,7 +152,8 @@ def model_mentions(
             classes = word_classes(doc) if classes is None else classes
             if classes[ent.start] != "PROPN":
                 continue
-        if label == "PER" and _is_club(name, gazetteer):
+        # "Pirelli SpA", "Brewpole BV": a company's legal form ends no one's name.
+        if label == "PER" and (_is_club(name, gazetteer) or name.split()[-1] in LEGAL_FORMS):
             label = "ORG"
         mentions.append(_mention(ent.start_char, written, label, name))
     return mentions
