@@ -198,7 +198,7 @@ def test_teams_of_results_lines_are_organisations_though_named_like_towns(enrich
 
 
 def test_a_person_in_a_table_of_teams_is_a_team_and_a_leaderboard_keeps_its_people(enricher):
-    from newsflow.enrich.entities import _teams_called_people, team_mentions
+    from newsflow.enrich.entities import _tables, _teams_called_people, team_mentions
 
     first_names = enricher.gazetteer.first_names
 
@@ -206,7 +206,7 @@ def test_a_person_in_a_table_of_teams_is_a_team_and_a_leaderboard_keeps_its_peop
         teams = team_mentions(text, enricher.gazetteer)
         start = text.index(person)
         mention = Mention(start, start + len(person), "PER", person)  # as the model may call it
-        return _teams_called_people(text, [mention], teams, first_names)[0]
+        return _teams_called_people([mention], teams, _tables(text, [mention], teams, first_names))[0]
 
     standings = (
         "Standings:\n"

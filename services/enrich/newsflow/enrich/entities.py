@@ -260,9 +260,11 @@ def english_mentions(
         ):
             mentions = [m for m in mentions if m not in inside] + [p]
     teams = team_mentions(text, gazetteer)
-    mentions = _teams_called_people(text, mentions, teams, gazetteer.first_names)
+    # Tables hold lines of one or two teams, line-ups more: what one step changes, the other never reads.
+    tables = _tables(text, mentions, teams, gazetteer.first_names)
+    mentions = _teams_called_people(mentions, teams, tables)
     mentions, teams = _lineups(text, mentions, teams, gazetteer.first_names)
-    mentions, teams = _leaderboards(text, mentions, teams, gazetteer.first_names)
+    mentions, teams = _leaderboards(mentions, teams, tables)
     # A name in a scorer's place is a person, whatever the model made of it ("Brightwell" as a firm).
     scorers = _scorers(text)
     mentions = [m for m in mentions if m.label != "ORG" or not any(_within(m, s) for s in scorers)]
@@ -271,9 +273,7 @@ def english_mentions(
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
 
 
-def _teams_called_people(
-    text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
-) -> list[Mention]:
+def _teams_called_people(mentions: list[Mention], teams: list[Mention], tables: list[Table]) -> list[Mention]:
     """One sense per table: the "people" the model and the first names find in a table of results or
     standings whose other rows are teams are teams too ("Graafschap Doetinchem 18 9 3 6 29 22 30" among
     the Eredivisie's clubs, "Alba Berlin (Germany) 9 5 4 14", "London Irish 27 Bristol 28"); a golf
@@ -281,7 +281,7 @@ def _teams_called_people(
     a known first name, keeps its people. A table is a run of
     consecutive results lines (team_mentions) of one or two teams each; a line of more names is a line-up."""
     replaced: dict[int, Mention] = {}  # id of a person mention -> its team
-    for table, _, covered, people_rows in _tables(text, mentions, teams, first_names):
+    for table, _, covered, people_rows in tables:
         if people_rows:
             continue  # rows of people: a leaderboard, a race, a scorecard
         for i in table:
@@ -290,9 +290,14 @@ def _teams_called_people(
     return [replaced.get(id(m), m) for m in mentions]
 
 
+# A table's team runs (indices into teams), the line of every run, the people inside each run, and
+# whether it is a table of people.
+Table = tuple[list[int], list[int], dict[int, list[Mention]], bool]
+
+
 def _tables(
     text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
-) -> list[tuple[list[int], list[int], dict[int, list[Mention]], bool]]:
+) -> list[Table]:
     """The tables of results lines: for each, its team runs (indices into teams), the line of every run,
     the people inside each run, and whether at least half its rows hold a person or begin with a known
     first name (a table of people)."""
@@ -318,13 +323,13 @@ def _tables(
 
 
 def _leaderboards(
-    text: str, mentions: list[Mention], teams: list[Mention], first_names: frozenset[str]
+    mentions: list[Mention], teams: list[Mention], tables: list[Table]
 ) -> tuple[list[Mention], list[Mention]]:
     """One sense per table, the other way: in a table of people (standings of a race, a leaderboard) a
     row's first name of two words or more that the model did not read as a person whole is the row's
     person too ("10= Megan Gerety (U.S.) 51", which it took for an organisation), not a team."""
     players: dict[int, Mention] = {}  # id of a team run -> the person it is
-    for table, line_of, covered, people_rows in _tables(text, mentions, teams, first_names):
+    for table, line_of, covered, people_rows in tables:
         if not people_rows or len(table) < 3:
             continue
         seen_rows: set[int] = set()
@@ -377,8 +382,7 @@ def _lineups(
             r
             for r in names
             # A first name and more: one word alone may be a club ("Chelsea", "Everton").
-            if (" " in r.text and r.text.split()[0] in first_names)
-            or any(r.start <= p.start and p.end <= r.end for p in people)
+            if (" " in r.text and r.text.split()[0] in first_names) or any(_within(p, r) for p in people)
         ]
         # Shirt numbers before the names ("20 - Hendro Kartiko; 2 - Agung Setyabudi"): a team sheet,
         # whoever the model knows on it.
