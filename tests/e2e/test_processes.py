@@ -47,8 +47,8 @@ def test_two_enrich_processes_share_the_group_and_each_article_is_indexed_once(t
         enriched = [f.get("id") for _, f in client.xrange("news.enriched")]
         assert sorted(i for i in enriched if i in ids) == sorted(ids)
         assert client.xpending("news.articles", "enrich")["pending"] == 0
-        # Two readers in the group (each process also has its reclaimer, named "<consumer>-reclaim"). A
-        # consumer appears at its first read, which on a loaded machine can come after the heartbeat.
+        # Two readers in the group (each process also has its reclaimer, named "<consumer>-reclaim"); each
+        # joined as it started.
         deadline, readers = time.monotonic() + 60, set()
         while time.monotonic() < deadline:
             readers = {c["name"] for c in client.xinfo_consumers("news.articles", "enrich")}

@@ -198,3 +198,16 @@ async def test_an_entry_still_being_handled_is_never_reclaimed(settings, redis):
         await wait_for(acknowledged, timeout=20)
         await asyncio.sleep(1.0)  # a late second copy would show up here
     assert len(calls) == 1, calls
+
+
+async def test_every_running_reader_is_a_member_of_its_group_before_any_entry(settings, redis):
+    # Redis adds a consumer only when a read delivers it an entry; a replica that no entry has reached
+    # yet must still show, or status and scaling checks miss it.
+    await ensure_groups(redis, settings)
+    first = settings.model_copy(update={"consumer_name": "replica-a"})
+    second = settings.model_copy(update={"consumer_name": "replica-b"})
+    async with running(IndexHandler(first), first), running(IndexHandler(second), second):
+        consumers = await redis.xinfo_consumers(settings.stream_enriched, "index")
+    names = {c["name"].decode() if isinstance(c["name"], bytes) else c["name"] for c in consumers}
+    assert {"replica-a", "replica-b"} <= names
+    assert await redis.xlen(settings.stream_enriched) == 0

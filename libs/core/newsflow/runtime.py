@@ -44,7 +44,7 @@ from newsflow.metrics import (
 from newsflow.pipeline import Stage, stage_of
 from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
-from newsflow.streams import decode_fields, ensure_groups
+from newsflow.streams import decode_fields, ensure_groups, join_group
 from newsflow.trace import record
 from newsflow.upkeep import remove_dead_consumers, trim_dead_letters, trim_stream
 
@@ -539,6 +539,8 @@ class StageWorker:
                 await remove_dead_consumers(
                     self.redis, stage.input, stage.group, settings.consumer_max_idle_s
                 )
+                # After the removal, which takes a reader that no entry reached in that long for a dead one.
+                await join_group(self.redis, stage.input, stage.group, self.name)
                 trimmed = await trim_dead_letters(
                     self.redis, settings.stream_dlq, settings.dlq_max_age_s, settings.dlq_max_len
                 )
@@ -559,6 +561,7 @@ class StageWorker:
 
     async def on_startup(self) -> None:
         await ensure_groups(self.redis, self.settings)
+        await join_group(self.redis, self.stage.input, self.stage.group, self.name)
         await self.handler.start(self.redis)
 
     async def after_startup(self) -> None:

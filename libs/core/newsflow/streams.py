@@ -93,3 +93,13 @@ async def ensure_groups(redis: Redis, settings: Settings) -> None:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+
+async def join_group(redis: Redis, stream: str, group: str, consumer: str) -> None:
+    """Make the consumer a member of its group now (XGROUP CREATECONSUMER; a no-op when it is one).
+
+    Redis adds a consumer at the first read that delivers it an entry, not at an empty blocking read: a
+    replica started beside a busy one would be missing from XINFO CONSUMERS (and `newsflow status`)
+    until it happened to win an entry. Joining at start shows every live reader, busy or not.
+    """
+    await redis.xgroup_createconsumer(stream, group, consumer)
