@@ -8,7 +8,14 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from newsflow.upkeep import remove_dead_consumers, safe_trim_id, trim_dead_letters, trim_stream
+from newsflow import keys
+from newsflow.upkeep import (
+    live_consumers,
+    remove_dead_consumers,
+    safe_trim_id,
+    trim_dead_letters,
+    trim_stream,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -98,6 +105,21 @@ async def test_only_idle_consumers_without_pending_entries_are_removed(redis):
     await redis.xautoclaim(STREAM, "g", "alive", min_idle_time=0, start_id="0")
     await asyncio.sleep(0.3)
     assert await remove_dead_consumers(redis, STREAM, "g", max_idle_s=0.2) == ["dead-with-work"]
+
+
+async def test_a_live_workers_consumers_stay_however_long_no_entry_reaches_them(redis):
+    await fill(redis, 1)
+    await redis.xgroup_create(STREAM, "g", id="$")
+    for name in ("quiet-worker", "quiet-worker-reclaim", "gone-worker"):
+        await redis.xgroup_createconsumer(STREAM, "g", name)
+    await redis.set(keys.heartbeat("stage", "quiet-worker"), "1", ex=30)
+    await asyncio.sleep(0.3)
+    # An empty blocking read does not reset a consumer's idle time before Redis 7.2.
+    await redis.xreadgroup("g", "quiet-worker", {STREAM: ">"}, block=10)
+    live = await live_consumers(redis, "stage")
+    assert live == {"quiet-worker"}
+    assert await remove_dead_consumers(redis, STREAM, "g", max_idle_s=0.2, live=live) == ["gone-worker"]
+    await redis.delete(keys.heartbeat("stage", "quiet-worker"))
 
 
 async def test_dead_letters_are_trimmed_by_age_then_by_count(redis):

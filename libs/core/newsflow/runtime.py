@@ -46,7 +46,7 @@ from newsflow.schemas import format_utc, utcnow
 from newsflow.settings import Settings
 from newsflow.streams import decode_fields, ensure_groups, join_group
 from newsflow.trace import record
-from newsflow.upkeep import remove_dead_consumers, trim_dead_letters, trim_stream
+from newsflow.upkeep import live_consumers, remove_dead_consumers, trim_dead_letters, trim_stream
 
 log = get_logger("newsflow.worker")
 
@@ -536,10 +536,10 @@ class StageWorker:
             try:
                 await ensure_groups(self.redis, settings)  # again: a Redis that lost its data gets them back
                 await trim_stream(self.redis, stage.input, settings.stream_retention_s)
+                live = await live_consumers(self.redis, stage.name)
                 await remove_dead_consumers(
-                    self.redis, stage.input, stage.group, settings.consumer_max_idle_s
+                    self.redis, stage.input, stage.group, settings.consumer_max_idle_s, live
                 )
-                # After the removal, which takes a reader that no entry reached in that long for a dead one.
                 await join_group(self.redis, stage.input, stage.group, self.name)
                 trimmed = await trim_dead_letters(
                     self.redis, settings.stream_dlq, settings.dlq_max_age_s, settings.dlq_max_len

@@ -12,11 +12,13 @@ its stream: `newsflow status` shows its lag, and news.urls backpressure (newsflo
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from newsflow import keys
 from newsflow.logs import get_logger
 
 log = get_logger("newsflow.upkeep")
@@ -89,11 +91,24 @@ async def trim_dead_letters(redis: Redis, stream: str, max_age_s: float, max_len
     return removed
 
 
-async def remove_dead_consumers(redis: Redis, stream: str, group: str, max_idle_s: float) -> list[str]:
-    """Remove the group's consumers idle longer than max_idle_s that own no pending entry.
+async def live_consumers(redis: Redis, stage: str) -> set[str]:
+    """The consumer names of the stage's workers whose heartbeat is live."""
+    return {
+        keys.consumer_of_heartbeat(_s(key))
+        async for key in redis.scan_iter(match=keys.heartbeat(stage, "*"), count=1000)
+    }
+
+
+async def remove_dead_consumers(
+    redis: Redis, stream: str, group: str, max_idle_s: float, live: Collection[str] = ()
+) -> list[str]:
+    """Remove the group's consumers idle longer than max_idle_s that own no pending entry, except the
+    live workers' (`live`: their names; a worker's reclaimer is "<name>-reclaim").
 
     A worker killed with entries pending leaves a consumer behind; the reclaimer of a live worker takes
-    over its entries (XAUTOCLAIM), after which the empty consumer is removed here.
+    over its entries (XAUTOCLAIM), after which the empty consumer is removed here. Idleness alone does
+    not tell a dead worker: before Redis 7.2 an empty blocking read leaves a consumer's idle time
+    running, so a live worker on a quiet stream looks as idle as a dead one.
     """
     try:
         consumers = await redis.xinfo_consumers(stream, group)
@@ -102,9 +117,10 @@ async def remove_dead_consumers(redis: Redis, stream: str, group: str, max_idle_
     removed = []
     for consumer in consumers:
         consumer = {_s(k): _s(v) for k, v in consumer.items()}
-        # "idle" counts any attempt, empty blocking reads included: a live worker never reaches the limit.
         idle_ms = int(consumer["idle"])
         if idle_ms < max_idle_s * 1000 or int(consumer["pending"]) > 0:
+            continue
+        if consumer["name"].removesuffix("-reclaim") in live:
             continue
         if int(await redis.eval(_DELETE_IF_IDLE, 1, stream, group, consumer["name"])) >= 0:
             removed.append(consumer["name"])
