@@ -200,13 +200,15 @@ def test_teams_of_results_lines_are_organisations_though_named_like_towns(enrich
 def test_a_person_in_a_table_of_teams_is_a_team_and_a_leaderboard_keeps_its_people(enricher):
     from newsflow.enrich.entities import _tables, _teams_called_people, team_mentions
 
-    first_names = enricher.gazetteer.first_names
+    gazetteer = enricher.gazetteer
 
-    def read(text: str, person: str) -> Mention:
-        teams = team_mentions(text, enricher.gazetteer)
-        start = text.index(person)
-        mention = Mention(start, start + len(person), "PER", person)  # as the model may call it
-        return _teams_called_people([mention], teams, _tables(text, [mention], teams, first_names))[0]
+    def read(text: str, person: str, *others: str) -> Mention:
+        teams = team_mentions(text, gazetteer)
+        mentions = [
+            Mention(text.index(p), text.index(p) + len(p), "PER", p)  # as the model may call them
+            for p in (person, *others)
+        ]
+        return _teams_called_people(mentions, teams, _tables(text, mentions, teams, gazetteer))[0]
 
     standings = (
         "Standings:\n"
@@ -224,6 +226,12 @@ def test_a_person_in_a_table_of_teams_is_a_team_and_a_leaderboard_keeps_its_peop
         "206 Nick Price (Zimbabwe) 68 68 70\n207 Clinton Whitelaw 70 70 67\n"
     )
     assert read(leaderboard, "Des Terblanche").label == "PER"
+    # Results between "people" named by places and common words, or by one word each, are between
+    # teams, though the model called every side a person; two-word names of their own stay people.
+    results = "Division one\nRedfield Rovers 27 Grimsdale 28\nOakhurst 13 Swindon Harbour 56\n"
+    assert read(results, "Swindon Harbour", "Grimsdale", "Oakhurst").label == "ORG"
+    singles = "Singles\nZorvan Kettiak (Utopia) beat Ondrej Malverk (Atlantis) 6-4 6-4\n"
+    assert read(singles, "Zorvan Kettiak", "Ondrej Malverk").label == "PER"
     # A line of many names is a line-up, whatever the table around it.
     lineup = "PSV Eindhoven 18 12 4 2 40 15 40\nTeams: 1 - Kim Byung Ji; 2 - Kim Pan Keun; 5 - Huh Ki Tae\n"
     assert read(lineup, "Kim Pan Keun").label == "PER"
@@ -485,3 +493,36 @@ def test_a_person_the_model_names_with_a_legal_form_is_a_company(enricher, monke
 
     found = entities.model_mentions(Doc(), enricher.gazetteer, text=text)
     assert [(m.text, m.label) for m in found] == [("Marzotto SpA", "ORG")]
+
+
+def test_a_side_is_no_person_before_its_player_or_after_the(enricher):
+    from newsflow.enrich.entities import _sides_called_people
+
+    def people(text: str, *names: str) -> dict[str, str]:
+        mentions = [Mention(text.index(n), text.index(n) + len(n), "PER", n) for n in names]
+        return {m.text: m.label for m in _sides_called_people(text, mentions)}
+
+    # A person's name takes no article: after one, a team, and an organisation.
+    assert people(
+        "as the Zanbury Otters defeated the Quell Sparrows 5-3", "Zanbury Otters", "Quell Sparrows"
+    ) == {
+        "Zanbury Otters": "ORG",
+        "Quell Sparrows": "ORG",
+    }
+    # ... unless the story names the person elsewhere: the article is then a noun's ("the X case").
+    text = "Ondrej Malverk was charged. The Malverk case opened in June."
+    assert people(text, "Ondrej Malverk", "Malverk") == {"Ondrej Malverk": "PER", "Malverk": "PER"}
+    # ... and when it does not, the name is a thing's: neither a person nor, for sure, an organisation.
+    assert people("They met near the Lorvain Quess stadium.", "Lorvain Quess") == {}
+    # A name before a role and a person, or owning a person outright, is the side the person plays for.
+    assert people("Former Zanbury captain Ondrej Malverk retired.", "Zanbury", "Ondrej Malverk") == {
+        "Ondrej Malverk": "PER"
+    }
+    assert people("Grimsdale's Zorvan Kettiak went close.", "Grimsdale", "Zorvan Kettiak") == {
+        "Zorvan Kettiak": "PER"
+    }
+    # A person who owns another through a role stays: "Malverk's coach Zorvan Kettiak".
+    assert people("Malverk's coach Zorvan Kettiak spoke.", "Malverk", "Zorvan Kettiak") == {
+        "Malverk": "PER",
+        "Zorvan Kettiak": "PER",
+    }

@@ -32,6 +32,11 @@ def is_common_word(lower: str) -> bool:
     return bool(_readings(lower))
 
 
+def reads_as_a_noun(lower: str) -> bool:
+    """Whether a lower-case word after a name reads as a noun ("case", "administration"), not a verb."""
+    return _lexical_class(lower) == "NOUN"
+
+
 def _lexical_class(lower: str) -> WordClass | None:
     readings = _readings(lower)
     if not readings.keys() & _NOUNISH:
