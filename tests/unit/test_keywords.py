@@ -111,3 +111,29 @@ def test_a_name_the_story_is_about_is_a_keyword_alone_as_in_full(enricher):
     assert {e.text for e in doc.ents if e.label_ == "ORG"} == {"Microsoft"}  # a name, as the tags have it
     keywords = enricher.enrich(offline_article({"id": "n", "text": text})).keywords
     assert keywords[0] == "microsoft" and "new york" in keywords
+
+
+def test_a_common_word_weighs_less_than_a_specific_one_used_as_often(enricher):
+    text = (
+        "The vaccine trial ran for a month. Each month the vaccine was given again. "
+        "After a month the vaccine had worked."
+    )
+    keywords = enricher.enrich(offline_article({"id": "c", "text": text})).keywords
+    assert keywords.index("vaccine") < keywords.index("month")  # both three times; "month" is everywhere
+
+
+def test_the_forms_of_a_word_are_one_keyword_and_its_verbs_speak_for_it(enricher):
+    text = (
+        "Pollen allergies are rising. The allergy is worse in March, when allergies peak. "
+        "At dawn the attack came. Rebels attacked the base, attacked the road and attacked the bridge. "
+    )
+    keywords = enricher.enrich(offline_article({"id": "f", "text": text})).keywords
+    assert len({"allergy", "allergies"} & set(keywords)) == 1
+    # "attack" and "dawn" are nouns once each; the verb's three uses put "attack" first, though it is
+    # the commoner word.
+    assert keywords.index("attack") < keywords.index("dawn")
+
+
+def test_an_adjective_the_story_turns_on_is_a_keyword(enricher):
+    text = "The truce is fragile. Diplomats said the truce was fragile and would stay fragile."
+    assert "fragile" in enricher.enrich(offline_article({"id": "a", "text": text})).keywords

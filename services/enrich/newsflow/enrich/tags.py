@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 from typing import Any
 
-from newsflow.enrich.wordclass import WordClass, word_classes
+from newsflow.enrich.wordclass import WordClass, lemma_of, word_classes
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +73,7 @@ def load_statistics() -> None:
     start, not on an article."""
     _language_identifier()
     _keyphrase_extractor("en")
+    _zipf("news")  # wordfreq's English list
 
 
 # YAKE names Czech's stop-word list by the country code.
@@ -148,14 +149,27 @@ def noun_phrases(doc: Any, classes: list[WordClass | None] | None = None) -> lis
     return phrases
 
 
-HEAD_WEIGHT = 0.5
-MODIFIER_WEIGHT = 0.3
+# Weights of what a keyword's score counts, each occurrence of the keyword itself counting 1 (2 in the
+# title). Measured on 500N-KPCrowd (en, dev, F1@10) in doc/choices.md.
+HEAD_WEIGHT = 0.5  # the last word of a longer phrase ("actress" of "argentine tv actress")
+MODIFIER_WEIGHT = 0.3  # another word of it ("argentine")
+ADJECTIVE_WEIGHT = 0.5  # an adjective met alone ("pregnant", "nuclear")
+RELATED_FORM_WEIGHT = 0.6  # another form of the word in the text, a verb's too ("attacked", "attacks")
+ONCE_PHRASE_WEIGHT = 0.5  # a phrase of two words or more that the text holds once
+# Above this Zipf frequency (wordfreq: log10 of uses per billion words) a word is common in any text, and
+# each unit more halves its weight: "month", "man", "place" say little of what a story is about.
+COMMON_ZIPF = 4.5
+COMMON_PENALTY = 0.5
+LEAST_SPECIFICITY = 0.1
 
 
 def keywords_of(
     doc: Any, title: str | None, classes: list[WordClass | None] | None = None, limit: int = 10
 ) -> list[str]:
+    """An English article's keyphrases: its noun phrases, their words and its adjectives, scored by how
+    often the text uses them and their other forms, the title twice, and by how specific they are."""
     counts: defaultdict[str, float] = defaultdict(float)
+    occurrences: Counter[str] = Counter()
     title_l = (title or "").lower()
     classes = word_classes(doc) if classes is None else classes
     for chunk in noun_phrases(doc, classes):
@@ -171,18 +185,56 @@ def keywords_of(
         # director" (500N-KPCrowd's readers chose the story's names; F1@10 0.172 -> 0.182). Lone names had
         # been left to the tags while two-word ones passed, so "buenos aires" was a keyword and "dior" not.
         counts[phrase] += 2 if phrase in title_l else 1
+        occurrences[phrase] += 1
         # The words of a phrase are keywords of their own, the head most: "actress" is what "argentine
-        # tv actress" and "hollywood actress" share. Not the words of a name ("daniel" of "daniel
-        # craig").
-        if len(words) > 1 and not any(classes[t.i] == "PROPN" for t in words):
+        # tv actress" and "hollywood actress" share; "canadian" of "canadian pop star" too. Not the words
+        # of a name ("daniel" of "daniel craig").
+        if len(words) > 1 and classes[words[-1].i] != "PROPN":
             for i, t in enumerate(words):
                 word = t.text.lower()
                 if len(word) >= 3 and word not in STOP_KEYWORDS:
                     counts[word] += HEAD_WEIGHT if i == len(words) - 1 else MODIFIER_WEIGHT
-    # Plural and singular are one keyword, named by its more frequent form.
-    merged: defaultdict[str, float] = defaultdict(float)
+    forms: Counter[str] = Counter()  # every content word of the text, by its lemma
+    written: Counter[str] = Counter()  # and as written
+    for t in doc:
+        if not t.is_alpha or t.is_stop or len(t.text) < 3:
+            continue
+        word = t.text.lower()
+        forms[lemma_of(word)] += 1
+        written[word] += 1
+        if classes[t.i] == "ADJ" and word not in STOP_KEYWORDS:
+            counts[word] += ADJECTIVE_WEIGHT * (2 if word in title_l else 1)
+    # A phrase of several words met once is as often an accident of the sentence as a keyphrase.
+    for phrase, n in occurrences.items():
+        if n < 2 and " " in phrase:
+            counts[phrase] *= ONCE_PHRASE_WEIGHT
+    # The forms of a word are one keyword ("allergy", "allergies"; "run", "running"), named by the form
+    # that weighs most.
+    families: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
     for phrase, count in counts.items():
-        singular = phrase[:-1] if phrase.endswith("s") and phrase[:-1] in counts else phrase
-        merged[singular] += count
+        *modifiers, head = phrase.split(" ")
+        families[" ".join([*modifiers, lemma_of(head)])].append((count, phrase))
+    scores: dict[str, float] = {}
+    for key, members in families.items():
+        name = max(members)[1]
+        score = sum(count for count, _ in members)
+        if " " not in key:
+            # The word's other forms, verbs among them, speak for it: "attacked" for "attack".
+            score += RELATED_FORM_WEIGHT * max(0, forms[key] - written[name])
+        # A phrase is specific by its words together ("new york", "interest rates"); a word by itself.
+        scores[name] = score if " " in name else score * specificity(name)
     # Ties keep the order of first appearance (sorted is stable).
-    return sorted(merged, key=lambda k: -merged[k])[:limit]
+    return sorted(scores, key=lambda k: -scores[k])[:limit]
+
+
+def specificity(word: str) -> float:
+    """1 for a word rarer than COMMON_ZIPF, less the commoner it is."""
+    return max(LEAST_SPECIFICITY, 1 - COMMON_PENALTY * max(0.0, _zipf(word) - COMMON_ZIPF))
+
+
+@lru_cache(maxsize=100_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    # The small list (words used once per million or more) is all the penalty needs, and loads in 10 ms.
+    return float(zipf_frequency(word, "en", wordlist="small"))

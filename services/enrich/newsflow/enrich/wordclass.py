@@ -32,6 +32,13 @@ def is_common_word(lower: str) -> bool:
     return bool(_readings(lower))
 
 
+def lemma_of(lower: str) -> str:
+    """The word's lemma, whatever its class ("allergies" -> "allergy", "elected" -> "elect"); the word
+    itself when the lexicon does not know it. Of several, the first in alphabetical order, so that every
+    form of a word finds the same."""
+    return min((lemmas[0] for lemmas in _readings(lower).values()), default=lower)
+
+
 def reads_as_a_noun(lower: str) -> bool:
     """Whether a lower-case word after a name reads as a noun ("case", "administration"), not a verb."""
     return _lexical_class(lower) == "NOUN"
