@@ -171,3 +171,45 @@ def test_a_by_among_the_storys_details_is_its_byline():
     # A long block holding such a line somewhere is no byline of its own.
     long_block = f"<div>{'Other news of the day and more. ' * 5} | By Ann Other | {'More. ' * 5}</div>"
     assert byline_authors(page("", long_block), [], "https://www.example.com/a") == []
+
+
+def _json_ld_author(name: str) -> str:
+    ld = {"@type": "NewsArticle", "headline": "Ferries", "author": {"@type": "Person", "name": name}}
+    return f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+
+
+def test_a_later_source_that_names_the_same_people_and_more_is_taken():
+    url = "https://news.example.org/a"
+    # The JSON-LD names one author, the author tag both.
+    head = _json_ld_author("Ana Velk") + '<meta property="author" content="Ana Velk,Tomas Brenn">'
+    assert extract_article(page(head), url).authors == ["Ana Velk", "Tomas Brenn"]
+    # The printed byline names a third.
+    byline = '<div class="byline">Ana Velk, Tomas Brenn y Lior Casto</div>'
+    assert extract_article(page(head, byline), url).authors == ["Ana Velk", "Tomas Brenn", "Lior Casto"]
+    # A source that leaves out a name of the first is another reading, not a fuller one.
+    other = '<div class="byline">Tomas Brenn y Lior Casto</div>'
+    assert extract_article(page(_json_ld_author("Ana Velk"), other), url).authors == ["Ana Velk"]
+
+
+def test_the_copyright_holder_is_the_publisher_not_an_author():
+    head = (
+        _json_ld_author("Ana Velk")
+        + '<meta name="author" content="Marlow Hart"><meta name="author" content="Ana Velk">'
+        + '<meta name="copyright" content="Copyright (c) Marlow Hart 2023">'
+    )
+    assert extract_article(page(head), "https://news.example.org/a").authors == ["Ana Velk"]
+    alone = '<meta name="author" content="Marlow Hart"><meta name="copyright" content="© 2023 Marlow Hart. All rights reserved.">'
+    assert extract_article(page(alone), "https://news.example.org/a").authors == []
+
+
+@pytest.mark.parametrize(
+    "byline,names",
+    [
+        ("Lia Moran y Pedro Sanz Hace 13 horas", ["Lia Moran", "Pedro Sanz"]),
+        ("Von Max Muster vor 12 Stunden", ["Max Muster"]),
+        ("Par Anne Doucet il y a 3 heures", ["Anne Doucet"]),
+        ("By Jo Reed 5 hours ago", ["Jo Reed"]),
+    ],
+)
+def test_a_bylines_age_after_the_names_is_cut(byline, names):
+    assert clean_authors([byline], [], "https://example.com/a") == names

@@ -162,6 +162,11 @@ DATE_WORDS = re.compile(
     r"stand|am|on|tiempo de lectura|lesezeit|reading time|temps de lecture|\d+ min)\b.*$",
     re.I,
 )
+# Or into its age ("… y José Miguel Wilson Hace 13 horas", "vor 2 Stunden", "5 hours ago"): cut from the
+# whole byline before it is split, since "il y a 3 heures" holds the Spanish "y" between names.
+BYLINE_AGE = re.compile(
+    r"\s(?:(?:hace|há|vor|il y a) \d+|\d+ (?:seconds?|minutes?|hours?|days?) ago)\b.*$", re.I
+)
 DOMAIN = re.compile(r"\w\.(?:com|net|org|de|at|ch|fr|es|it|nl|uk|co|info|eu|io)\b", re.I)
 _INITIALS = re.compile(r"^(?:\w\.)+\w?\.?$")
 _WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
@@ -252,7 +257,7 @@ def _unhandle(value: str) -> str:
 def split_byline(text: str) -> list[str]:
     """A byline as printed, to the names in it."""
     text = re.sub(r"\s+", " ", text).strip()
-    text = BYLINE_PREFIX.sub("", text)
+    text = BYLINE_AGE.sub("", BYLINE_PREFIX.sub("", text))
     text = re.sub(r"\s*\((?:[^()]*)\)", "", text)  # "(www.dw.com)", "(AFP)"
     names = []
     for part in SEPARATORS.split(text):
@@ -285,6 +290,22 @@ def clean_authors(
             elif looks_like_person(name, declared=declared) and not is_publisher(name, sites, url):
                 out.append(name)
     return _one_form_each(out)
+
+
+def first_and_fuller(sources: Iterable[list[str]]) -> list[str]:
+    """The first source that names anyone, unless a later one names the same people and more: a JSON-LD
+    author of one where the author meta tag lists two ("Sadhbh O'Sullivan,Elisabeth Kochan"), the
+    byline that prints a third ("…, Rocío Latorre y José Miguel Wilson"). A later source that leaves
+    out one of the first's names is another reading, not a fuller one."""
+    chosen: list[str] = []
+    for names in sources:
+        if not names:
+            continue
+        if not chosen:
+            chosen = names
+        elif {key(n) for n in chosen} < {key(n) for n in names}:
+            chosen = names
+    return chosen
 
 
 def _one_form_each(names: list[str]) -> list[str]:
@@ -363,14 +384,16 @@ def byline_authors(html: str, site_names: Iterable[str | None], url: str | None)
     for el in tree.body.iter() if tree.body is not None else []:
         if not isinstance(el.tag, str):
             continue
+        marked = _marked(el)
+        if not marked and (fallback or el.tag not in BLOCKS):
+            continue  # before its text: joining every element's text is most of the cost
         # Pieces joined with spaces: "<span>By</span><a>J.R. Stone</a>" is two words, not "ByJ.R.".
         text = " ".join(" ".join(el.itertext()).split())
         if not text:
             continue
-        marked = _marked(el)
         whole = True
         if not marked:
-            if fallback or el.tag not in BLOCKS or len(text) > BYLINE_MAX_CHARS:
+            if len(text) > BYLINE_MAX_CHARS:
                 continue
             # A short line of the story's details: "Trending | By Cara Stiles | April 13, 2020".
             part = next((p for p in _DETAILS_SEPARATOR.split(text) if BYLINE_PREFIX.match(p)), None)

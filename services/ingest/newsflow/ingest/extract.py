@@ -13,7 +13,7 @@ import trafilatura
 from htmldate import find_date
 from readability import Document
 
-from newsflow.ingest.authors import byline_authors, clean_authors
+from newsflow.ingest.authors import byline_authors, clean_authors, first_and_fuller
 from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.dates import publication_time
@@ -210,11 +210,9 @@ def extract_article(
         fallback=[*stated, *shown, beside_headline or "", text_day or "", *md.published_hint],
     )
     modified = publication_time([md.modified or ""], md.page_times, where)
-    authors = (
-        md.authors
-        or byline_authors(html, sites, md.canonical or base)
-        or clean_authors([getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True)
-    )
+    authors = first_and_fuller(
+        [md.authors, byline_authors(html, sites, md.canonical or base)]
+    ) or clean_authors([getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True)
     return Article(
         id=article_id,
         url=url or "",

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, SoupStrainer
 
-from newsflow.ingest.authors import clean_authors
+from newsflow.ingest.authors import clean_authors, first_and_fuller
 
 ARTICLE_TYPES = {
     "newsarticle",
@@ -155,6 +155,18 @@ def _meta(index: dict[tuple[str, str], str], *keys: str) -> str | None:
             if (attr, key.lower()) in index:
                 return index[(attr, key.lower())]
     return None
+
+
+_COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\b(?:19|20)\d\d\b|all rights reserved\.?", re.I)
+
+
+def _copyright_holder(value: str | None) -> str | None:
+    """The holder a copyright meta tag names ("Copyright (c) Condé Nast 2023"): the publisher, whom
+    some pages also put in the author tag."""
+    if not value:
+        return None
+    holder = " ".join(_COPYRIGHT_WORDS.sub(" ", value).split()).strip(" .,-–")
+    return holder if 2 < len(holder) <= 60 else None
 
 
 def _meta_all(soup: BeautifulSoup, keys: tuple[str, ...]) -> list[str]:
@@ -376,21 +388,28 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         _meta(metas, "og:site_name"),
         _meta(metas, "publisher"),
         *_names(article.get("publisher") if article else None, by_id),
+        _copyright_holder(_meta(metas, "copyright")),
     ]
     meta_authors = [html_lib.unescape(a) for a in _meta_all(soup, AUTHOR_METAS)]
-    md.authors = (
-        clean_authors(
-            [html_lib.unescape(a) for a in ld_authors], sites, md.canonical or base_url, declared=True
-        )
-        or clean_authors(
-            meta_authors, sites, md.canonical or base_url, one_name_each=len(meta_authors) > 1, declared=True
-        )
-        or clean_authors(
-            [html_lib.unescape(a) for a in _yoast_author(metas)],
-            sites,
-            md.canonical or base_url,
-            declared=True,
-        )
+    md.authors = first_and_fuller(
+        [
+            clean_authors(
+                [html_lib.unescape(a) for a in ld_authors], sites, md.canonical or base_url, declared=True
+            ),
+            clean_authors(
+                meta_authors,
+                sites,
+                md.canonical or base_url,
+                one_name_each=len(meta_authors) > 1,
+                declared=True,
+            ),
+            clean_authors(
+                [html_lib.unescape(a) for a in _yoast_author(metas)],
+                sites,
+                md.canonical or base_url,
+                declared=True,
+            ),
+        ]
     )
     return md
 
