@@ -213,3 +213,18 @@ def test_the_copyright_holder_is_the_publisher_not_an_author():
 )
 def test_a_bylines_age_after_the_names_is_cut(byline, names):
     assert clean_authors([byline], [], "https://example.com/a") == names
+
+
+def test_a_domain_in_the_author_tag_is_the_site_and_no_guess_brings_it_back():
+    # trafilatura reads the same tag and returns "Symple Ch".
+    assert (
+        extract_article(page('<meta name="author" content="symple.ch">'), "https://www.example.ch/a").authors
+        == []
+    )
+
+
+def test_a_news_agency_typed_organization_is_the_author_of_its_wire_story():
+    ld = {"@type": "NewsArticle", "headline": "Ferries", "author": [{"@type": "Organization", "name": "dpa"}]}
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+    body = '<div class="author">Von Lior Casto</div>'  # the page's columnist, in a box beside the story
+    assert extract_article(page(head, body), "https://www.example.de/a").authors == ["dpa"]

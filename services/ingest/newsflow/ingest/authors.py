@@ -249,7 +249,8 @@ def _last_first(value: str) -> str:
 
 def _unhandle(value: str) -> str:
     """'christian.stadtfeld' -> 'Christian Stadtfeld': a login name made of first and last name."""
-    if re.fullmatch(r"[a-zäöüßéèáíóúñ]{2,}[._][a-zäöüßéèáíóúñ]{2,}", value):
+    # Not a domain: "symple.ch" in the author tag is the site ("Symple Ch" would pass for a name).
+    if re.fullmatch(r"[a-zäöüßéèáíóúñ]{2,}[._][a-zäöüßéèáíóúñ]{2,}", value) and not DOMAIN.search(value):
         return " ".join(part.capitalize() for part in re.split(r"[._]", value))
     return value
 

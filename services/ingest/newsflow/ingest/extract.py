@@ -13,7 +13,7 @@ import trafilatura
 from htmldate import find_date
 from readability import Document
 
-from newsflow.ingest.authors import byline_authors, clean_authors, first_and_fuller
+from newsflow.ingest.authors import DOMAIN, byline_authors, clean_authors, first_and_fuller
 from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.dates import publication_time
@@ -21,6 +21,7 @@ from newsflow.ingest.headline_dates import day_by_headline, writes_day, written_
 from newsflow.ingest.metadata import normalize_language, read_metadata
 from newsflow.ingest.titles import choose_title, days_in_title
 from newsflow.schemas import Article, utcnow
+from newsflow.text import key
 from newsflow.urls import InvalidUrl, id_for_url
 
 
@@ -210,9 +211,18 @@ def extract_article(
         fallback=[*stated, *shown, beside_headline or "", text_day or "", *md.published_hint],
     )
     modified = publication_time([md.modified or ""], md.page_times, where)
-    authors = first_and_fuller(
-        [md.authors, byline_authors(html, sites, md.canonical or base)]
-    ) or clean_authors([getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True)
+    # trafilatura's guess, where nothing else names anyone; not a domain the page's author fields hold
+    # ("symple.ch" comes back from it as "Symple Ch"). Other names turned down above it may bring back
+    # rightly: a blogger's first name alone ("mady"), the name of a site named after its author
+    # ("Helge Fahrnberger" on helge.at).
+    turned_down = {key(v) for v in md.author_values if DOMAIN.search(v)}
+    authors = first_and_fuller([md.authors, byline_authors(html, sites, md.canonical or base)]) or [
+        name
+        for name in clean_authors(
+            [getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True
+        )
+        if key(name) not in turned_down
+    ]
     return Article(
         id=article_id,
         url=url or "",

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, SoupStrainer
 
-from newsflow.ingest.authors import clean_authors, first_and_fuller
+from newsflow.ingest.authors import AGENCIES, clean_authors, first_and_fuller
 
 ARTICLE_TYPES = {
     "newsarticle",
@@ -31,6 +31,7 @@ class PageMetadata:
     title: str | None = None
     description: str | None = None
     authors: list[str] = field(default_factory=list)
+    author_values: list[str] = field(default_factory=list)  # the author fields as written, kept or not
     published: str | None = None
     modified: str | None = None
     site_name: str | None = None
@@ -257,7 +258,8 @@ def _script_publication_times(soup: BeautifulSoup) -> list[str]:
 
 def _names(value: Any, by_id: dict[str, dict[str, Any]] | None = None, *, people: bool = False) -> list[str]:
     """Names of the things value holds or points to (`{"@id": ...}`, as Yoast's graphs write authors);
-    `people`: only those not typed as something other than a Person (an Organization as author)."""
+    `people`: only those not typed as something other than a Person (an Organization as author), or
+    that are a news agency."""
     out: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict) and "name" not in item and by_id and isinstance(item.get("@id"), str):
@@ -265,7 +267,13 @@ def _names(value: Any, by_id: dict[str, dict[str, Any]] | None = None, *, people
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            if people and _types(item) and "person" not in _types(item):
+            # A news agency typed Organization wrote the wire story it is the author of.
+            if (
+                people
+                and _types(item)
+                and "person" not in _types(item)
+                and item["name"].casefold() not in AGENCIES
+            ):
                 continue
             out.append(item["name"])
     return [re.sub(r"\s+", " ", x).strip() for x in out if x and x.strip()]
@@ -391,6 +399,7 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         _copyright_holder(_meta(metas, "copyright")),
     ]
     meta_authors = [html_lib.unescape(a) for a in _meta_all(soup, AUTHOR_METAS)]
+    md.author_values = [*ld_authors, *meta_authors]
     md.authors = first_and_fuller(
         [
             clean_authors(
