@@ -228,3 +228,8 @@ def test_a_news_agency_typed_organization_is_the_author_of_its_wire_story():
     head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
     body = '<div class="author">Von Lior Casto</div>'  # the page's columnist, in a box beside the story
     assert extract_article(page(head, body), "https://www.example.de/a").authors == ["dpa"]
+
+
+def test_a_signature_set_off_by_dashes_is_a_byline():
+    body = "<div><strong><em>---- by Nadia Orlov</em></strong></div>"
+    assert byline_authors(page("", body), [], "https://encyclopedia.example.com/a") == ["Nadia Orlov"]

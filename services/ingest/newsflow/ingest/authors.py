@@ -120,7 +120,8 @@ LABEL_WORDS = re.compile(
 # Before a byline's names: "By", "Von", "Por", "Par", "Door", "Di", "Text:", "Autorin/Autor", and the
 # gender-inclusive "Autor/in:", "Autor:in:", "Autor*in:" (the slash had split off "in" as a name's first word).
 BYLINE_PREFIX = re.compile(
-    r"^\s*(?:(?:written|posted|reported)\s+by|(?:ein\s+)?(?:beitrag|artikel|pressemitteilung)\s+von|"
+    # After rules and dashes that set a signature off: "---- by Kenneth Surin", "— Von Jane Doe".
+    r"^[\s\-–—_*~]*(?:(?:written|posted|reported)\s+by|(?:ein\s+)?(?:beitrag|artikel|pressemitteilung)\s+von|"
     r"(?:verfasst|geschrieben|eingestellt|veröffentlicht)\s+von|by|von|por|par|door|di|av|text|texto|"
     r"autor(?:in|\s*[/:*]\s*in)?(?:\s*/\s*autor(?:in)?)?|author)\s*:?\s+",
     re.I,
