@@ -526,3 +526,18 @@ def test_a_side_is_no_person_before_its_player_or_after_the(enricher):
         "Malverk": "PER",
         "Zorvan Kettiak": "PER",
     }
+
+
+def test_a_person_before_the_kind_of_place_it_names_is_that_place(enricher):
+    from newsflow.enrich.entities import english_mentions
+
+    text = (
+        "Rebels hold the mountainous Vorlak Tessen region. Flights left Harmon Bellweather airport late. "
+        "Mayor Vorlak Tessen spoke on Monday."
+    )
+    doc = enricher.nlp(text)
+    people = [(m.start, m.text) for m in english_mentions(doc, enricher.gazetteer) if m.label == "PER"]
+    assert not [
+        p for p in people if text[p[0] :].startswith(("Vorlak Tessen region", "Harmon Bellweather airport"))
+    ]
+    assert any(text[p[0] :].startswith("Vorlak Tessen spoke") for p in people)

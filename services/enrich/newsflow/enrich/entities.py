@@ -271,9 +271,17 @@ def english_mentions(
     mentions += [p for p in scorers if not _overlaps(p, mentions)]
     mentions += [t for t in teams if not _overlaps(t, mentions)]
     mentions = _sides_called_people(text, sorted(mentions, key=lambda m: m.start))
+    mentions = [m for m in mentions if not (m.label == "PER" and _PLACE_NOUN_AFTER.match(text, m.end))]
     return sorted(_people_by_surname(mentions), key=lambda m: m.start)
 
 
+# A "person" followed by the kind of place it names is that place's name: "the mountainous Jebel
+# al-Akhdar region", "London Heathrow airport", "the Nelson Mandela stadium".
+_PLACE_NOUN_AFTER = re.compile(
+    r"\s+(?:region|province|district|county|valley|river|mountains?|island|islands|peninsula|desert|"
+    r"airport|airbase|stadium|arena|prison|camp|bridge|square|street|avenue|port|harbour|harbor|"
+    r"canal|dam|pass|border|crossing|village|town|suburb|township|refinery|mine|oilfield)\b"
+)
 _AFTER_THE = re.compile(r"(?:^|\W)the\s+$", re.I)
 _NEXT_WORD = re.compile(r"\s+([a-z]+)\b")
 _BEFORE_A_PERSON = re.compile(r"(?P<possessive>['’]s)?\s+(?P<roles>(?:[a-z][\w-]*\s+){0,2})")
