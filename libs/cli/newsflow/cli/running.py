@@ -74,18 +74,13 @@ def health(
     subscribers read, and stops when its event loop does; an open metrics port says neither."""
     from redis.asyncio import Redis
 
-    from newsflow import keys
     from newsflow.consumers import host_prefix, on_this_host
+    from newsflow.upkeep import live_consumers
 
     settings = load_settings()
 
     async def beating(redis: Redis) -> list[str]:
-        found = []
-        async for key in redis.scan_iter(match=keys.heartbeat(stage, "*"), count=1000):
-            consumer = keys.consumer_of_heartbeat(key.decode() if isinstance(key, bytes) else key)
-            if on_this_host(settings, consumer):
-                found.append(consumer)
-        return found
+        return [c for c in await live_consumers(redis, stage) if on_this_host(settings, c)]
 
     found = with_redis(settings, beating)
     if not found:

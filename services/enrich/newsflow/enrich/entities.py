@@ -182,14 +182,19 @@ def _is_club(name: str, gazetteer: Gazetteer) -> bool:
     words = name.split()
     return (
         len(words) > 1
-        and words[0] not in gazetteer.first_names
-        and not _INITIAL.fullmatch(words[0])  # "I. Austin": a cricketer, not Austin's club
+        and not _begins_with_a_first_name(name, gazetteer)  # "I. Austin": a cricketer, not Austin's club
         and any(
             e.feature == "city" and e.population >= CLUB_TOWN_POPULATION
             for word in words
             for e in gazetteer.lookup(word)
         )
     )
+
+
+def _begins_with_a_first_name(name: str, gazetteer: Gazetteer) -> bool:
+    """The name's first word is a known first name or an initial ("Denzel Washington", "I. Austin")."""
+    first = name.split()[0]
+    return first in gazetteer.first_names or bool(_INITIAL.fullmatch(first))
 
 
 def _is_country(name: str, gazetteer: Gazetteer) -> bool:
@@ -374,19 +379,14 @@ def _a_person_row(team: Mention, covered: list[Mention], teams_on_line: int, gaz
     person in a line of one run (a bowler's figures). A result between two "people" named by places and
     common words only, or by one word each, is a result between teams ("London Irish 27 Bristol 28",
     "Orrell 13 Bath 56")."""
-
-    def begins_with_a_first_name(name: str) -> bool:
-        first = name.split()[0]
-        return first in gazetteer.first_names or bool(_INITIAL.fullmatch(first))
-
-    def a_name_of_its_own(word: str) -> bool:
-        return not is_common_word(word.lower()) and fold(word) not in gazetteer.names
-
-    if begins_with_a_first_name(team.text):
+    if _begins_with_a_first_name(team.text, gazetteer):
         return True
     for p in covered:
         words = p.text.split()
-        if begins_with_a_first_name(p.text) or (len(words) > 1 and any(map(a_name_of_its_own, words))):
+        if _begins_with_a_first_name(p.text, gazetteer) or (
+            len(words) > 1
+            and any(not is_common_word(w.lower()) and fold(w) not in gazetteer.names for w in words)
+        ):
             return True
     return bool(covered) and teams_on_line == 1
 
