@@ -137,3 +137,22 @@ def test_the_forms_of_a_word_are_one_keyword_and_its_verbs_speak_for_it(enricher
 def test_an_adjective_the_story_turns_on_is_a_keyword(enricher):
     text = "The truce is fragile. Diplomats said the truce was fragile and would stay fragile."
     assert "fragile" in enricher.enrich(offline_article({"id": "a", "text": text})).keywords
+
+
+def test_a_longer_word_weighs_more_than_a_short_one_used_as_often(enricher):
+    text = (
+        "The pact was signed at noon and the ceasefire began. Critics said the pact was weak and the "
+        "ceasefire fragile. Both the pact and the ceasefire were tested at night."
+    )
+    keywords = enricher.enrich(offline_article({"id": "l", "text": text})).keywords
+    # Both three times and both rare; the short word came first in the text.
+    assert keywords.index("ceasefire") < keywords.index("pact")
+
+
+def test_a_verb_the_story_turns_on_is_a_keyword(enricher):
+    text = (
+        "Firefighters evacuated the village on Sunday. They evacuated the school and evacuated the "
+        "hospital as smoke rose over the hills."
+    )
+    keywords = enricher.enrich(offline_article({"id": "v", "text": text})).keywords
+    assert keywords[0] == "evacuated"  # no noun or adjective of it in the text

@@ -32,6 +32,7 @@ def is_common_word(lower: str) -> bool:
     return bool(_readings(lower))
 
 
+@lru_cache(maxsize=100_000)
 def lemma_of(lower: str) -> str:
     """The word's lemma, whatever its class ("allergies" -> "allergy", "elected" -> "elect"); the word
     itself when the lexicon does not know it. Of several, the first in alphabetical order, so that every
@@ -81,3 +82,8 @@ def word_classes(doc: Any) -> list[WordClass | None]:
             )
         )
     return classes
+
+
+def is_verb(lower: str) -> bool:
+    """Whether the lexicon knows the word as a verb ("resigned", "adapt")."""
+    return "VERB" in _readings(lower)
