@@ -29,6 +29,7 @@ def page(head: str, body: str = "", after: str = "") -> str:
         (["Redaktion"], None, "https://news.example.de/a", []),
         (["Besserwisser eG"], None, "https://example.org/a", []),
         (["NDR"], None, "https://www.ndr.de/a", []),
+        (["Ilanga D"], "Ilanga News", "https://ilanganews.example.za/a", []),  # the site's account
         # people, from the way bylines are written
         (
             ["By Jane Doe and Max Mustermann"],
@@ -40,6 +41,16 @@ def page(head: str, body: str = "", after: str = "") -> str:
         (["Unocero - Alberto Ávila"], "unocero", "https://www.unocero.com/a", ["Alberto Ávila"]),
         (["christian.stadtfeld"], None, "https://osthessen.example.de/a", ["Christian Stadtfeld"]),
         (["Le Figaro et AFP"], "Le Figaro", "https://www.lefigaro.fr/a", ["AFP"]),
+        # after the publication, where the reporter was
+        (
+            ["By Nadia Orlov, Harbour News, New York"],
+            "Harbour News",
+            "https://example.com/a",
+            ["Nadia Orlov"],
+        ),
+        # a town beside the name, set off by a dash; an agency stays
+        (["Hossam Abu Elela - Cairo"], None, "https://example.com/a", ["Hossam Abu Elela"]),
+        (["AFP - Lior Casto"], None, "https://example.com/a", ["AFP", "Lior Casto"]),
         # a personal site is named after its author: that is no publisher
         (["Wolfgang Schmale"], "Wolfgang Schmale", "https://wolfgangschmale.eu/a", ["Wolfgang Schmale"]),
         (["Jane Doe", "jane doe", "Jane A. Doe"], None, "https://example.com/a", ["Jane A. Doe"]),
@@ -233,3 +244,28 @@ def test_a_news_agency_typed_organization_is_the_author_of_its_wire_story():
 def test_a_signature_set_off_by_dashes_is_a_byline():
     body = "<div><strong><em>---- by Nadia Orlov</em></strong></div>"
     assert byline_authors(page("", body), [], "https://encyclopedia.example.com/a") == ["Nadia Orlov"]
+
+
+def test_names_in_a_script_without_capitals_are_people():
+    assert clean_authors(["大渡 美咲"], [], "https://www.example.jp/a", declared=True) == ["大渡 美咲"]
+    assert clean_authors(["新間"], [], "https://www.example.jp/a", declared=True) == ["新間"]
+
+
+def test_a_login_keeps_the_underscore_the_page_writes_it_with():
+    # The byline holds one word, a login, which the byline reader leaves to trafilatura's guess; that
+    # guess reads "Herr Rein".
+    body = '<span class="author vcard"><a class="url fn n" href="/author/herr_rein/">Herr_Rein</a></span>'
+    assert extract_article(page("", body), "https://www.example-blog.de/a").authors == ["Herr_Rein"]
+
+
+def test_the_story_s_signature_gives_the_author_a_middle_initial():
+    head = '<meta name="author" content="Mira Falkner">'
+    signed = page(head, after="").replace("</article>", "<p>(Mira J. Falkner) +++</p></article>")
+    assert extract_article(signed, "https://news.example.de/a").authors == ["Mira J. Falkner"]
+
+
+def test_a_web_page_or_a_recipe_in_json_ld_names_the_author_where_no_article_does():
+    for kind in ("WebPage", "Recipe"):
+        ld = {"@type": kind, "name": "Lemon cake", "author": {"@type": "Person", "name": "Kathrin Velk"}}
+        head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+        assert extract_article(page(head), "https://www.example.de/a").authors == ["Kathrin Velk"]

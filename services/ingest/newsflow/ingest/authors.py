@@ -204,7 +204,8 @@ def looks_like_person(name: str, *, declared: bool = False) -> bool:
             continue
         if not (_WORD.match(word) or _INITIALS.match(word)):
             return False
-        if word[0].isupper():
+        # A script without capitals (Chinese, Japanese, Arabic...) writes every name as it writes any word.
+        if word[0].isupper() or not word[0].islower():
             capitalised += 1
         elif not (_INITIALS.match(word) or (declared and capitalised)):
             return False
@@ -229,6 +230,16 @@ def is_publisher(name: str, site_names: Iterable[str | None], url: str | None) -
     ):
         return False  # wolfgangschmale.eu: a site named after its author (but lefigaro.fr is "Le Figaro")
     for site in site_names:
+        site_words = re.findall(r"[^\W_]+", site or "")
+        # The site's account: its name's first word and an initial ("Ilanga D" on Ilanga News).
+        if (
+            len(words) == 2
+            and len(words[1]) == 1
+            and site_words
+            and len(site_words[0]) >= 4
+            and words[0].casefold() == site_words[0].casefold()
+        ):
+            return True
         site_folded = key(re.sub(r"\([^()]*\)", "", site or ""))
         if len(site_folded) >= 3 and (
             folded == site_folded
@@ -266,6 +277,10 @@ def split_byline(text: str) -> list[str]:
         part = DATE_WORDS.sub("", BYLINE_PREFIX.sub("", part.strip(" .:-–—")))
         # "Unocero - Alberto Ávila", "Name | Site": a dash with spaces separates a site from the name.
         pieces = [p.strip() for p in re.split(r"\s[-–—|]\s", part) if p.strip()]
+        # Beside a name of two words or more, one word is the site or the reporter's town ("Name - Cairo"),
+        # unless it is a news agency: co-authors are joined by "and" or commas, not dashes.
+        if any(len(p.split()) >= 2 for p in pieces):
+            pieces = [p for p in pieces if len(p.split()) >= 2 or p.casefold() in AGENCIES]
         names.extend(pieces)
     return [n for n in names if n]
 
@@ -286,10 +301,14 @@ def clean_authors(
     for value in values:
         value = _unhandle(value.strip())
         parts = [_last_first(value)] if one_name_each and value.count(",") == 1 else split_byline(value)
+        after_publisher = False
         for name in parts:
             if name.casefold() in AGENCIES:  # a wire story's byline: the agency wrote it
                 out.append(AGENCIES[name.casefold()])
-            elif looks_like_person(name, declared=declared) and not is_publisher(name, sites, url):
+            elif key(name) and is_publisher(name, sites, url):
+                # What follows the publication is where the reporter was: "By Jane Roe, BBC News, New York".
+                after_publisher = True
+            elif looks_like_person(name, declared=declared) and not after_publisher:
                 out.append(name)
     return _one_form_each(out)
 

@@ -217,12 +217,13 @@ def extract_article(
     # ("Helge Fahrnberger" on helge.at).
     turned_down = {key(v) for v in md.author_values if DOMAIN.search(v)}
     authors = first_and_fuller([md.authors, byline_authors(html, sites, md.canonical or base)]) or [
-        name
+        _as_written(name, html)
         for name in clean_authors(
             [getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True
         )
         if key(name) not in turned_down
     ]
+    authors = [_with_middle_initial(name, text) for name in authors]
     return Article(
         id=article_id,
         url=url or "",
@@ -245,3 +246,20 @@ def extract_article(
         page_keywords=md.keywords,
         fetched_at=fetched_at or utcnow(),
     )
+
+
+def _as_written(name: str, html: str) -> str:
+    """A login as the page writes it: trafilatura's guess turns "Herr_Rein" into "Herr Rein", a name
+    nobody signs with."""
+    login = name.replace(" ", "_")
+    return login if login != name and login in html and name not in html else name
+
+
+def _with_middle_initial(name: str, text: str) -> str:
+    """The form with a middle initial where the story prints one: the author field's "Christian
+    Stadtfeld" signs "(Christian P. Stadtfeld)" under the text."""
+    words = name.split()
+    if len(words) != 2:
+        return name
+    match = re.search(rf"\b{re.escape(words[0])} [A-Z]\. {re.escape(words[1])}\b", text)
+    return match.group(0) if match else name

@@ -24,6 +24,8 @@ ARTICLE_TYPES = {
     "liveblogposting",
     "webpage",
 }
+# Other works whose author is the page's: where no article node names one.
+AUTHORED_TYPES = {"webpage", "recipe", "review", "howto", "creativework"}
 
 
 @dataclass
@@ -327,6 +329,11 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         md.keywords = _split_keywords(article.get("keywords")) if article.get("keywords") else []
         body = article.get("articleBody")
         md.ld_body = body if isinstance(body, str) else None
+    if not ld_authors:
+        # A page that is no article in its structured data may still name who wrote it: Yoast's older
+        # graphs on the WebPage, a recipe or a review on its own node.
+        work = next((n for n in nodes if _types(n) & AUTHORED_TYPES and n.get("author")), None)
+        ld_authors = _names(work.get("author"), by_id, people=True) if work else []
 
     md.headline_declared = bool(md.title)
     md.title = md.title or _meta(metas, "og:title", "twitter:title")
