@@ -218,3 +218,23 @@ def test_a_kicker_the_h1_marks_as_such_is_no_part_of_the_headline():
         extract_article(plain, "https://www.mdr.de/a").title
         == "Corona-Lockerungen: Autohäuser rechnen mit langsamem Anlaufen"
     )
+
+
+def test_an_h2_that_opens_the_title_under_a_section_h1_is_the_headline():
+    title = "12.03. | Book of the Week - Ana Velk (ed.) • Harbours"
+    head = f"<meta property='og:title' content='{title}'><title>Example.com | Culture | {title}</title>"
+    body = f"<h1>Literature</h1><h2>12.03. | Book of the Week</h2><article>{BODY}</article>"
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    assert extract_article(html, "https://www.example.com/a").title == "12.03. | Book of the Week"
+    # A promoted story's <h1> beside the page's own title: the <h2> that opens the title is the headline.
+    own = "Ferries run late again | Harbour | Harbour Daily"
+    assert (
+        choose_title(
+            own, own, ["Markets rise on rate hopes 19:20"], [], None, subheadings=["Ferries run late again"]
+        )
+        == "Ferries run late again"
+    )
+    # Not an <h2> that is the whole title: an interview's first question as its og:title.
+    question = "What is the harbour foundation?"
+    h1 = "Three questions for Ana Velk, head of fundraising"
+    assert choose_title(question, None, [h1], [], None, subheadings=[question]) == h1

@@ -176,6 +176,7 @@ def extract_article(
         headline=md.headline_declared,
         og_title=md.og_title,
         kicked=md.kicked_headings,
+        subheadings=md.subheadings,
     )
     text = _clean_text(body, title)
     if len(text) < min_text_chars:

@@ -47,6 +47,7 @@ class PageMetadata:
     html_title: str | None = None  # <title>, which usually carries the site name too
     headings: list[str] = field(default_factory=list)  # the page's <h1>s: the headline as shown
     kicked_headings: list[str] = field(default_factory=list)  # those that had a marked kicker taken off
+    subheadings: list[str] = field(default_factory=list)  # the first <h2>s: a headline under a site's <h1>
     published_all: list[str] = field(default_factory=list)  # every declared publication value, in order
     published_hint: list[str] = field(default_factory=list)  # may give the time of a day found elsewhere
     page_times: list[str] = field(default_factory=list)  # other times the page writes (dates.py)
@@ -55,7 +56,7 @@ class PageMetadata:
 
 
 # Metadata lives in these elements only: parsing just them is several times faster than the whole page.
-METADATA_ONLY = SoupStrainer(["meta", "link", "title", "script", "time", "h1"])
+METADATA_ONLY = SoupStrainer(["meta", "link", "title", "script", "time", "h1", "h2"])
 _HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z_-]+)", re.I)
 
 
@@ -344,6 +345,7 @@ def read_metadata(html: str, base_url: str) -> PageMetadata:
         md.headings.append(headline)
         if kicker:
             md.kicked_headings.append(headline)
+    md.subheadings = [" ".join(h2.get_text(" ").split()) for h2 in soup.find_all("h2", limit=3)]
     md.description = md.description or _meta(metas, "og:description", "description", "twitter:description")
     elsewhere, md.published_hint = _published_elsewhere(soup)
     md.published_all = [

@@ -136,12 +136,14 @@ def choose_title(
     headline: bool = False,
     og_title: str | None = None,
     kicked: Iterable[str] = (),
+    subheadings: Iterable[str] = (),
 ) -> str | None:
     """`headline`: `declared` is the article's JSON-LD headline, whose kicker ("Opinion | …") is the
     publisher's own choice: only the site's name is taken off it, unless the page's og:title shows the
     headline without the kicker or a section ("Neue Leipziger Schule: Judy Lybke…" and "Judy Lybke…";
     "… | Sport" and "…"): the parts that og:title leaves out are not the headline. `kicked`: the headings
-    whose marked kicker was taken off (metadata)."""
+    whose marked kicker was taken off (metadata). `subheadings`: the first <h2>s, where a page sets its
+    headline under an <h1> that names the site or the section."""
     sites = list(site_names)
     if headline and declared:
         shared = strip_site(og_title, sites, url) or og_title if og_title else None
@@ -163,12 +165,20 @@ def choose_title(
     sites += [h for h in headings[:3] for t in (declared, html_title) if t and _banner(t, h)]
     keys = _site_keys(sites, url)
     shown = [h for h in headings[:3] if not _names_site(h, keys)]
+    subheads = [h for h in subheadings if len(h.split()) >= MIN_HEADING_WORDS and not _names_site(h, keys)]
     for title in (declared, html_title):
         if not title:
             continue
         # A heading that is the site's name (a blog's banner in an <h1>) is a part to drop, not the run.
         for heading in (h for h in headings[:3] if key(h) not in keys):
             if run := _run_equal_to(title, heading):
+                return run
+        # Under an <h1> that is no part of the title (the section, "Literatur"), an <h2> that opens it
+        # is the headline: "30.11. | Buch der Woche" of "30.11. | Buch der Woche - Nikole Hannah-Jones".
+        # Not one that is the whole title: an interview's first question may be its og:title.
+        for heading in subheads:
+            run = _run_equal_to(title, heading)
+            if run and key(run) != key(title) and key(title).startswith(key(run)):
                 return run
         if stripped := strip_site(title, sites, url):
             if shown and _overlap(stripped, shown[0]) < OVERLAP:
