@@ -125,3 +125,24 @@ def test_the_games_industry_is_technology_and_a_tennis_draw_is_sport():
         )[0]
         == "sport"
     )
+
+
+def test_the_terms_trie_matches_as_the_terms_longest_first_would():
+    import re
+
+    from newsflow.enrich.topics import _trie, _trie_pattern
+
+    terms = ["court", "court of appeal", "elect*", "election", "judge"]
+    trie = re.compile(r"(?<![\w-])" + _trie_pattern(_trie(terms)) + r"(?![\w-])")
+    alternation = re.compile(
+        r"(?<![\w-])(?:"
+        + "|".join(
+            re.escape(t[:-1]) + r"[\w'-]*" if t.endswith("*") else re.escape(t) + "(?:s|es)?"
+            for t in sorted(terms, key=len, reverse=True)
+        )
+        + r")(?![\w-])"
+    )
+    text = "the court of appeal heard two courts; elections, an electorate, judges and a judgement"
+    found = [m.group() for m in trie.finditer(text)]
+    assert found == [m.group() for m in alternation.finditer(text)]
+    assert found == ["court of appeal", "courts", "elections", "electorate", "judges"]
