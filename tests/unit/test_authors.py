@@ -269,3 +269,15 @@ def test_a_web_page_or_a_recipe_in_json_ld_names_the_author_where_no_article_doe
         ld = {"@type": kind, "name": "Lemon cake", "author": {"@type": "Person", "name": "Kathrin Velk"}}
         head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
         assert extract_article(page(head), "https://www.example.de/a").authors == ["Kathrin Velk"]
+
+
+def test_bold_names_joined_by_a_slash_are_a_byline_even_inside_a_sticky_wrapper():
+    names = "<p><strong>Ana Velk/Tomas Brenn</strong></p>"
+    # Theia Sticky Sidebar wraps the story itself; a real sidebar holds other stories' bylines.
+    story = f'<div class="theiaStickySidebar"><div class="entry-content">{names}</div></div>'
+    assert byline_authors(page("", story), [], "https://news.example.com/a") == ["Ana Velk", "Tomas Brenn"]
+    aside = f'<div class="sidebar">{names}</div>'
+    assert byline_authors(page("", aside), [], "https://news.example.com/a") == []
+    # Bold words that are no names, or one name without the slash, are a heading.
+    for heading in ("<p><strong>Sport/Kultur</strong></p>", "<p><strong>Ana Velk</strong></p>"):
+        assert byline_authors(page("", heading), [], "https://news.example.com/a") == []

@@ -177,7 +177,10 @@ BYLINE_MAX_CHARS = 120
 # Between the details of a story's line of them (section, byline, date).
 _DETAILS_SEPARATOR = re.compile(r"\s+[|•·]\s+")
 # Bylines inside these are another story's, a comment's or a photo's credit.
-NOT_THE_ARTICLES = re.compile(r"comment|related|teaser|sidebar|footer|widget|recommend|kommentar", re.I)
+# Not "theiaStickySidebar": that plugin wraps the story as it wraps the sidebars, to keep them in view.
+NOT_THE_ARTICLES = re.compile(
+    r"comment|related|teaser|(?<!sticky)sidebar|footer|widget|recommend|kommentar", re.I
+)
 BLOCKS = {"p", "div", "span", "li", "address"}
 OUTSIDE_TAGS = {"figure", "figcaption", "footer", "aside", "nav", "form"}
 
@@ -361,6 +364,17 @@ def _marked(el: lxml.html.HtmlElement) -> bool:
     return False
 
 
+def _bold_names(el: lxml.html.HtmlElement, text: str) -> bool:
+    """A paragraph of bold names and nothing else, two or more joined by "/": how some papers set their
+    byline without a "By" ("Mathatisi Sebusi/Mohalenyane Phakela", Lesotho Times)."""
+    if el.tag != "p" or "/" not in text or len(el) != 1 or el[0].tag not in ("strong", "b"):
+        return False
+    if (el.text or "").strip() or (el[0].tail or "").strip():
+        return False
+    pieces = [p.strip() for p in text.split("/")]
+    return len(pieces) >= 2 and all(2 <= len(p.split()) <= 3 and looks_like_person(p) for p in pieces)
+
+
 def _first_line(el: lxml.html.HtmlElement) -> str:
     """The element's text up to its first line break (<br>): a byline's names, not the dateline after."""
     parts: list[str] = []
@@ -418,6 +432,8 @@ def byline_authors(html: str, site_names: Iterable[str | None], url: str | None)
                 continue
             # A short line of the story's details: "Trending | By Cara Stiles | April 13, 2020".
             part = next((p for p in _DETAILS_SEPARATOR.split(text) if BYLINE_PREFIX.match(p)), None)
+            if part is None and _bold_names(el, text):
+                part = text
             if part is None:
                 continue
             whole, text = part == text, part
