@@ -77,6 +77,7 @@ class Enricher:
         self.nlp = nlp if nlp is not None else (load_nlp() if use_nlp else None)
         self.max_chars = max_chars
         load_statistics()
+        topic_scores("")  # compiles the topics' vocabulary (80 ms) at start, not on the first article
         # The gazetteer and the model are millions of objects that live as long as the process. Each
         # full collection walked them all, about a sixth of the enrich time (py-spy, doc/choices.md);
         # frozen, the collector skips them. A later Enricher freezes only what is new.

@@ -332,6 +332,23 @@ def first_and_fuller(sources: Iterable[list[str]]) -> list[str]:
     return chosen
 
 
+def as_written(name: str, html: str) -> str:
+    """A login as the page writes it: trafilatura's guess turns "Herr_Rein" into "Herr Rein", a name
+    nobody signs with."""
+    login = name.replace(" ", "_")
+    return login if login != name and login in html and name not in html else name
+
+
+def with_middle_initial(name: str, text: str) -> str:
+    """The form with a middle initial where the story prints one: the author field's "Christian
+    Stadtfeld" signs "(Christian P. Stadtfeld)" under the text."""
+    words = name.split()
+    if len(words) != 2:
+        return name
+    match = re.search(rf"\b{re.escape(words[0])} [A-Z]\. {re.escape(words[1])}\b", text)
+    return match.group(0) if match else name
+
+
 def _one_form_each(names: list[str]) -> list[str]:
     """Drop repeats, in any case, and a name another one extends ("Jane Doe" beside "Jane A. Doe")."""
     kept: list[str] = []

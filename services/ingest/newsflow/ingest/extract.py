@@ -13,7 +13,14 @@ import trafilatura
 from htmldate import find_date
 from readability import Document
 
-from newsflow.ingest.authors import DOMAIN, byline_authors, clean_authors, first_and_fuller
+from newsflow.ingest.authors import (
+    DOMAIN,
+    as_written,
+    byline_authors,
+    clean_authors,
+    first_and_fuller,
+    with_middle_initial,
+)
 from newsflow.ingest.consensus import choose_body
 from newsflow.ingest.credits import agency_credits
 from newsflow.ingest.dates import publication_time
@@ -218,13 +225,13 @@ def extract_article(
     # ("Helge Fahrnberger" on helge.at).
     turned_down = {key(v) for v in md.author_values if DOMAIN.search(v)}
     authors = first_and_fuller([md.authors, byline_authors(html, sites, md.canonical or base)]) or [
-        _as_written(name, html)
+        as_written(name, html)
         for name in clean_authors(
             [getattr(doc, "author", None) or ""], sites, md.canonical or base, declared=True
         )
         if key(name) not in turned_down
     ]
-    authors = [_with_middle_initial(name, text) for name in authors]
+    authors = [with_middle_initial(name, text) for name in authors]
     return Article(
         id=article_id,
         url=url or "",
@@ -247,20 +254,3 @@ def extract_article(
         page_keywords=md.keywords,
         fetched_at=fetched_at or utcnow(),
     )
-
-
-def _as_written(name: str, html: str) -> str:
-    """A login as the page writes it: trafilatura's guess turns "Herr_Rein" into "Herr Rein", a name
-    nobody signs with."""
-    login = name.replace(" ", "_")
-    return login if login != name and login in html and name not in html else name
-
-
-def _with_middle_initial(name: str, text: str) -> str:
-    """The form with a middle initial where the story prints one: the author field's "Christian
-    Stadtfeld" signs "(Christian P. Stadtfeld)" under the text."""
-    words = name.split()
-    if len(words) != 2:
-        return name
-    match = re.search(rf"\b{re.escape(words[0])} [A-Z]\. {re.escape(words[1])}\b", text)
-    return match.group(0) if match else name
