@@ -238,3 +238,34 @@ def test_an_h2_that_opens_the_title_under_a_section_h1_is_the_headline():
     question = "What is the harbour foundation?"
     h1 = "Three questions for Ana Velk, head of fundraising"
     assert choose_title(question, None, [h1], [], None, subheadings=[question]) == h1
+
+
+def test_an_h1_the_title_adds_to_is_the_headline():
+    # A listing's number and town added for the tab and for search.
+    title = "Holiday Cottage Alder (51234) - Holiday Cottage Brookfield"
+    assert choose_title(None, title, ["Holiday Cottage Alder"], [], "https://stays.example.de/a") == (
+        "Holiday Cottage Alder"
+    )
+    # The other way round stays: a title that is the <h1> cut short gives way to the <h1> (above).
+
+
+def test_a_site_under_a_country_suffix_is_known_by_its_registered_name():
+    # "harbourferries" of harbourferries.co.uk, not "co": a title that is only that name is no headline.
+    assert strip_site("Harbour Ferries Enquiries -", [], "https://www.harbourferries.co.uk/a") == ""
+    assert strip_site("Late sailings | Harbourferries", [], "https://www.harbourferries.co.uk/a") == (
+        "Late sailings"
+    )
+    # A blog under a shared (private) suffix keeps its name in its headlines.
+    assert strip_site("Gullwing privacy policy", [], "https://gullwing.blogspot.com/p/privacy.html") == (
+        "Gullwing privacy policy"
+    )
+
+
+def test_a_title_that_names_only_the_site_gives_way_to_the_first_h2_where_there_is_no_h1():
+    head = "<title>Harbour Ferries Enquiries -</title>"
+    body = f"<h1></h1><h2>Replacement Buses Travel Advice</h2><h2>General Information</h2><article>{BODY}</article>"
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    assert (
+        extract_article(html, "https://www.harbourferries.co.uk/disruptions/1.aspx").title
+        == "Replacement Buses Travel Advice"
+    )

@@ -7,7 +7,8 @@ page's own <h1> shows the headline as readers see it. So:
 1. when an <h1> is a run of the declared title's parts (split at " | ", " - " …), that run is the
    headline: the parts around it are site or section;
 2. otherwise, parts at either end that name the site (its name, its domain) or are a date are dropped;
-3. a declared title that is nothing but the site's name gives way to the <h1>, and so does one that
+3. a declared title that is nothing but the site's name gives way to the <h1> (without one, to the
+   first <h2>), and so does one that begins with the <h1> and adds to it, or one that
    shares less than 70% of its words with it: an SEO title written for search and sharing
    ("Wärmepumpe im Altbau - Wann es sich lohnt") beside the headline readers see ("Eignet sich eine
    Wärmepumpe im Altbau?"). A JSON-LD headline is kept.
@@ -20,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from tld import get_fld
 
 from newsflow.ingest.headline_dates import day_of
 from newsflow.text import key
@@ -40,9 +43,14 @@ def _site_keys(site_names: Iterable[str | None], url: str | None) -> set[str]:
     host = (urlsplit(url or "").hostname or "").removeprefix("www.")
     if host:
         keys.add(key(host))
-        labels = host.split(".")
+        # The registered name under its public suffix: "nationalrail" of nationalrail.co.uk, not "co".
+        # Not under a private one: a blog's name on blogspot.com is no suffix to its titles.
+        domain = get_fld(url or "", fail_silently=True, search_private=False)
+        if domain:
+            keys.add(key(domain))
+        labels = domain.split(".") if domain else host.split(".")[-2:]
         if len(labels) >= 2:
-            keys.add(key(labels[-2]))
+            keys.add(key(labels[0]))
     return {k for k in keys if len(k) >= 2}
 
 
@@ -187,9 +195,15 @@ def choose_title(
             # the title was shortened for the tab, the <h1> is the headline.
             if shown and len(key(shown[0])) > len(key(stripped)) and key(shown[0]).startswith(key(stripped)):
                 return shown[0]
+            # The title adds to the <h1> what the tab and search want (a listing's number and town,
+            # "Ferienhaus Feinen (40222) - Ferienhaus Lierfeld"): the <h1> is the headline.
+            if shown and len(key(shown[0])) < len(key(stripped)) and key(stripped).startswith(key(shown[0])):
+                return shown[0]
             # The title keeps the kicker the <h1> sets apart ("Corona-Lockerungen: Autohäuser rechnen …"
             # beside an <h1> "Autohäuser rechnen …" under its own kicker): the <h1> is the headline.
             if shown and shown[0] in kicked and _after_kicker(stripped, shown[0]):
                 return shown[0]
             return stripped
-    return headings[0] if headings else declared or html_title
+    # A title that names only the site ("National Rail Enquiries -") gives way to the <h1>; without one,
+    # to the first <h2> that names no site either.
+    return headings[0] if headings else subheads[0] if subheads else declared or html_title
