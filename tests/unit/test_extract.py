@@ -124,3 +124,36 @@ def test_teasers_of_other_stories_and_the_authors_bio_stay_out_of_the_body():
     assert "Paragraph 7 of a reasonably long story" in text and "Paragraph 4" in text
     assert "breakup" not in text and "self-care" not in text
     assert "news writer" not in text
+
+
+def _story(subject: str) -> list[str]:
+    return [
+        f"<p>Paragraph {i} of a reasonably long story about {subject}, told with enough words to be prose.</p>"
+        for i in range(8)
+    ]
+
+
+def test_a_closing_block_of_other_stories_under_its_heading_stays_out_of_the_body():
+    # As The Nation closes its story: a "More from" heading, then each teaser's headline and dek.
+    teasers = "".join(
+        f"<h3>{headline}</h3><p>{dek}</p>"
+        for headline, dek in [
+            ("Harbour Board Faces Another Deadline", "For the fourth time this year the board must agree."),
+            ("Ferry Fares Rise Again in Spring", "Travellers will pay more from April, the operator says."),
+        ]
+    )
+    more = f"<section><h2>More from Harbour Weekly</h2>{teasers}</section>"
+    html = f"<html><body><article>{''.join(_story('the ferries'))}{more}</article></body></html>"
+    text = extract_article(html, "https://weekly.example.com/ferries").text
+    assert "Paragraph 7 of a reasonably long story" in text
+    assert "More from" not in text and "Deadline" not in text and "Travellers" not in text
+
+
+def test_a_live_blogs_updates_after_such_a_line_stay():
+    # Under "Related" come more updates than teasers would make: they are the story.
+    updates = "".join(_story("the flood, an update posted as the water rose"))
+    html = (
+        f"<html><body><article>{''.join(_story('the flood'))}<p>Related</p>{updates}</article></body></html>"
+    )
+    text = extract_article(html, "https://live.example.com/flood").text
+    assert text.count("the water rose") == 8

@@ -269,3 +269,44 @@ def test_a_title_that_names_only_the_site_gives_way_to_the_first_h2_where_there_
         extract_article(html, "https://www.harbourferries.co.uk/disruptions/1.aspx").title
         == "Replacement Buses Travel Advice"
     )
+
+
+def test_a_headline_that_mentions_the_site_is_not_taken_for_its_name():
+    # On harbourlink.org, "Harbourlink 3.6 is now available!" is the headline, not the site's name.
+    title = "Harbourlink Insider: Harbourlink 3.6 is now available!"
+    assert strip_site("Harbourlink 3.6 is now available!", [], "https://blog.harbourlink.org/a") == (
+        "Harbourlink 3.6 is now available!"
+    )
+    chosen = choose_title(
+        "Harbourlink 3.6 is now available!",
+        title,
+        [],
+        [],
+        "https://blog.harbourlink.org/2016/12/a.html",
+        subheadings=["Friday, December 23, 2016", "Subscribe", "Related Links"],
+    )
+    assert chosen == "Harbourlink 3.6 is now available!"
+
+
+def test_a_date_heading_is_no_headline():
+    # A blog's date in an <h2> above the post, where the title names only the site.
+    chosen = choose_title(
+        None,
+        "Harbour Weekly",
+        [],
+        ["Harbour Weekly"],
+        "https://harbourweekly.example.com/a",
+        subheadings=["Friday, December 23, 2016", "Ferries run late again"],
+    )
+    assert chosen == "Ferries run late again"
+
+
+def test_an_h1_that_carries_the_sites_name_is_the_headline_without_it():
+    og = "Harbour fees: ferries pay more from April"
+    h1 = f"{og} | Harbour Authority"
+    assert (
+        choose_title(
+            og, f"{og} | Harbour Authority", [h1], ["Harbour Authority"], "https://www.harbour.example"
+        )
+        == og
+    )

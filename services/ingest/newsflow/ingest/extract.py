@@ -78,11 +78,38 @@ BLOCK_TAGS = (
 MIN_CAPTION_CHARS = 25
 
 
+# A closing heading that announces other stories ("More from The Nation", "You may also like…"): what
+# follows it is their teasers. A whole line only; "Read more" is left out, as live blogs link with it.
+OTHER_STORIES = re.compile(
+    r"^\W*(?:more from\b.*|more stories\b.*|related(?: stories| articles| content| coverage| reading)?"
+    r"|recommended(?: for you)?|you (?:may|might) also like|most popular|most read|popular|trending(?: now)?"
+    r"|editor'?s picks|mehr zum thema|mehr aus\b.*|weitere artikel|das könnte sie auch interessieren"
+    r"|(?:à )?lire aussi|sur le même sujet|te puede interesar|lees ook)\W*$",
+    re.IGNORECASE,
+)
+# The teasers are short lines, and all of them together a small part of the body: a live blog's
+# updates under such a line are not cut.
+TEASER_LINE_WORDS = 40
+HEADING_WORDS = 6
+TEASERS_SHARE = 0.3
+
+
+def _without_other_stories(text: str) -> str:
+    lines = text.split("\n")
+    total = len(text.split())
+    for i in range(len(lines) // 2, len(lines)):
+        if len(lines[i].split()) <= HEADING_WORDS and OTHER_STORIES.match(lines[i].strip()):
+            rest = [len(line.split()) for line in lines[i + 1 :]]
+            if sum(rest) <= TEASERS_SHARE * total and all(n <= TEASER_LINE_WORDS for n in rest):
+                return "\n".join(lines[:i]).rstrip()
+    return text
+
+
 def _clean_text(text: str, title: str | None) -> str:
     text = text.replace("\r\n", "\n")
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = _without_other_stories(re.sub(r"\n{3,}", "\n\n", text).strip())
     # The headline is the title field; repeated as the body's first line it would be counted twice.
     if title:
         first, _, rest = text.partition("\n")

@@ -94,6 +94,16 @@ def day_of(text: str) -> str | None:
     return found[0][2] if len(found) == 1 and found[0][:2] == (0, len(text.strip())) else None
 
 
+def is_dateline(text: str) -> bool:
+    """The text is one full day, with at most one word more: the weekday of a blog's date heading
+    ("Friday, December 23, 2016")."""
+    found = _days(text)
+    if len(found) != 1:
+        return False
+    start, end, _ = found[0]
+    return len((text[:start] + text[end:]).split()) <= 1
+
+
 def written_days(html: str) -> list[str]:
     """Every full day (YYYY-MM-DD) the page's text writes, in the order written, in the forms above."""
     return [found for _, _, found in _days(_MARKUP.sub(" ", html))]

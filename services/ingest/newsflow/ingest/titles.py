@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from tld import get_fld
 
-from newsflow.ingest.headline_dates import day_of
+from newsflow.ingest.headline_dates import day_of, is_dateline
 from newsflow.text import key
 
 # Between a headline and what surrounds it. Not ": ", which separates a kicker that is part of the
@@ -60,8 +60,13 @@ def _names_site(part: str, keys: set[str]) -> bool:
         return True
     if DATE_PART.match(part):
         return True
+    # Containing the name counts only for a part not much longer than it ("National Rail Enquiries" of
+    # nationalrail.co.uk, "STERN.de"): a headline that mentions the site ("Python 3.6.0 is now
+    # available!" on python.org) is no part naming it.
     return any(
-        folded == k or (len(k) >= 4 and len(folded) >= 4 and (k in folded or folded in k)) for k in keys
+        folded == k
+        or (len(k) >= 4 and len(folded) >= 4 and (folded in k or (k in folded and len(folded) <= 2 * len(k))))
+        for k in keys
     )
 
 
@@ -172,8 +177,13 @@ def choose_title(
     # name in its <h1>), not the headline; after a shorter part it is the headline ("Opinion | …").
     sites += [h for h in headings[:3] for t in (declared, html_title) if t and _banner(t, h)]
     keys = _site_keys(sites, url)
-    shown = [h for h in headings[:3] if not _names_site(h, keys)]
-    subheads = [h for h in subheadings if len(h.split()) >= MIN_HEADING_WORDS and not _names_site(h, keys)]
+    # An <h1> may carry the site's name as a part too ("… | Umweltbundesamt").
+    shown = [strip_site(h, sites, url) or h for h in headings[:3] if not _names_site(h, keys)]
+    subheads = [
+        h
+        for h in subheadings
+        if len(h.split()) >= MIN_HEADING_WORDS and not _names_site(h, keys) and not is_dateline(h)
+    ]
     for title in (declared, html_title):
         if not title:
             continue
