@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from newsflow.cli.pageserver import PageServer
+from newsflow.discover.sources import HISTORY
 from newsflow.urls import id_for_url
 from tests.e2e.running import run, search_json, stack_env, start_up, stop
 from tests.faults.conftest import _Handler, story_html
@@ -64,8 +65,11 @@ def test_a_followed_feed_brings_each_new_story_to_the_store_once(tmp_path):
         while time.monotonic() < deadline and source.get("polls", 0) < 4:
             source = json.loads(run(env, "sources", "list", "--json").stdout.splitlines()[0])
             time.sleep(0.5)
-        assert source["polls"] >= 4 and source["pushed"] == 3 and source["new"][0] == 3
-        assert sum(source["new"][1:]) == 0
+        assert source["polls"] >= 4 and source["pushed"] == 3
+        # `new` keeps the last HISTORY polls (a slow machine polls more while the stories are indexed):
+        # the first poll's 3 while it is among them, and nothing from every later one.
+        first_kept = source["polls"] <= HISTORY
+        assert source["new"] == [3] * first_kept + [0] * (len(source["new"]) - first_kept)
         client = redis.Redis.from_url(info["redis_url"], decode_responses=True)
         from_feed = [f for _, f in client.xrange("news.urls") if f.get("source", "").startswith("discover ")]
         assert len(from_feed) == 3
