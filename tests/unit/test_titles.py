@@ -12,6 +12,10 @@ BODY = "".join(
 )
 
 
+def page(head: str, body: str = f"<article>{BODY}</article>") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
 @pytest.mark.parametrize(
     "title,site,url,expected",
     [
@@ -95,13 +99,13 @@ def test_a_title_that_is_only_the_site_gives_way_to_the_h1():
 def test_a_json_ld_headline_keeps_its_kicker_but_not_the_site():
     ld = {"@type": "NewsArticle", "headline": "Opinion | Ferries Are Late - Harbour News"}
     head = f"<script type='application/ld+json'>{json.dumps(ld)}</script><meta property='og:site_name' content='Harbour News'>"
-    html = f"<html><head>{head}</head><body><h1>Ferries Are Late</h1><article>{BODY}</article></body></html>"
+    html = page(head, f"<h1>Ferries Are Late</h1><article>{BODY}</article>")
     assert extract_article(html, "https://harbour.example.com/a").title == "Opinion | Ferries Are Late"
 
 
 def test_og_title_with_site_suffix_through_the_worker_path():
     head = "<meta property='og:title' content='Ferries Are Late | Harbour News'><title>Ferries Are Late | Harbour News</title>"
-    html = f"<html><head>{head}</head><body><h1>Ferries Are Late</h1><article>{BODY}</article></body></html>"
+    html = page(head, f"<h1>Ferries Are Late</h1><article>{BODY}</article>")
     assert extract_article(html, "https://harbour.example.com/a").title == "Ferries Are Late"
 
 
@@ -169,7 +173,7 @@ def test_a_site_name_guessed_from_the_title_does_not_cut_the_title():
         "<title>Naschtüte: [Rezi] Love is War - Sehnsucht von R. K. Lilley</title>"
         "<meta property='og:title' content='[Rezi] Love is War - Sehnsucht von R. K. Lilley'>"
     )
-    html = f"<html><head>{head}</head><body><article>{BODY}</article></body></html>"
+    html = page(head)
     assert (
         extract_article(html, "https://weinlach.example.com/2017/09/rezi.html").title
         == "[Rezi] Love is War - Sehnsucht von R. K. Lilley"
@@ -224,7 +228,7 @@ def test_an_h2_that_opens_the_title_under_a_section_h1_is_the_headline():
     title = "12.03. | Book of the Week - Ana Velk (ed.) • Harbours"
     head = f"<meta property='og:title' content='{title}'><title>Example.com | Culture | {title}</title>"
     body = f"<h1>Literature</h1><h2>12.03. | Book of the Week</h2><article>{BODY}</article>"
-    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    html = page(head, body)
     assert extract_article(html, "https://www.example.com/a").title == "12.03. | Book of the Week"
     # A promoted story's <h1> beside the page's own title: the <h2> that opens the title is the headline.
     own = "Ferries run late again | Harbour | Harbour Daily"
@@ -264,7 +268,7 @@ def test_a_site_under_a_country_suffix_is_known_by_its_registered_name():
 def test_a_title_that_names_only_the_site_gives_way_to_the_first_h2_where_there_is_no_h1():
     head = "<title>Harbour Ferries Enquiries -</title>"
     body = f"<h1></h1><h2>Replacement Buses Travel Advice</h2><h2>General Information</h2><article>{BODY}</article>"
-    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    html = page(head, body)
     assert (
         extract_article(html, "https://www.harbourferries.co.uk/disruptions/1.aspx").title
         == "Replacement Buses Travel Advice"

@@ -99,7 +99,10 @@ def _banner(title: str, heading: str) -> bool:
 
 def strip_site(title: str, site_names: Iterable[str | None], url: str | None) -> str:
     """The title without the parts at either end that name the site or a date ("" if that is all)."""
-    keys = _site_keys(site_names, url)
+    return _without_site(title, _site_keys(site_names, url))
+
+
+def _without_site(title: str, keys: set[str]) -> str:
     parts = SEPARATORS.split(title)
     texts = parts[0::2]
     start, end = 0, len(texts)
@@ -178,7 +181,7 @@ def choose_title(
     sites += [h for h in headings[:3] for t in (declared, html_title) if t and _banner(t, h)]
     keys = _site_keys(sites, url)
     # An <h1> may carry the site's name as a part too ("… | Umweltbundesamt").
-    shown = [strip_site(h, sites, url) or h for h in headings[:3] if not _names_site(h, keys)]
+    shown = [_without_site(h, keys) or h for h in headings[:3] if not _names_site(h, keys)]
     subheads = [
         h
         for h in subheadings
@@ -198,16 +201,18 @@ def choose_title(
             run = _run_equal_to(title, heading)
             if run and key(run) != key(title) and key(title).startswith(key(run)):
                 return run
-        if stripped := strip_site(title, sites, url):
+        if stripped := _without_site(title, keys):
             if shown and _overlap(stripped, shown[0]) < OVERLAP:
                 return shown[0]
-            # The <h1> goes on where the title stops ("…vom Blech" and "…vom Blech: einfach köstlich!"):
-            # the title was shortened for the tab, the <h1> is the headline.
-            if shown and len(key(shown[0])) > len(key(stripped)) and key(shown[0]).startswith(key(stripped)):
-                return shown[0]
-            # The title adds to the <h1> what the tab and search want (a listing's number and town,
-            # "Ferienhaus Feinen (40222) - Ferienhaus Lierfeld"): the <h1> is the headline.
-            if shown and len(key(shown[0])) < len(key(stripped)) and key(stripped).startswith(key(shown[0])):
+            # One begins the other: the <h1> goes on where the title stops ("…vom Blech" and "…vom
+            # Blech: einfach köstlich!", the title shortened for the tab), or the title adds to the <h1>
+            # what the tab and search want ("Ferienhaus Feinen (40222) - Ferienhaus Lierfeld", a
+            # listing's number and town). Either way the <h1> is the headline.
+            if (
+                shown
+                and (h1 := key(shown[0])) != (told := key(stripped))
+                and (h1.startswith(told) or told.startswith(h1))
+            ):
                 return shown[0]
             # The title keeps the kicker the <h1> sets apart ("Corona-Lockerungen: Autohäuser rechnen …"
             # beside an <h1> "Autohäuser rechnen …" under its own kicker): the <h1> is the headline.
